@@ -1,0 +1,284 @@
+package cosmostest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cosmosrt/cosmosrt/region"
+)
+
+// Global names the account's global endpoint wherever a method takes an
+// endpoint name (Inject, ClearFaults, Chaos, Requests) and in Entry.Region.
+// It cannot be used as a region name.
+const Global = "global"
+
+// DefaultKey is the master key of an Account whose Options.Key is empty.
+// It is a fixed, public test value, not a secret.
+const DefaultKey = "Y29zbW9zdGVzdCBmaXhlZCBtYXN0ZXIga2V5OiBhIHB1YmxpYyB0ZXN0IHZhbHVlLCBub3QgYSBzZWNyZXQhIQ=="
+
+// defaultRegions are the regions of an Account whose Options.Regions is empty.
+var defaultRegions = [...]string{"West US 2", "East US", "North Europe"}
+
+// Options configures NewAccount. The zero value is a valid configuration.
+type Options struct {
+	// Regions names the regional endpoints in the account's failover
+	// priority order. Names must be distinct, non-empty and not Global.
+	// Default: "West US 2", "East US", "North Europe".
+	Regions []string
+
+	// WriteRegion is the initial write region; it must be one of Regions.
+	// Default: the first region.
+	WriteRegion string
+
+	// Key is the base64 master key requests must be signed with.
+	// Default: DefaultKey.
+	Key string
+
+	// Now is the account's clock. It judges the freshness of x-ms-date,
+	// stamps documents' _ts and Entry.Time. Default: time.Now.
+	Now func() time.Time
+
+	// AccountID is the id of the DatabaseAccount document.
+	// Default: "cosmostest".
+	AccountID string
+}
+
+// An Account is a simulated Cosmos DB account: a global endpoint and one
+// endpoint per region, each an HTTP server on its own 127.0.0.1 port, over
+// one shared document store. Exactly one region accepts writes.
+//
+// An Account is safe for concurrent use. Close releases everything it
+// started.
+type Account struct {
+	key     *region.MasterKey
+	keyText string
+	now     func() time.Time
+	id      string
+	regions []string             // failover priority order
+	global  *endpoint            // the account endpoint
+	byName  map[string]*endpoint // Global and every region; read-only after NewAccount
+
+	done      chan struct{} // closed by Close: aborts Delay waits
+	closeOnce sync.Once
+
+	mu            sync.Mutex // guards the fields below
+	testHookDelay func()     // set by tests only: runs as a Delay wait begins
+	writeRegion   string
+	globalStale   bool
+	docHook       func(def []byte) []byte
+	faults        map[string]*faultState // by endpoint name
+	log           []Entry
+	store         store
+}
+
+type endpoint struct {
+	name string
+	url  string // "http://127.0.0.1:PORT/"
+	srv  *httptest.Server
+}
+
+// NewAccount starts an account's endpoints and returns it. Like
+// httptest.NewServer it panics if opts is invalid (see Options) or a
+// listener cannot be opened. Callers must Close the account.
+func NewAccount(opts Options) *Account {
+	a := &Account{
+		keyText:     opts.Key,
+		now:         opts.Now,
+		id:          opts.AccountID,
+		regions:     slices.Clone(opts.Regions),
+		writeRegion: opts.WriteRegion,
+		byName:      make(map[string]*endpoint),
+		done:        make(chan struct{}),
+		faults:      make(map[string]*faultState),
+		store:       newStore(),
+	}
+	if a.keyText == "" {
+		a.keyText = DefaultKey
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.id == "" {
+		a.id = "cosmostest"
+	}
+	if len(a.regions) == 0 {
+		a.regions = slices.Clone(defaultRegions[:])
+	}
+	if a.writeRegion == "" {
+		a.writeRegion = a.regions[0]
+	}
+	if err := a.validate(); err != nil {
+		panic(err)
+	}
+	for _, name := range append([]string{Global}, a.regions...) {
+		ep, err := a.listen(name)
+		if err != nil {
+			a.Close()
+			panic(err)
+		}
+		a.byName[name] = ep
+	}
+	a.global = a.byName[Global]
+	return a
+}
+
+func (a *Account) validate() error {
+	k, err := region.NewMasterKey(a.keyText)
+	if err != nil {
+		return fmt.Errorf("cosmostest: Options.Key: %w", err)
+	}
+	a.key = k
+	seen := make(map[string]bool)
+	for _, r := range a.regions {
+		if r == "" || r == Global || seen[r] {
+			return fmt.Errorf("cosmostest: Options.Regions: empty, duplicate or reserved name %q", r)
+		}
+		seen[r] = true
+	}
+	if !seen[a.writeRegion] {
+		return fmt.Errorf("cosmostest: Options.WriteRegion %q is not one of Options.Regions", a.writeRegion)
+	}
+	return nil
+}
+
+func (a *Account) listen(name string) (*endpoint, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("cosmostest: listening for %s: %w", name, err)
+	}
+	srv := httptest.NewUnstartedServer(a.handler(name))
+	srv.Listener.Close() // replaced: the account promises 127.0.0.1
+	srv.Listener = ln
+	srv.Start()
+	return &endpoint{name: name, url: srv.URL + "/", srv: srv}, nil
+}
+
+// Close shuts every endpoint down: it aborts Delay waits, closes the
+// listeners and connections and waits for handlers to return. The log and
+// the store stay readable. Close is idempotent.
+func (a *Account) Close() {
+	a.closeOnce.Do(func() {
+		close(a.done)
+		for _, ep := range a.byName {
+			ep.srv.Close()
+		}
+	})
+}
+
+// Endpoint returns the global (account) endpoint's URL, with a trailing
+// slash: the URL clients are configured with.
+func (a *Account) Endpoint() string { return a.global.url }
+
+// RegionEndpoint returns the URL (with a trailing slash) of the named
+// region's endpoint, or of the global endpoint for Global; "" if there is
+// no such endpoint.
+func (a *Account) RegionEndpoint(name string) string {
+	if ep, ok := a.byName[name]; ok {
+		return ep.url
+	}
+	return ""
+}
+
+// Regions returns the region names in failover priority order.
+func (a *Account) Regions() []string { return slices.Clone(a.regions) }
+
+// Key returns the master key requests must be signed with.
+func (a *Account) Key() string { return a.keyText }
+
+// WriteRegion returns the current write region.
+func (a *Account) WriteRegion() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.writeRegion
+}
+
+// Failover makes region the write region, as a manual failover does: from
+// now on writes at the former write region's endpoint are refused with
+// 403 and substatus 3, the DatabaseAccount document names the new region,
+// and the global endpoint (unless stale) writes as the new region would.
+func (a *Account) Failover(region string) error {
+	if !slices.Contains(a.regions, region) {
+		return fmt.Errorf("cosmostest: failover to unknown region %q", region)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.writeRegion = region
+	return nil
+}
+
+// SetGlobalStale models DNS lag after a failover. While stale is true the
+// global endpoint still answers the DatabaseAccount (the current document)
+// and reads, but refuses writes with 403 and substatus 3.
+func (a *Account) SetGlobalStale(stale bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.globalStale = stale
+}
+
+// SetAccountDocument makes every endpoint answer GET / with
+// edit(def), where def is the document the account would have served, so
+// tests can serve broken or hostile documents. edit runs on each request,
+// outside the account's lock, and must be safe for concurrent use. A nil
+// edit restores the real document.
+func (a *Account) SetAccountDocument(edit func(def []byte) []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.docHook = edit
+}
+
+// Sign signs req for this account: it sets x-ms-date (from the account's
+// clock), x-ms-version (if absent) and Authorization, like region.Sign.
+// req may address any of the account's endpoints.
+func (a *Account) Sign(req *http.Request) error {
+	return region.Sign(req.Context(), req, a.key, a.now())
+}
+
+// accountLocation is an entry of writableLocations and readableLocations.
+type accountLocation struct {
+	Name     string `json:"name"`
+	Endpoint string `json:"databaseAccountEndpoint"`
+}
+
+// accountDocument returns the DatabaseAccount document as served now.
+func (a *Account) accountDocument() []byte {
+	a.mu.Lock()
+	write, edit := a.writeRegion, a.docHook
+	a.mu.Unlock()
+
+	// The write region leads the readable list, as in the service.
+	readable := []accountLocation{{write, a.byName[write].url}}
+	for _, r := range a.regions {
+		if r != write {
+			readable = append(readable, accountLocation{r, a.byName[r].url})
+		}
+	}
+	doc := map[string]any{
+		"id":                           a.id,
+		"_self":                        "",
+		"_rid":                         a.global.srv.Listener.Addr().String(),
+		"media":                        "//media/",
+		"addresses":                    "//addresses/",
+		"_dbs":                         "//dbs/",
+		"writableLocations":            readable[:1],
+		"readableLocations":            readable,
+		"enableMultipleWriteLocations": false,
+		"userReplicationPolicy":        map[string]any{"asyncReplication": false, "minReplicaSetSize": 3, "maxReplicasetSize": 4},
+		"userConsistencyPolicy":        map[string]any{"defaultConsistencyLevel": "Session"},
+		"systemReplicationPolicy":      map[string]any{"minReplicaSetSize": 3, "maxReplicasetSize": 4},
+		"readPolicy":                   map[string]any{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic("cosmostest: encoding the account document: " + err.Error()) // cannot happen: plain values
+	}
+	if edit != nil {
+		b = edit(b)
+	}
+	return b
+}

@@ -1,0 +1,77 @@
+package cosmostest
+
+import (
+	"crypto/hmac"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cosmosrt/cosmosrt/region"
+)
+
+// MaxClockSkew is how far a request's x-ms-date may be from the account's
+// clock (Options.Now) before the request is refused with 401.
+const MaxClockSkew = 15 * time.Minute
+
+// verify checks r's master-key signature against the account key, the
+// request's method, path (through region.ResourceOf) and x-ms-date (or
+// Date). It returns "" if r may proceed, or the reason it may not; the
+// reason never holds the signature or the key.
+func (a *Account) verify(r *http.Request, now time.Time) string {
+	date := r.Header.Get(region.HeaderDate)
+	if date == "" {
+		date = r.Header.Get("Date")
+	}
+	if date == "" {
+		return "The request has no x-ms-date header."
+	}
+	t, err := http.ParseTime(date)
+	if err != nil {
+		return "The x-ms-date header is not an RFC 1123 date."
+	}
+	if d := now.Sub(t); d > MaxClockSkew || d < -MaxClockSkew {
+		return "The x-ms-date header is more than 15 minutes away from the server's clock."
+	}
+	typ, ver, sig, ok := parseAuthorization(r.Header.Get("Authorization"))
+	switch {
+	case !ok:
+		return "The Authorization header is missing or malformed."
+	case !strings.EqualFold(typ, "master") || ver != "1.0":
+		return "Only master-key authorization (type=master&ver=1.0) is supported."
+	}
+	rtype, link := region.ResourceOf(r.URL.Path)
+	want := a.key.Signature(r.Method, rtype, link, date)
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return "The input authorization token can't serve the request. The payload was built from: verb " +
+			strings.ToLower(r.Method) + ", resource type '" + rtype + "', resource link '" + link + "', date '" + date + "'."
+	}
+	return ""
+}
+
+// parseAuthorization splits an Authorization header value, URL-query
+// escaped or not, into its type, version and signature.
+func parseAuthorization(h string) (typ, ver, sig string, ok bool) {
+	if strings.HasPrefix(strings.ToLower(h), "type%3d") {
+		u, err := url.QueryUnescape(h)
+		if err != nil {
+			return "", "", "", false
+		}
+		h = u
+	}
+	for part := range strings.SplitSeq(h, "&") {
+		k, v, found := strings.Cut(part, "=")
+		if !found {
+			return "", "", "", false
+		}
+		switch strings.ToLower(k) {
+		case "type":
+			typ = v
+		case "ver":
+			ver = v
+		case "sig":
+			sig = v
+		}
+	}
+	return typ, ver, sig, sig != ""
+}

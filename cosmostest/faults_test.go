@@ -1,0 +1,219 @@
+package cosmostest
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFaultAnswersWithStatusSubStatusAndHeaders(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	west := a.RegionEndpoint("West US 2")
+	a.Inject("West US 2", Fault{
+		Status: http.StatusTooManyRequests, SubStatus: 3200, Count: 1,
+		Header: http.Header{"x-ms-retry-after-ms": {"7"}},
+	})
+
+	r := c.do("POST", west+docsPath, docBody("1"))
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Equal(t, "3200", r.sub)
+	assert.Equal(t, "7", r.header.Get("x-ms-retry-after-ms"))
+	assert.NotEmpty(t, r.header.Get("x-ms-activity-id"))
+	assert.Equal(t, "TooManyRequests", r.json(t)["code"])
+	assert.Zero(t, a.Commits("db", "coll", "1"), "a faulted write is never committed")
+
+	assert.Equal(t, http.StatusCreated, c.do("POST", west+docsPath, docBody("1")).status, "Count 1 answers once")
+	assert.Equal(t, 1, a.Commits("db", "coll", "1"))
+}
+
+func TestFaultCountAndQueueOrder(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	a.Inject(Global, Fault{Status: 503, Count: 2})
+	a.Inject(Global, Fault{Status: 449, Count: 1})
+	a.Inject("East US", Fault{Status: 500}) // another endpoint: no effect here
+	var got []int
+	for range 4 {
+		got = append(got, c.do("GET", a.Endpoint()+docsPath, "").status)
+	}
+	assert.Equal(t, []int{503, 503, 449, 200}, got)
+
+	a.Inject(Global, Fault{Status: 503}) // Count 0: until cleared
+	for range 5 {
+		assert.Equal(t, 503, c.do("GET", a.Endpoint()+docsPath, "").status)
+	}
+	a.ClearFaults(Global)
+	assert.Equal(t, 200, c.do("GET", a.Endpoint()+docsPath, "").status)
+	assert.Equal(t, 500, c.do("GET", a.RegionEndpoint("East US")+docsPath, "").status)
+}
+
+func TestFaultOps(t *testing.T) {
+	tests := []struct {
+		ops                 Ops
+		account, read, wrte bool // faulted?
+	}{
+		{AllOps, true, true, true},
+		{ReadOps, false, true, false},
+		{WriteOps, false, false, true},
+		{AccountOps, true, false, false},
+	}
+	for _, tt := range tests {
+		a := newTestAccount(t, Options{})
+		c := newClient(t, a, false)
+		a.Inject(Global, Fault{Status: 503, Ops: tt.ops})
+		faulted := func(r result) bool { return r.status == 503 }
+		assert.Equal(t, tt.account, faulted(c.do("GET", a.Endpoint(), "")), "ops %d account", tt.ops)
+		assert.Equal(t, tt.read, faulted(c.do("GET", a.Endpoint()+docsPath+"/1", "")), "ops %d read", tt.ops)
+		assert.Equal(t, tt.read, faulted(c.do("POST", a.Endpoint()+docsPath, "{}", "x-ms-documentdb-isquery", "true")), "ops %d query", tt.ops)
+		assert.Equal(t, tt.wrte, faulted(c.do("POST", a.Endpoint()+docsPath, docBody("1"))), "ops %d create", tt.ops)
+		assert.Equal(t, tt.wrte, faulted(c.do("DELETE", a.Endpoint()+docsPath+"/1", "")), "ops %d delete", tt.ops)
+	}
+}
+
+func TestFaultDelayDelaysTheRealAnswer(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	const d = 20 * time.Millisecond
+	a.Inject(Global, Fault{Delay: d, Count: 1})
+	start := time.Now()
+	r := c.do("POST", a.Endpoint()+docsPath, docBody("1"))
+	assert.GreaterOrEqual(t, time.Since(start), d)
+	assert.Equal(t, http.StatusCreated, r.status)
+	assert.Equal(t, 1, a.Commits("db", "coll", "1"))
+
+	a.Inject(Global, Fault{Delay: time.Millisecond, Status: 503, Count: 1})
+	assert.Equal(t, 503, c.do("GET", a.Endpoint(), "").status)
+}
+
+func TestFaultDropClosesTheConnection(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, true) // a fresh connection: no transparent resend
+	a.Inject("West US 2", Fault{Drop: true, Status: 503, Count: 2})
+
+	assert.Error(t, c.do("GET", a.RegionEndpoint("West US 2")+docsPath, "").err)
+	assert.Error(t, c.do("POST", a.RegionEndpoint("West US 2")+docsPath, docBody("1")).err)
+	assert.Zero(t, a.Commits("db", "coll", "1"))
+	log := a.Log()
+	require.Len(t, log, 2)
+	for _, e := range log {
+		assert.True(t, e.Dropped)
+		assert.Zero(t, e.Status)
+	}
+	assert.Equal(t, http.StatusCreated, c.do("POST", a.RegionEndpoint("West US 2")+docsPath, docBody("1")).status)
+}
+
+func TestDelayEndsWhenTheClientGoesAway(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.setTestHookDelay(cancel) // the client gives up as soon as the wait begins
+	a.Inject(Global, Fault{Delay: time.Hour, Count: 1})
+
+	req, err := http.NewRequestWithContext(ctx, "POST", a.Endpoint()+docsPath, nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Sign(req))
+	assert.ErrorIs(t, c.send(req).err, context.Canceled)
+	a.Close() // waits for the handler
+	assert.Zero(t, a.Commits("db", "coll", "1"))
+	require.Len(t, a.Log(), 1)
+	assert.True(t, a.Log()[0].Dropped)
+}
+
+func TestCloseEndsDelays(t *testing.T) {
+	a := NewAccount(Options{})
+	c := newClient(t, a, false)
+	waiting := make(chan struct{})
+	a.setTestHookDelay(func() { close(waiting) })
+	a.Inject(Global, Fault{Delay: time.Hour})
+	done := make(chan result)
+	go func() { done <- c.do("GET", a.Endpoint(), "") }()
+	<-waiting
+	a.Close()
+	assert.Error(t, (<-done).err)
+}
+
+// chaosStatuses sends n reads and n writes, alternating, to an account
+// with chaos c at the global endpoint, and returns the logged statuses.
+func chaosStatuses(t *testing.T, c Chaos, n int) []int {
+	a := newTestAccount(t, Options{})
+	cl := newClient(t, a, true)
+	a.Chaos(Global, c)
+	for range n {
+		cl.do("GET", a.Endpoint()+docsPath+"/x", "")
+		cl.do("POST", a.Endpoint()+docsPath, docBody("x"), "x-ms-documentdb-is-upsert", "true")
+	}
+	var got []int
+	for _, e := range a.Log() {
+		got = append(got, e.Status)
+	}
+	return got
+}
+
+func TestChaosIsDeterministicForASeed(t *testing.T) {
+	c := Chaos{Seed: 42, Rate429: 0.1, Rate449: 0.1, Rate503: 0.1, Rate500: 0.1, RateDrop: 0.1}
+	first := chaosStatuses(t, c, 60)
+	assert.Equal(t, first, chaosStatuses(t, c, 60))
+	c.Seed = 43
+	assert.NotEqual(t, first, chaosStatuses(t, c, 60))
+
+	seen := map[int]bool{}
+	for _, s := range first {
+		seen[s] = true
+	}
+	for _, s := range []int{0, 200, 429, 449, 503, 500} {
+		assert.True(t, seen[s], "status %d appears", s)
+	}
+}
+
+func TestChaosRates(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	a.Chaos(Global, Chaos{Rate449: 1})
+	assert.Equal(t, 404, c.do("GET", a.Endpoint()+docsPath+"/1", "").status, "449 spares reads")
+	assert.Equal(t, 449, c.do("POST", a.Endpoint()+docsPath, docBody("1")).status)
+
+	a.Chaos(Global, Chaos{Rate429: 1})
+	r := c.do("GET", a.Endpoint(), "")
+	assert.Equal(t, 429, r.status)
+	assert.Equal(t, "3200", r.sub)
+	assert.Equal(t, "10", r.header.Get("x-ms-retry-after-ms"))
+
+	a.Chaos(Global, Chaos{Rate429: 1, RetryAfter: -1, Ops: WriteOps})
+	assert.Equal(t, 200, c.do("GET", a.Endpoint(), "").status)
+	r = c.do("POST", a.Endpoint()+docsPath, docBody("1"))
+	assert.Equal(t, 429, r.status)
+	assert.Empty(t, r.header.Get("x-ms-retry-after-ms"))
+
+	a.Inject(Global, Fault{Status: 500, Count: 1})
+	assert.Equal(t, 500, c.do("POST", a.Endpoint()+docsPath, docBody("1")).status, "scripted faults come first")
+
+	a.Chaos(Global, Chaos{Rate503: 1})
+	a.ClearFaults(Global)
+	assert.Equal(t, 201, c.do("POST", a.Endpoint()+docsPath, docBody("1")).status, "ClearFaults ends chaos")
+	a.Chaos(Global, Chaos{Rate503: 1})
+	a.Chaos(Global, Chaos{})
+	assert.Equal(t, 200, c.do("GET", a.Endpoint(), "").status, "a zero Chaos is off")
+}
+
+// setTestHookDelay makes f run as each Delay wait begins.
+func (a *Account) setTestHookDelay(f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.testHookDelay = f
+}
+
+func TestFaultsAtUnknownEndpointPanic(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	for _, f := range []func(){
+		func() { a.Inject("Mars", Fault{}) },
+		func() { a.Chaos("Mars", Chaos{}) },
+		func() { a.ClearFaults("Mars") },
+	} {
+		assert.Contains(t, panicMessage(f), `cosmostest: no endpoint named "Mars"`)
+	}
+}

@@ -1,0 +1,260 @@
+package cosmostest
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBodyBytes is the largest request body the account accepts (the
+// service's document size limit); larger bodies get 413.
+const MaxBodyBytes = 2 << 20
+
+// statusRetryWith is the service's 449 Retry With.
+const statusRetryWith = 449
+
+// Response headers of the Cosmos DB REST protocol.
+const (
+	headerSubStatus    = "X-Ms-Substatus"
+	headerActivityID   = "X-Ms-Activity-Id"
+	headerCharge       = "X-Ms-Request-Charge"
+	headerSessionToken = "X-Ms-Session-Token"
+)
+
+// Request charges the account reports.
+const (
+	chargeRead  = "1"
+	chargeWrite = "5.71"
+)
+
+// opKind is what a request asks the account to do.
+type opKind int
+
+const (
+	opNotFound opKind = iota
+	opBadMethod
+	opAccount
+	opFeed
+	opQuery
+	opCreate
+	opUpsert
+	opRead
+	opReplace
+	opDelete
+)
+
+// operation is a request, classified.
+type operation struct {
+	kind  opKind
+	class Ops // ReadOps, WriteOps or AccountOps
+	key   docKey
+}
+
+// classify maps a request to its operation by method, path and headers.
+func classify(r *http.Request) operation {
+	op := operation{class: ReadOps}
+	query := strings.EqualFold(r.Header.Get("X-Ms-Documentdb-Isquery"), "true") ||
+		strings.HasPrefix(r.Header.Get("Content-Type"), "application/query+json")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.Method == http.MethodPost && query) {
+		op.class = WriteOps
+	}
+	p := strings.Trim(r.URL.Path, "/")
+	if p == "" {
+		op.kind = opBadMethod
+		if r.Method == http.MethodGet {
+			op.kind, op.class = opAccount, AccountOps
+		}
+		return op
+	}
+	segs := strings.Split(p, "/")
+	if (len(segs) != 5 && len(segs) != 6) || segs[0] != "dbs" || segs[2] != "colls" || segs[4] != "docs" ||
+		segs[1] == "" || segs[3] == "" || (len(segs) == 6 && segs[5] == "") {
+		return op // opNotFound
+	}
+	op.key = docKey{db: segs[1], coll: segs[3]}
+	op.kind = opBadMethod
+	if len(segs) == 5 {
+		switch {
+		case r.Method == http.MethodGet:
+			op.kind = opFeed
+		case r.Method == http.MethodPost && query:
+			op.kind = opQuery
+		case r.Method == http.MethodPost && strings.EqualFold(r.Header.Get("X-Ms-Documentdb-Is-Upsert"), "true"):
+			op.kind = opUpsert
+		case r.Method == http.MethodPost:
+			op.kind = opCreate
+		}
+		return op
+	}
+	op.key.id = segs[5]
+	switch r.Method {
+	case http.MethodGet:
+		op.kind = opRead
+	case http.MethodPut:
+		op.kind = opReplace
+	case http.MethodDelete:
+		op.kind = opDelete
+	}
+	return op
+}
+
+// answer is a response before it is written.
+type answer struct {
+	status, sub int
+	header      http.Header
+	body        []byte
+	drop        bool // close the connection instead of answering
+}
+
+// errorAnswer is an error response with the service's JSON error body.
+func errorAnswer(status, sub int, msg string) answer {
+	code := strings.ReplaceAll(http.StatusText(status), " ", "")
+	if status == statusRetryWith {
+		code = "RetryWith"
+	}
+	if code == "" {
+		code = "Error"
+	}
+	body, _ := json.Marshal(struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{code, msg})
+	return answer{status: status, sub: sub, body: body}
+}
+
+// handler serves the endpoint called name.
+func (a *Account) handler(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := a.now()
+		op := classify(r)
+		ans := a.answer(name, r, op, now)
+		// Record before answering, so that a client that has its answer
+		// also finds it in the log.
+		a.record(Entry{
+			Region: name, Method: r.Method, Path: r.URL.Path, Time: now,
+			Status: ans.status, SubStatus: ans.sub, Dropped: ans.drop, Write: op.class == WriteOps,
+		})
+		respond(w, ans)
+	})
+}
+
+// answer computes the response to r: signature, faults, then the account.
+func (a *Account) answer(name string, r *http.Request, op operation, now time.Time) answer {
+	if msg := a.verify(r, now); msg != "" {
+		return errorAnswer(http.StatusUnauthorized, 0, msg)
+	}
+	if f, ok := a.takeFault(name, op.class, op.class == WriteOps); ok {
+		if f.Delay > 0 && !a.wait(r.Context(), f.Delay) {
+			return answer{drop: true}
+		}
+		if f.Drop {
+			return answer{drop: true}
+		}
+		if f.Status != 0 {
+			return faultAnswer(f)
+		}
+	}
+	switch op.kind {
+	case opNotFound:
+		return errorAnswer(http.StatusNotFound, 0, "cosmostest serves only the DatabaseAccount and documents")
+	case opBadMethod:
+		return errorAnswer(http.StatusMethodNotAllowed, 0, "method "+r.Method+" not allowed here")
+	case opAccount:
+		return answer{status: http.StatusOK, body: a.accountDocument()}
+	}
+	var body []byte
+	if r.Body != nil && op.kind != opQuery {
+		b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		if err != nil {
+			return errorAnswer(http.StatusBadRequest, 0, "reading the request body failed")
+		}
+		if len(b) > MaxBodyBytes {
+			return errorAnswer(http.StatusRequestEntityTooLarge, 0, "the request body exceeds 2 MB")
+		}
+		body = b
+	}
+	return a.execute(name, op, body, r.Header.Get("If-Match"), now)
+}
+
+// execute runs a document operation against the store. The write region
+// check and the commit happen under one lock, so a write is committed
+// only where writes are allowed at the time of the commit.
+func (a *Account) execute(name string, op operation, body []byte, ifMatch string, now time.Time) answer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	charge := chargeRead
+	if op.class == WriteOps {
+		charge = chargeWrite
+		writable := name == a.writeRegion || (name == Global && !a.globalStale)
+		if !writable {
+			return errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
+		}
+	}
+	var ans answer
+	ck := op.key.collection()
+	switch op.kind {
+	case opFeed, opQuery:
+		ans = a.store.list(ck)
+	case opCreate:
+		ans = a.store.create(ck, body, now)
+	case opUpsert:
+		ans = a.store.upsert(ck, body, ifMatch, now)
+	case opRead:
+		ans = a.store.read(op.key)
+	case opReplace:
+		ans = a.store.replace(op.key, body, ifMatch, now)
+	case opDelete:
+		ans = a.store.remove(op.key, ifMatch)
+	}
+	if ans.header == nil {
+		ans.header = make(http.Header)
+	}
+	ans.header.Set(headerCharge, charge)
+	ans.header.Set(headerSessionToken, a.store.sessionToken())
+	return ans
+}
+
+// respond writes ans to w, or drops the connection.
+func respond(w http.ResponseWriter, ans answer) {
+	if ans.drop {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(http.ErrAbortHandler) // aborts the response without one
+		}
+		conn.Close()
+		return
+	}
+	h := w.Header()
+	for k, vs := range ans.header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	h.Set(headerActivityID, newActivityID())
+	if ans.sub != 0 && h.Get(headerSubStatus) == "" {
+		h.Set(headerSubStatus, strconv.Itoa(ans.sub))
+	}
+	bodyAllowed := ans.status >= 200 && ans.status != http.StatusNoContent && ans.status != http.StatusNotModified
+	if bodyAllowed && len(ans.body) > 0 {
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(ans.body)))
+	}
+	w.WriteHeader(ans.status)
+	if bodyAllowed {
+		_, _ = w.Write(ans.body) // the client may be gone; nothing to do about it
+	}
+}
+
+// newActivityID returns a fresh random id in UUID form.
+func newActivityID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
