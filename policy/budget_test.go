@@ -1,0 +1,151 @@
+package policy_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// call simulates one call the way the transport runs it: an attempt, its
+// outcome reported to the budget, then Decide and Budget.Allow until one
+// of them says stop. outcomes gives each attempt's outcome (the last one
+// repeats). It returns the number of attempts.
+func call(b *policy.Budget, write bool, outcomes ...policy.Outcome) int {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	for attempts := 1; attempts <= 100; attempts++ {
+		o := outcomes[min(attempts-1, len(outcomes)-1)]
+		if policy.Unavailability(o) {
+			b.Failure()
+		} else if o == policy.OK {
+			b.Success()
+		}
+		d := r.Decide(write, o, nil)
+		if !d.Retry || (d.Budgeted && !b.Allow()) {
+			return attempts
+		}
+	}
+	return 100
+}
+
+func TestBudgetSustainedOutageCostsAboutOneAttemptPerCall(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		write bool
+		o     policy.Outcome
+	}{
+		{"reads, 503", false, policy.Unavailable},
+		{"writes, 503", true, policy.Unavailable},
+		{"reads, refused", false, policy.NeverSent},
+		{"reads, reset", false, policy.Ambiguous},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := policy.NewBudget(policy.BudgetOptions{})
+			const calls = 1000
+			attempts := 0
+			for range calls {
+				attempts += call(b, tt.write, tt.o)
+			}
+			ratio := float64(attempts) / calls
+			t.Logf("%d attempts for %d calls (%.3f)", attempts, calls, ratio)
+			assert.LessOrEqual(t, ratio, 1.2)
+
+			without := call(policy.NewBudget(policy.BudgetOptions{Tokens: -1}), tt.write, tt.o)
+			assert.Equal(t, 4, without, "without a budget each call makes 1 + MaxUnavailableRetries attempts")
+		})
+	}
+}
+
+func TestBudgetRetriesABurst(t *testing.T) {
+	b := policy.NewBudget(policy.BudgetOptions{})
+	assert.Equal(t, 3, call(b, false, policy.Unavailable, policy.NeverSent, policy.OK), "two failures, then success")
+	assert.Equal(t, 3, call(b, true, policy.Unavailable, policy.Unavailable, policy.OK), "and again")
+}
+
+func TestBudgetRefillsWithSuccesses(t *testing.T) {
+	b := policy.NewBudget(policy.BudgetOptions{})
+	for range 20 {
+		b.Failure()
+	}
+	require.False(t, b.Allow())
+	for range 40 { // 4 tokens: not yet above half of 10
+		b.Success()
+	}
+	assert.False(t, b.Allow())
+	for range 20 { // 6 tokens; a floor of 0 was kept, not -10
+		b.Success()
+	}
+	assert.True(t, b.Allow())
+}
+
+func TestBudgetCapacityIsACap(t *testing.T) {
+	b := policy.NewBudget(policy.BudgetOptions{})
+	for range 1000 {
+		b.Success()
+	}
+	for range 5 {
+		b.Failure()
+	}
+	assert.False(t, b.Allow(), "successes beyond the capacity are not banked")
+}
+
+func TestBudgetOptions(t *testing.T) {
+	b := policy.NewBudget(policy.BudgetOptions{Tokens: 4, Refill: 1})
+	b.Failure()
+	assert.True(t, b.Allow(), "3 > 2")
+	b.Failure()
+	assert.False(t, b.Allow(), "2 is not above half of 4")
+	b.Success()
+	assert.True(t, b.Allow(), "one success puts back one token")
+
+	off := policy.NewBudget(policy.BudgetOptions{Tokens: -1})
+	for range 100 {
+		off.Failure()
+	}
+	assert.True(t, off.Allow(), "negative Tokens: no budget")
+
+	noRefill := policy.NewBudget(policy.BudgetOptions{Refill: -1})
+	for range 5 {
+		noRefill.Failure()
+	}
+	for range 1000 {
+		noRefill.Success()
+	}
+	assert.False(t, noRefill.Allow(), "negative Refill: successes put nothing back")
+
+	var nilBudget *policy.Budget
+	nilBudget.Failure()
+	nilBudget.Success()
+	assert.True(t, nilBudget.Allow())
+
+	assert.Equal(t, policy.BudgetOptions{Tokens: 10, Refill: 0.1}, policy.BudgetOptions{}.WithDefaults())
+	assert.Equal(t, policy.BudgetOptions{Tokens: -1, Refill: 2}, policy.BudgetOptions{Tokens: -1, Refill: 2}.WithDefaults())
+}
+
+func TestBudgetConcurrentUse(t *testing.T) {
+	b := policy.NewBudget(policy.BudgetOptions{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				b.Failure()
+				b.Allow()
+			}
+		})
+	}
+	wg.Wait()
+	assert.False(t, b.Allow())
+	var ok sync.WaitGroup
+	for range 8 {
+		ok.Go(func() {
+			for range 10 {
+				b.Success()
+			}
+		})
+	}
+	ok.Wait()
+	assert.True(t, b.Allow(), "80 successes from 0 make 8 tokens")
+}

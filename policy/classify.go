@@ -1,0 +1,217 @@
+package policy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Header names of the Cosmos DB REST protocol read by this package.
+const (
+	HeaderSubStatus    = "x-ms-substatus"
+	HeaderRetryAfterMs = "x-ms-retry-after-ms"
+	HeaderIsQuery      = "x-ms-documentdb-isquery"
+)
+
+// Sub-status codes (x-ms-substatus) that change what a status means.
+const (
+	SubStatusWriteForbidden      = 3    // with 403: the region no longer accepts writes (failover)
+	SubStatusRegionNotFound      = 1008 // with 403: the account is not (or no longer) in this region
+	SubStatusSessionNotAvailable = 1002 // with 404: the region has not caught up with the session token
+)
+
+// An Outcome is what one attempt's answer means to the retry rules.
+type Outcome uint8
+
+// The outcomes of an attempt. Classify returns every outcome but
+// CircuitOpen, which the transport sets itself when an endpoint's breaker
+// refuses the attempt.
+const (
+	OK                  Outcome = iota // 2xx, 304
+	Final                              // 400, 401, 404, 405, 409, 412, 413, other 403, other statuses: returned as they are
+	Throttled                          // 429
+	RetryWith                          // 449
+	Unavailable                        // 503
+	ServerError                        // 500
+	RequestTimeout                     // 408
+	WriteForbidden                     // 403 with x-ms-substatus 3
+	RegionNotFound                     // 403 with x-ms-substatus 1008
+	SessionNotAvailable                // 404 with x-ms-substatus 1002
+	NeverSent                          // transport error before the request left: refused, DNS, TLS handshake
+	Ambiguous                          // transport error after the request may have been sent: reset, EOF, timeout
+	Canceled                           // the caller's context ended (context.Canceled / DeadlineExceeded)
+	CircuitOpen                        // set by the transport when the endpoint's breaker is open
+)
+
+var outcomeNames = [...]string{
+	OK:                  "ok",
+	Final:               "final",
+	Throttled:           "throttled",
+	RetryWith:           "retry_with",
+	Unavailable:         "unavailable",
+	ServerError:         "server_error",
+	RequestTimeout:      "request_timeout",
+	WriteForbidden:      "write_forbidden",
+	RegionNotFound:      "region_not_found",
+	SessionNotAvailable: "session_not_available",
+	NeverSent:           "never_sent",
+	Ambiguous:           "ambiguous",
+	Canceled:            "canceled",
+	CircuitOpen:         "circuit_open",
+}
+
+// String returns the outcome's short snake_case name ("ok", "throttled",
+// "retry_with", ...), suitable as a metric label; "unknown" for a value
+// that is not one of the constants.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// Classify returns the Outcome of one attempt, given what the next
+// RoundTripper returned. Exactly one of resp and err should be non-nil; if
+// both are, the error wins and the response is ignored (as http.Client
+// does); if neither is, the attempt is Ambiguous.
+//
+// Errors are recognised by type and value (errors.Is and errors.As),
+// never by their text. A context error is Canceled. An error from setting
+// up the connection (a *net.OpError with Op "dial" or "proxyconnect", a
+// *net.DNSError, ECONNREFUSED, a TLS handshake or certificate error) is
+// NeverSent: the request did not leave, so resending it is safe even for
+// writes. Every other error (connection reset, EOF, timeouts, anything
+// unknown) is Ambiguous: the service may have run the request. The caller
+// of Classify should treat an attempt as Canceled whatever the error once
+// the request's own context has ended.
+func Classify(resp *http.Response, err error) Outcome {
+	if err != nil {
+		return classifyError(err)
+	}
+	if resp == nil {
+		return Ambiguous
+	}
+	return classifyStatus(resp.StatusCode, SubStatus(resp.Header))
+}
+
+func classifyStatus(status, sub int) Outcome {
+	switch {
+	case status >= 200 && status <= 299, status == http.StatusNotModified:
+		return OK
+	case status == http.StatusTooManyRequests:
+		return Throttled
+	case status == 449:
+		return RetryWith
+	case status == http.StatusServiceUnavailable:
+		return Unavailable
+	case status == http.StatusInternalServerError:
+		return ServerError
+	case status == http.StatusRequestTimeout:
+		return RequestTimeout
+	case status == http.StatusForbidden && sub == SubStatusWriteForbidden:
+		return WriteForbidden
+	case status == http.StatusForbidden && sub == SubStatusRegionNotFound:
+		return RegionNotFound
+	case status == http.StatusNotFound && sub == SubStatusSessionNotAvailable:
+		return SessionNotAvailable
+	default:
+		return Final
+	}
+}
+
+func classifyError(err error) Outcome {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Canceled
+	}
+	if neverSent(err) {
+		return NeverSent
+	}
+	// Resets, EOFs, timeouts and anything unrecognised: the request may
+	// have reached the service.
+	return Ambiguous
+}
+
+// neverSent reports whether err happened while the connection was being
+// set up, before any byte of the request was written.
+func neverSent(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect") {
+		return true
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var (
+		recordErr  tls.RecordHeaderError
+		verifyErr  *tls.CertificateVerificationError
+		alertErr   tls.AlertError
+		echErr     *tls.ECHRejectionError
+		unknownCA  x509.UnknownAuthorityError
+		hostErr    x509.HostnameError
+		invalidErr x509.CertificateInvalidError
+	)
+	return errors.As(err, &recordErr) ||
+		errors.As(err, &verifyErr) ||
+		errors.As(err, &alertErr) ||
+		errors.As(err, &echErr) ||
+		errors.As(err, &unknownCA) ||
+		errors.As(err, &hostErr) ||
+		errors.As(err, &invalidErr)
+}
+
+// SubStatus returns the x-ms-substatus of a response, or 0 if the header
+// is absent, not a decimal integer, or negative.
+func SubStatus(h http.Header) int {
+	v := strings.TrimSpace(h.Get(HeaderSubStatus))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// IsWrite reports whether a request may change data, and so must not be
+// resent after an Ambiguous failure. GET, HEAD and OPTIONS (and the empty
+// method, which means GET) are reads; a POST that is a query (header
+// x-ms-documentdb-isquery "true" in any case, or Content-Type
+// application/query+json) is a read; every other request, including a nil
+// one, is a write.
+func IsWrite(req *http.Request) bool {
+	if req == nil {
+		return true
+	}
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	case http.MethodPost:
+		return !isQuery(req.Header)
+	default:
+		return true
+	}
+}
+
+func isQuery(h http.Header) bool {
+	if strings.EqualFold(strings.TrimSpace(h.Get(HeaderIsQuery)), "true") {
+		return true
+	}
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/query+json"
+}

@@ -1,0 +1,300 @@
+package policy_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// response builds a response with a status and an optional sub-status.
+func response(status, sub int) *http.Response {
+	h := http.Header{}
+	if sub != 0 {
+		h.Set("x-ms-substatus", strconv.Itoa(sub))
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: http.NoBody}
+}
+
+// timeoutError is a net.Error that timed out, like a read deadline.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+var _ net.Error = timeoutError{}
+
+// first is what a fresh Retrier decides for the outcome: whether and where
+// the first retry goes.
+type first struct {
+	retry bool
+	route policy.Route
+}
+
+func firstDecision(write bool, o policy.Outcome, resp *http.Response) first {
+	d := policy.NewRetrier(policy.RetryOptions{}, &fakeClock{}, fixedRand(0)).Decide(write, o, resp)
+	return first{d.Retry, d.Route}
+}
+
+var (
+	noRetry   = first{}
+	same      = first{true, policy.SameEndpoint}
+	next      = first{true, policy.NextRegion}
+	writeRgn  = first{true, policy.WriteRegion}
+	refreshed = first{true, policy.Refresh}
+)
+
+func TestClassifyStatus(t *testing.T) {
+	tests := []struct {
+		status, sub int
+		want        policy.Outcome
+		read, write first
+	}{
+		{200, 0, policy.OK, noRetry, noRetry},
+		{201, 0, policy.OK, noRetry, noRetry},
+		{204, 0, policy.OK, noRetry, noRetry},
+		{304, 0, policy.OK, noRetry, noRetry},
+		{400, 0, policy.Final, noRetry, noRetry},
+		{401, 0, policy.Final, noRetry, noRetry},
+		{403, 0, policy.Final, noRetry, noRetry},
+		{403, 5, policy.Final, noRetry, noRetry},
+		{404, 0, policy.Final, noRetry, noRetry},
+		{404, 3, policy.Final, noRetry, noRetry},
+		{405, 0, policy.Final, noRetry, noRetry},
+		{409, 0, policy.Final, noRetry, noRetry},
+		{412, 0, policy.Final, noRetry, noRetry},
+		{413, 0, policy.Final, noRetry, noRetry},
+		{302, 0, policy.Final, noRetry, noRetry},
+		{502, 0, policy.Final, noRetry, noRetry},
+		{429, 0, policy.Throttled, same, same},
+		{449, 0, policy.RetryWith, same, same},
+		{500, 0, policy.ServerError, next, noRetry},
+		{503, 0, policy.Unavailable, next, same},
+		{408, 0, policy.RequestTimeout, next, noRetry},
+		{403, 3, policy.WriteForbidden, noRetry, refreshed},
+		{403, 1008, policy.RegionNotFound, refreshed, refreshed},
+		{404, 1002, policy.SessionNotAvailable, writeRgn, noRetry},
+		{200, 3, policy.OK, noRetry, noRetry}, // a sub-status only matters with its status
+		{500, 1002, policy.ServerError, next, noRetry},
+	}
+	for _, tt := range tests {
+		name := strconv.Itoa(tt.status)
+		if tt.sub != 0 {
+			name += "." + strconv.Itoa(tt.sub)
+		}
+		t.Run(name, func(t *testing.T) {
+			resp := response(tt.status, tt.sub)
+			got := policy.Classify(resp, nil)
+			assert.Equal(t, tt.want, got, "outcome %s", got)
+			assert.Equal(t, tt.read, firstDecision(false, got, resp), "read")
+			assert.Equal(t, tt.write, firstDecision(true, got, resp), "write")
+		})
+	}
+}
+
+func TestClassifyError(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}
+	tests := []struct {
+		name        string
+		err         error
+		want        policy.Outcome
+		read, write first
+	}{
+		{"dial refused", refused, policy.NeverSent, next, same},
+		{"dial refused in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: refused}, policy.NeverSent, next, same},
+		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}, policy.NeverSent, next, same},
+		{"bare ECONNREFUSED", fmt.Errorf("connect: %w", syscall.ECONNREFUSED), policy.NeverSent, next, same},
+		{"DNS", &net.DNSError{Err: "no such host", Name: "a.example", IsNotFound: true}, policy.NeverSent, next, same},
+		{"proxy connect", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: io.EOF}, policy.NeverSent, next, same},
+		{"TLS record header", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, policy.NeverSent, next, same},
+		{"TLS verification", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, policy.NeverSent, next, same},
+		{"x509 hostname", x509.HostnameError{Host: "a.example"}, policy.NeverSent, next, same},
+		{"x509 invalid", x509.CertificateInvalidError{Reason: x509.Expired}, policy.NeverSent, next, same},
+		{"EOF", io.EOF, policy.Ambiguous, next, noRetry},
+		{"unexpected EOF", fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), policy.Ambiguous, next, noRetry},
+		{"reset", reset, policy.Ambiguous, next, noRetry},
+		{"bare ECONNRESET", syscall.ECONNRESET, policy.Ambiguous, next, noRetry},
+		{"broken pipe", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, policy.Ambiguous, next, noRetry},
+		{"read timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}, policy.Ambiguous, next, noRetry},
+		{"deadline exceeded on conn", os.ErrDeadlineExceeded, policy.Ambiguous, next, noRetry},
+		{"unknown", errors.New("something else"), policy.Ambiguous, next, noRetry},
+		{"error text says refused", errors.New("dial tcp: connection refused"), policy.Ambiguous, next, noRetry},
+		{"canceled", context.Canceled, policy.Canceled, noRetry, noRetry},
+		{"deadline", context.DeadlineExceeded, policy.Canceled, noRetry, noRetry},
+		{"canceled in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: context.Canceled}, policy.Canceled, noRetry, noRetry},
+		{"canceled while dialing", &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}, policy.Canceled, noRetry, noRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := policy.Classify(nil, tt.err)
+			assert.Equal(t, tt.want, got, "outcome %s", got)
+			assert.Equal(t, tt.read, firstDecision(false, got, nil), "read")
+			assert.Equal(t, tt.write, firstDecision(true, got, nil), "write")
+		})
+	}
+}
+
+func TestClassifyContractViolations(t *testing.T) {
+	// Like http.Client, the error wins over a response returned with it.
+	assert.Equal(t, policy.Canceled, policy.Classify(response(200, 0), context.Canceled))
+	// Nothing at all: nobody knows whether the request ran.
+	assert.Equal(t, policy.Ambiguous, policy.Classify(nil, nil))
+}
+
+// TestClassifyRealErrors checks the error values net/http really returns,
+// against servers on loopback.
+func TestClassifyRealErrors(t *testing.T) {
+	do := func(t *testing.T, rt http.RoundTripper, url string) policy.Outcome {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader("{}"))
+		require.NoError(t, err)
+		resp, err := rt.RoundTrip(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		require.Error(t, err)
+		t.Logf("%T: %v", err, err)
+		return policy.Classify(nil, err)
+	}
+	newTransport := func(t *testing.T) *http.Transport {
+		tr := &http.Transport{DisableKeepAlives: true}
+		t.Cleanup(tr.CloseIdleConnections)
+		return tr
+	}
+
+	t.Run("connection refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		assert.Equal(t, policy.NeverSent, do(t, newTransport(t), "http://"+addr+"/"))
+	})
+
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			t.Error("the request must not arrive")
+		}))
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
+		srv.StartTLS()
+		defer srv.Close()
+		assert.Equal(t, policy.NeverSent, do(t, newTransport(t), srv.URL))
+	})
+
+	t.Run("TLS to a plain server", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			t.Error("the request must not arrive")
+		}))
+		defer srv.Close()
+		assert.Equal(t, policy.NeverSent, do(t, newTransport(t), "https://"+srv.Listener.Addr().String()+"/"))
+	})
+
+	t.Run("connection closed after the request", func(t *testing.T) {
+		got := make(chan struct{}, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			got <- struct{}{}
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}))
+		defer srv.Close()
+		assert.Equal(t, policy.Ambiguous, do(t, newTransport(t), srv.URL))
+		assert.Len(t, got, 1, "the request reached the server")
+	})
+}
+
+func TestSubStatus(t *testing.T) {
+	tests := []struct {
+		value string
+		want  int
+	}{
+		{"", 0},
+		{"3", 3},
+		{" 1008 ", 1008},
+		{"1002", 1002},
+		{"abc", 0},
+		{"3.0", 0},
+		{"-3", 0},
+		{"99999999999999999999999", 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.value != "" {
+			h.Set("X-Ms-Substatus", tt.value)
+		}
+		assert.Equal(t, tt.want, policy.SubStatus(h), "x-ms-substatus %q", tt.value)
+	}
+	assert.Equal(t, 0, policy.SubStatus(nil))
+}
+
+func TestIsWrite(t *testing.T) {
+	tests := []struct {
+		name    string
+		method  string
+		headers map[string]string
+		want    bool
+	}{
+		{"GET", http.MethodGet, nil, false},
+		{"empty method means GET", "", nil, false},
+		{"HEAD", http.MethodHead, nil, false},
+		{"OPTIONS", http.MethodOptions, nil, false},
+		{"POST create", http.MethodPost, map[string]string{"Content-Type": "application/json"}, true},
+		{"POST query by header", http.MethodPost, map[string]string{"x-ms-documentdb-isquery": "true"}, false},
+		{"POST query by header, any case", http.MethodPost, map[string]string{"X-Ms-Documentdb-Isquery": "True"}, false},
+		{"POST isquery false", http.MethodPost, map[string]string{"x-ms-documentdb-isquery": "false"}, true},
+		{"POST query by content type", http.MethodPost, map[string]string{"Content-Type": "application/query+json"}, false},
+		{"POST query content type with params", http.MethodPost, map[string]string{"Content-Type": "Application/Query+JSON; charset=utf-8"}, false},
+		{"POST malformed content type", http.MethodPost, map[string]string{"Content-Type": "application/query+json; ="}, true},
+		{"PUT", http.MethodPut, nil, true},
+		{"PATCH", http.MethodPatch, nil, true},
+		{"DELETE", http.MethodDelete, nil, true},
+		{"PUT with query header", http.MethodPut, map[string]string{"x-ms-documentdb-isquery": "true"}, true},
+		{"lower-case get is another method", "get", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "https://a.example/dbs/d/colls/c/docs", nil)
+			req.Method = tt.method
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			assert.Equal(t, tt.want, policy.IsWrite(req))
+		})
+	}
+	assert.True(t, policy.IsWrite(nil), "a nil request is treated as a write")
+}
+
+func TestOutcomeString(t *testing.T) {
+	want := map[policy.Outcome]string{
+		policy.OK: "ok", policy.Final: "final", policy.Throttled: "throttled",
+		policy.RetryWith: "retry_with", policy.Unavailable: "unavailable",
+		policy.ServerError: "server_error", policy.RequestTimeout: "request_timeout",
+		policy.WriteForbidden: "write_forbidden", policy.RegionNotFound: "region_not_found",
+		policy.SessionNotAvailable: "session_not_available", policy.NeverSent: "never_sent",
+		policy.Ambiguous: "ambiguous", policy.Canceled: "canceled", policy.CircuitOpen: "circuit_open",
+	}
+	for o, s := range want {
+		assert.Equal(t, s, o.String())
+	}
+	assert.Equal(t, "unknown", policy.Outcome(200).String())
+}

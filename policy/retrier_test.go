@@ -1,0 +1,423 @@
+package policy_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// fakeClock is a Clock that moves only when told to.
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time          { return c.now }
+func (c *fakeClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+func newClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func fixedRand(x float64) func() float64 { return func() float64 { return x } }
+
+// withHeader returns a response with the status and one header.
+func withHeader(status int, key, value string) *http.Response {
+	h := http.Header{}
+	h.Set(key, value)
+	return &http.Response{StatusCode: status, Header: h, Body: http.NoBody}
+}
+
+// retries feeds the same outcome to r until it stops retrying (at most
+// 1000 times), moving the clock by each wait plus rtt, and returns the
+// retry decisions.
+func retries(t *testing.T, r *policy.Retrier, clock *fakeClock, rtt time.Duration, write bool, o policy.Outcome, resp *http.Response) []policy.Decision {
+	t.Helper()
+	var ds []policy.Decision
+	for range 1000 {
+		d := r.Decide(write, o, resp)
+		if !d.Retry {
+			assert.Equal(t, policy.Decision{Reason: o}, d, "a stop carries only its reason")
+			return ds
+		}
+		assert.Equal(t, o, d.Reason)
+		ds = append(ds, d)
+		if clock != nil {
+			clock.Advance(d.Wait + rtt)
+		}
+	}
+	t.Fatalf("still retrying %s after 1000 decisions", o)
+	return nil
+}
+
+func waits(ds []policy.Decision) []time.Duration {
+	w := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		w[i] = d.Wait
+	}
+	return w
+}
+
+func sum(ds []policy.Decision) time.Duration {
+	var s time.Duration
+	for _, d := range ds {
+		s += d.Wait
+	}
+	return s
+}
+
+const ms = time.Millisecond
+
+func TestThrottledWaitsTheHintAtMostNineTimes(t *testing.T) {
+	clock := newClock()
+	r := policy.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	ds := retries(t, r, clock, 0, true, policy.Throttled, withHeader(429, "x-ms-retry-after-ms", "100"))
+	require.Len(t, ds, 9)
+	for _, d := range ds {
+		assert.Equal(t, policy.Decision{Retry: true, Wait: 100 * ms, Route: policy.SameEndpoint, Reason: policy.Throttled}, d)
+	}
+}
+
+func TestThrottledJitterIsSmallAndAfterTheHint(t *testing.T) {
+	for _, x := range []float64{0, 0.5, 0.999999} {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(x))
+		d := r.Decide(false, policy.Throttled, withHeader(429, "x-ms-retry-after-ms", "1000"))
+		require.True(t, d.Retry)
+		assert.GreaterOrEqual(t, d.Wait, time.Second, "never before the hint (rand %v)", x)
+		assert.Less(t, d.Wait, 1050*ms, "at most 5%% jitter (rand %v)", x)
+	}
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0.5))
+	assert.Equal(t, 1025*ms, r.Decide(false, policy.Throttled, withHeader(429, "x-ms-retry-after-ms", "1000")).Wait)
+}
+
+func TestThrottledStopsAtThirtySecondsCumulative(t *testing.T) {
+	t.Run("default hint", func(t *testing.T) {
+		clock := newClock()
+		r := policy.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+		ds := retries(t, r, clock, 0, false, policy.Throttled, response(429, 0))
+		assert.Equal(t, []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}, waits(ds))
+	})
+	t.Run("server hint", func(t *testing.T) {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		ds := retries(t, r, nil, 0, false, policy.Throttled, withHeader(429, "Retry-After", "7"))
+		assert.Len(t, ds, 4, "4×7s fit in 30s, a fifth does not")
+	})
+	t.Run("jitter never crosses the cap", func(t *testing.T) {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0.999999))
+		// 2×(9.6s+5%) leave 9.84s: the third wait fits without its jitter.
+		ds := retries(t, r, nil, 0, false, policy.Throttled, withHeader(429, "x-ms-retry-after-ms", "9600"))
+		require.Len(t, ds, 3)
+		assert.Equal(t, 30*time.Second, sum(ds))
+		assert.Less(t, ds[2].Wait, ds[1].Wait, "the last wait is trimmed…")
+		assert.GreaterOrEqual(t, ds[2].Wait, 9600*ms, "…never below the hint")
+	})
+	t.Run("a huge hint is clamped to MaxRetryAfter", func(t *testing.T) {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		ds := retries(t, r, nil, 0, false, policy.Throttled, withHeader(429, "x-ms-retry-after-ms", "3600000"))
+		assert.Equal(t, []time.Duration{30 * time.Second}, waits(ds))
+	})
+	t.Run("custom caps", func(t *testing.T) {
+		r := policy.NewRetrier(policy.RetryOptions{MaxThrottleRetries: 20, MaxThrottleWait: time.Minute}, newClock(), fixedRand(0))
+		ds := retries(t, r, nil, 0, false, policy.Throttled, withHeader(429, "x-ms-retry-after-ms", "1000"))
+		assert.Len(t, ds, 20)
+	})
+}
+
+func TestThrottledNegativeOptions(t *testing.T) {
+	hinted := withHeader(429, "x-ms-retry-after-ms", "20000")
+	bare := response(429, 0)
+	tests := []struct {
+		name      string
+		o         policy.RetryOptions
+		resp      *http.Response
+		wantRetry bool
+	}{
+		{"MaxThrottleRetries off", policy.RetryOptions{MaxThrottleRetries: -1}, hinted, false},
+		{"MaxThrottleWait off", policy.RetryOptions{MaxThrottleWait: -1}, hinted, false},
+		{"DefaultRetryAfter off, no hint", policy.RetryOptions{DefaultRetryAfter: -1}, bare, false},
+		{"DefaultRetryAfter off, hint", policy.RetryOptions{DefaultRetryAfter: -1}, hinted, true},
+		{"MaxRetryAfter off, hint fits", policy.RetryOptions{MaxRetryAfter: -1}, hinted, true},
+		{"MaxRetryAfter off, hint too long", policy.RetryOptions{MaxRetryAfter: -1}, withHeader(429, "x-ms-retry-after-ms", "40000"), false},
+		{"no response", policy.RetryOptions{}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := policy.NewRetrier(tt.o, newClock(), fixedRand(0)).Decide(false, policy.Throttled, tt.resp)
+			assert.Equal(t, tt.wantRetry, d.Retry)
+		})
+	}
+	d := policy.NewRetrier(policy.RetryOptions{MaxRetryAfter: -1}, newClock(), fixedRand(0)).Decide(false, policy.Throttled, hinted)
+	assert.Equal(t, 20*time.Second, d.Wait)
+}
+
+func TestRetryWithBacksOffExponentially(t *testing.T) {
+	clock := newClock()
+	r := policy.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	ds := retries(t, r, clock, 0, true, policy.RetryWith, response(449, 0))
+	w := waits(ds)
+	require.Len(t, w, 35, "10+20+…+640 ms, then 28×1s fit in 30s")
+	assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 320 * ms, 640 * ms, time.Second, time.Second}, w[:9])
+	assert.LessOrEqual(t, sum(ds), 30*time.Second)
+	for _, d := range ds {
+		assert.Equal(t, policy.SameEndpoint, d.Route)
+		assert.False(t, d.Budgeted)
+	}
+}
+
+func TestRetryWithJitterStaysBelowTheInterval(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0.5))
+	var w []time.Duration
+	for range 9 {
+		w = append(w, r.Decide(true, policy.RetryWith, nil).Wait)
+	}
+	// rand 0.5 takes a quarter off each interval.
+	assert.Equal(t, []time.Duration{7500 * time.Microsecond, 15 * ms, 30 * ms, 60 * ms, 120 * ms, 240 * ms, 480 * ms, 750 * ms, 750 * ms}, w)
+}
+
+func TestRetryWithIgnoresElapsedTime(t *testing.T) {
+	// backoff/v4 stops after 15 minutes unless told otherwise.
+	clock := newClock()
+	r := policy.NewRetrier(policy.RetryOptions{MaxRetryWithWait: time.Hour}, clock, fixedRand(0))
+	for _, want := range []time.Duration{10 * ms, 20 * ms, 40 * ms} {
+		d := r.Decide(true, policy.RetryWith, nil)
+		require.True(t, d.Retry)
+		assert.Equal(t, want, d.Wait)
+		clock.Advance(20 * time.Minute)
+	}
+}
+
+func TestRetryWithNegativeOptions(t *testing.T) {
+	for _, o := range []policy.RetryOptions{{RetryWithInitial: -1}, {RetryWithMax: -1}, {MaxRetryWithWait: -1}} {
+		assert.False(t, policy.NewRetrier(o, newClock(), fixedRand(0)).Decide(true, policy.RetryWith, nil).Retry, "%+v", o)
+	}
+}
+
+func TestUnavailableReads(t *testing.T) {
+	clock := newClock()
+	r := policy.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	ds := retries(t, r, clock, 0, false, policy.Unavailable, response(503, 0))
+	assert.Equal(t, []policy.Decision{
+		{Retry: true, Wait: 0, Route: policy.NextRegion, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 100 * ms, Route: policy.NextRegion, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 200 * ms, Route: policy.NextRegion, Budgeted: true, Reason: policy.Unavailable},
+	}, ds)
+}
+
+func TestUnavailableWrites(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	ds := retries(t, r, nil, 0, true, policy.Unavailable, response(503, 0))
+	assert.Equal(t, []policy.Decision{
+		{Retry: true, Wait: 100 * ms, Route: policy.SameEndpoint, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 200 * ms, Route: policy.SameEndpoint, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 400 * ms, Route: policy.SameEndpoint, Budgeted: true, Reason: policy.Unavailable},
+	}, ds)
+
+	r = policy.NewRetrier(policy.RetryOptions{MaxUnavailableRetries: 5, UnavailableMax: 150 * ms}, newClock(), fixedRand(0.5))
+	ds = retries(t, r, nil, 0, true, policy.Unavailable, response(503, 0))
+	assert.Equal(t, []time.Duration{75 * ms, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond}, waits(ds))
+}
+
+func TestNeverSent(t *testing.T) {
+	for _, write := range []bool{false, true} {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		ds := retries(t, r, nil, 0, write, policy.NeverSent, nil)
+		assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "write %v", write)
+		route := policy.NextRegion
+		if write {
+			route = policy.SameEndpoint
+		}
+		for _, d := range ds {
+			assert.Equal(t, route, d.Route, "write %v", write)
+			assert.True(t, d.Budgeted)
+		}
+	}
+}
+
+func TestAmbiguousWritesAreNeverRetried(t *testing.T) {
+	opts := []policy.RetryOptions{{}, {MaxUnavailableRetries: 100}, {UnavailableInitial: time.Nanosecond}}
+	for _, o := range opts {
+		r := policy.NewRetrier(o, newClock(), fixedRand(0))
+		assert.Empty(t, retries(t, r, nil, 0, true, policy.Ambiguous, nil), "%+v", o)
+	}
+	// Even after other retries of the same call.
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	require.True(t, r.Decide(true, policy.NeverSent, nil).Retry)
+	assert.False(t, r.Decide(true, policy.Ambiguous, nil).Retry)
+
+	r = policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	ds := retries(t, r, nil, 0, false, policy.Ambiguous, nil)
+	assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "reads are")
+}
+
+func TestUnavailabilityRetriesShareOneCap(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	assert.Equal(t, time.Duration(0), r.Decide(false, policy.NeverSent, nil).Wait)
+	assert.Equal(t, 100*ms, r.Decide(false, policy.Unavailable, nil).Wait)
+	assert.Equal(t, 200*ms, r.Decide(false, policy.Ambiguous, nil).Wait)
+	for _, o := range []policy.Outcome{policy.Unavailable, policy.NeverSent, policy.Ambiguous, policy.ServerError, policy.RequestTimeout} {
+		assert.False(t, r.Decide(false, o, nil).Retry, "%s after the cap", o)
+	}
+}
+
+func TestServerErrorAndRequestTimeout(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	ds := retries(t, r, nil, 0, false, policy.ServerError, response(500, 0))
+	assert.Equal(t, []policy.Decision{{Retry: true, Route: policy.NextRegion, OtherRegionOnly: true, Budgeted: true, Reason: policy.ServerError}}, ds)
+
+	r = policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	ds = retries(t, r, nil, 0, false, policy.RequestTimeout, response(408, 0))
+	assert.Equal(t, []policy.Decision{{Retry: true, Route: policy.NextRegion, Budgeted: true, Reason: policy.RequestTimeout}}, ds)
+
+	for _, o := range []policy.Outcome{policy.ServerError, policy.RequestTimeout} {
+		assert.Empty(t, retries(t, policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0)), nil, 0, true, o, nil), "writes: %s", o)
+	}
+}
+
+func TestWriteForbiddenFailover(t *testing.T) {
+	clock := newClock()
+	start := clock.Now()
+	r := policy.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	resp := response(403, 3)
+	// Each resend takes 50ms to come back with another 403.3.
+	var sentAt []time.Duration
+	var ds []policy.Decision
+	for range 1000 {
+		d := r.Decide(true, policy.WriteForbidden, resp)
+		if !d.Retry {
+			break
+		}
+		ds = append(ds, d)
+		clock.Advance(d.Wait)
+		sentAt = append(sentAt, clock.Now().Sub(start))
+		clock.Advance(50 * ms)
+	}
+	require.NotEmpty(t, ds)
+	assert.Equal(t, policy.Decision{Retry: true, Route: policy.Refresh, Reason: policy.WriteForbidden}, ds[0], "the first resend goes at once")
+	for _, d := range ds[1:] {
+		assert.Equal(t, policy.Decision{Retry: true, Wait: time.Second, Route: policy.Refresh, Reason: policy.WriteForbidden}, d)
+	}
+	assert.LessOrEqual(t, sentAt[len(sentAt)-1], 60*time.Second, "no resend after MaxFailoverWait")
+	assert.Greater(t, sentAt[len(sentAt)-1], 58*time.Second, "resends go on until about MaxFailoverWait")
+	assert.Len(t, ds, 58)
+
+	assert.Empty(t, retries(t, policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0)), nil, 0, false, policy.WriteForbidden, resp), "reads")
+}
+
+func TestFailoverIsBoundedWithAStoppedClock(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{MaxFailoverWait: 10 * time.Second}, newClock(), fixedRand(0))
+	ds := retries(t, r, nil, 0, true, policy.WriteForbidden, nil)
+	assert.Len(t, ds, 11, "one at once, then ten spaced a second apart")
+}
+
+func TestRegionNotFoundFailover(t *testing.T) {
+	for _, write := range []bool{false, true} {
+		clock := newClock()
+		r := policy.NewRetrier(policy.RetryOptions{MaxFailoverWait: 5 * time.Second, FailoverInterval: 2 * time.Second}, clock, fixedRand(0))
+		ds := retries(t, r, clock, 0, write, policy.RegionNotFound, response(403, 1008))
+		assert.Equal(t, []time.Duration{0, 2 * time.Second, 2 * time.Second}, waits(ds), "write %v", write)
+		for _, d := range ds {
+			assert.Equal(t, policy.Refresh, d.Route)
+			assert.False(t, d.Budgeted)
+		}
+	}
+}
+
+func TestFailoverSharesItsClockAcrossSubStatuses(t *testing.T) {
+	clock := newClock()
+	r := policy.NewRetrier(policy.RetryOptions{MaxFailoverWait: 3 * time.Second}, clock, fixedRand(0))
+	require.Equal(t, time.Duration(0), r.Decide(true, policy.WriteForbidden, nil).Wait)
+	clock.Advance(2500 * ms)
+	assert.False(t, r.Decide(true, policy.RegionNotFound, nil).Retry)
+}
+
+func TestFailoverNegativeOptions(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{MaxFailoverWait: -1}, newClock(), fixedRand(0))
+	assert.Empty(t, retries(t, r, nil, 0, true, policy.WriteForbidden, nil))
+	r = policy.NewRetrier(policy.RetryOptions{FailoverInterval: -1}, newClock(), fixedRand(0))
+	assert.Equal(t, []time.Duration{0}, waits(retries(t, r, nil, 0, true, policy.WriteForbidden, nil)), "only the first resend")
+}
+
+func TestSessionNotAvailable(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	ds := retries(t, r, nil, 0, false, policy.SessionNotAvailable, response(404, 1002))
+	want := policy.Decision{Retry: true, Route: policy.WriteRegion, Reason: policy.SessionNotAvailable}
+	assert.Equal(t, []policy.Decision{want, want}, ds)
+
+	assert.Empty(t, retries(t, policy.NewRetrier(policy.RetryOptions{}, newClock(), nil), nil, 0, true, policy.SessionNotAvailable, nil), "writes")
+	assert.Empty(t, retries(t, policy.NewRetrier(policy.RetryOptions{MaxSessionRetries: -1}, newClock(), nil), nil, 0, false, policy.SessionNotAvailable, nil), "off")
+	assert.Len(t, retries(t, policy.NewRetrier(policy.RetryOptions{MaxSessionRetries: 5}, newClock(), nil), nil, 0, false, policy.SessionNotAvailable, nil), 5)
+}
+
+func TestCircuitOpen(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	ds := retries(t, r, nil, 0, false, policy.CircuitOpen, nil)
+	want := policy.Decision{Retry: true, Route: policy.NextRegion, OtherRegionOnly: true, Reason: policy.CircuitOpen}
+	assert.Equal(t, []policy.Decision{want, want, want}, ds)
+	assert.Empty(t, retries(t, policy.NewRetrier(policy.RetryOptions{}, newClock(), nil), nil, 0, true, policy.CircuitOpen, nil), "writes")
+}
+
+func TestFinalOutcomesAreNotRetried(t *testing.T) {
+	for _, o := range []policy.Outcome{policy.OK, policy.Final, policy.Canceled, policy.Outcome(200)} {
+		for _, write := range []bool{false, true} {
+			r := policy.NewRetrier(policy.RetryOptions{}, newClock(), nil)
+			assert.Equal(t, policy.Decision{Reason: o}, r.Decide(write, o, response(200, 0)), "%s write %v", o, write)
+		}
+	}
+}
+
+func TestMaxUnavailableRetriesOff(t *testing.T) {
+	o := policy.RetryOptions{MaxUnavailableRetries: -1}
+	for _, out := range []policy.Outcome{policy.Unavailable, policy.ServerError, policy.RequestTimeout, policy.NeverSent, policy.Ambiguous, policy.CircuitOpen} {
+		for _, write := range []bool{false, true} {
+			assert.False(t, policy.NewRetrier(o, newClock(), nil).Decide(write, out, nil).Retry, "%s write %v", out, write)
+		}
+	}
+	// Other kinds of retry are unaffected.
+	assert.True(t, policy.NewRetrier(o, newClock(), nil).Decide(true, policy.Throttled, nil).Retry)
+}
+
+func TestUnavailableBackoffOff(t *testing.T) {
+	for _, o := range []policy.RetryOptions{{UnavailableInitial: -1}, {UnavailableMax: -1}} {
+		read := retries(t, policy.NewRetrier(o, newClock(), nil), nil, 0, false, policy.Unavailable, nil)
+		assert.Equal(t, []time.Duration{0}, waits(read), "a read's first retry still goes at once")
+		assert.Empty(t, retries(t, policy.NewRetrier(o, newClock(), nil), nil, 0, true, policy.Unavailable, nil), "writes always back off")
+		sent := retries(t, policy.NewRetrier(o, newClock(), nil), nil, 0, true, policy.NeverSent, nil)
+		assert.Equal(t, []time.Duration{0}, waits(sent))
+	}
+}
+
+func TestBackoffsAreSeparate(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	assert.Equal(t, 10*ms, r.Decide(true, policy.RetryWith, nil).Wait)
+	assert.Equal(t, 100*ms, r.Decide(true, policy.Unavailable, nil).Wait)
+	assert.Equal(t, 20*ms, r.Decide(true, policy.RetryWith, nil).Wait)
+	assert.Equal(t, 200*ms, r.Decide(true, policy.Unavailable, nil).Wait)
+}
+
+func TestRetrierDefaultsClockAndRand(t *testing.T) {
+	r := policy.NewRetrier(policy.RetryOptions{}, nil, nil)
+	d := r.Decide(false, policy.Throttled, withHeader(429, "Retry-After", "1"))
+	require.True(t, d.Retry)
+	assert.GreaterOrEqual(t, d.Wait, time.Second)
+	assert.Less(t, d.Wait, 1050*ms)
+	d = r.Decide(true, policy.RetryWith, nil)
+	assert.True(t, d.Wait > 5*ms && d.Wait <= 10*ms, "wait %v", d.Wait)
+}
+
+func TestRetrierClampsBadRand(t *testing.T) {
+	for _, x := range []float64{-1, 1, 7} {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(x))
+		d := r.Decide(true, policy.RetryWith, nil)
+		assert.True(t, d.Wait > 5*ms && d.Wait <= 10*ms, "rand %v: wait %v", x, d.Wait)
+	}
+}
+
+func TestRouteString(t *testing.T) {
+	assert.Equal(t, "same_endpoint", policy.SameEndpoint.String())
+	assert.Equal(t, "next_region", policy.NextRegion.String())
+	assert.Equal(t, "write_region", policy.WriteRegion.String())
+	assert.Equal(t, "refresh", policy.Refresh.String())
+	assert.Equal(t, "unknown", policy.Route(9).String())
+}
