@@ -1,0 +1,38 @@
+// Package region holds what the chain knows about a Cosmos DB account:
+// how to sign requests for it, which regions it has, and which endpoint
+// should serve the next attempt.
+//
+//   - auth.go: Credential, MasterKey (HMAC-SHA256 master-key signatures),
+//     ResourceOf and Sign.
+//   - account.go, fetch.go: the DatabaseAccount document (GET {account}/),
+//     fetched with a bounded body and validated by ParseAccount.
+//   - hostrule.go: InAccount, the rule that keeps signed requests inside
+//     the account: a regional endpoint keeps the account's scheme and its
+//     host is the account's host or a sibling of it (same parent domain),
+//     or, for an IP address, the same address. Locations failing it are
+//     dropped, never routed to.
+//   - router.go, refresh.go, locations.go: Router, which loads the
+//     account lazily, refreshes it in the background and on demand (one
+//     look-up in flight at a time, forced refreshes never satisfied by an
+//     older look-up), orders read endpoints by preferred region and moves
+//     endpoints marked unavailable to the end until their marks expire.
+//
+// The retry loop consults the Router once per attempt:
+//
+//	if err := router.Ensure(ctx); err == nil {
+//		if write {
+//			ep, _ := router.WriteEndpoint()
+//			// send to ep; on 403.3:
+//			seen := router.Epoch()
+//			router.MarkUnavailable(ep, true)
+//			_ = router.Refresh(ctx, seen)
+//			// resend to router.WriteEndpoint()
+//		} else {
+//			eps := router.ReadEndpoints() // preferred, usable ones first
+//			_ = eps
+//		}
+//	}
+//
+// Since the host is not part of a request's signature, a signed request
+// may be resent unchanged to another endpoint of the same account.
+package region

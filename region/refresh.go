@@ -1,0 +1,177 @@
+package region
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A flight is one look-up; n is its number (the epoch it started).
+type flight struct {
+	n    uint64
+	done chan struct{} // closed when the look-up has completed
+	err  error         // the look-up's result; read after done
+}
+
+// Ensure loads the account if it has never been loaded, joining the
+// look-up in flight if there is one; once an account is loaded it returns
+// nil at once. If ctx ends first, Ensure returns an error wrapping
+// ctx.Err() and the look-up goes on for the others. Without an account
+// and a look-up in flight, each call starts one.
+func (r *Router) Ensure(ctx context.Context) error {
+	if r.Account() != nil {
+		return nil
+	}
+	r.mu.Lock()
+	f := r.inflight
+	if f == nil {
+		if r.Account() != nil { // loaded since the check above
+			r.mu.Unlock()
+			return nil
+		}
+		var err error
+		if f, err = r.startLocked(ctx, false); err != nil {
+			r.mu.Unlock()
+			return err
+		}
+	}
+	r.mu.Unlock()
+	return wait(ctx, f)
+}
+
+// Epoch returns the number of look-ups started so far. A caller that
+// observes a response calling for a refresh (403.3) reads it and passes it
+// to Refresh.
+func (r *Router) Epoch() uint64 { return r.started.Load() }
+
+// Refresh forces a look-up of the account and returns when a look-up that
+// started after epoch seen (see Epoch) has completed, with that look-up's
+// error. It joins the look-up in flight if that one started after seen;
+// if the one in flight is older (it may predate what the caller saw), it
+// waits for it and then starts a new one, so that many callers failing
+// together cause at most two look-ups. The look-up does not depend on any
+// single caller's context (it runs on context.WithoutCancel of the
+// starter's context, bounded by RefreshTimeout and Close): a caller whose
+// ctx ends gets an error wrapping ctx.Err() at once and the others still
+// get the result. A failed look-up keeps the previous account.
+func (r *Router) Refresh(ctx context.Context, seen uint64) error {
+	// Two rounds suffice: at worst the first waits for an older look-up,
+	// the second for one that started after seen.
+	for range 3 {
+		r.mu.Lock()
+		if started := r.started.Load(); seen > started {
+			seen = started // a future epoch: any new look-up will do
+		}
+		if r.last != nil && r.last.n > seen {
+			err := r.last.err
+			r.mu.Unlock()
+			return err
+		}
+		f := r.inflight
+		if f == nil {
+			var err error
+			if f, err = r.startLocked(ctx, true); err != nil {
+				r.mu.Unlock()
+				return err
+			}
+		}
+		r.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return fmt.Errorf("region: waiting for the account look-up: %w", ctx.Err())
+		}
+		if f.n > seen {
+			return f.err
+		}
+	}
+	return errors.New("region: account refresh did not settle")
+}
+
+// wait returns f's error when f completes, or an error wrapping ctx.Err()
+// if ctx ends first.
+func wait(ctx context.Context, f *flight) error {
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return fmt.Errorf("region: waiting for the account look-up: %w", ctx.Err())
+	}
+}
+
+// startLocked starts look-up number started+1 in its own goroutine, on a
+// context detached from ctx's cancellation but keeping its values.
+func (r *Router) startLocked(ctx context.Context, forced bool) (*flight, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	f := &flight{n: r.started.Add(1), done: make(chan struct{})}
+	r.inflight = f
+	r.wg.Add(1)
+	go r.lookup(context.WithoutCancel(ctx), f, forced)
+	return f, nil
+}
+
+// lookup runs one look-up and publishes its result.
+func (r *Router) lookup(ctx context.Context, f *flight, forced bool) {
+	defer r.wg.Done()
+	var cancel context.CancelFunc
+	if r.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, r.timeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+	stop := context.AfterFunc(r.closeCtx, cancel)
+	defer stop()
+
+	var finish func(error)
+	if r.onRefresh != nil {
+		var hctx context.Context
+		if hctx, finish = r.onRefresh(ctx, forced); hctx != nil {
+			ctx = hctx
+		}
+	}
+	a, err := Fetch(ctx, r.rt, r.endpoint, r.cred, r.now())
+	if err == nil {
+		r.cache.update(a, r.now())
+	}
+	if finish != nil {
+		finish(err)
+	}
+	r.mu.Lock()
+	f.err = err
+	r.inflight, r.last = nil, f
+	r.mu.Unlock()
+	close(f.done)
+}
+
+// refreshEvery looks the account up every interval until Close, joining a
+// look-up already in flight rather than starting another.
+func (r *Router) refreshEvery(every time.Duration) {
+	defer r.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.closeCtx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		f := r.inflight
+		if f == nil {
+			f, _ = r.startLocked(r.closeCtx, false)
+		}
+		r.mu.Unlock()
+		if f == nil { // closed
+			return
+		}
+		select {
+		case <-f.done:
+		case <-r.closeCtx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,321 @@
+package region
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestRefreshOfManyCallersIsOneLookupAtTheServer(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var lookups atomic.Int32
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lookups.Add(1)
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-release
+		_, port, _ := net.SplitHostPort(r.Host)
+		_, _ = io.WriteString(w, loopbackDoc(port, port))
+	}))
+	defer srv.Close()
+	tr := srv.Client().Transport.(*http.Transport)
+	defer tr.CloseIdleConnections()
+
+	r, err := NewRouter(RouterOptions{Endpoint: mustURL(t, srv.URL), Credential: testKey(t), Transport: tr, RefreshInterval: -1})
+	require.NoError(t, err)
+	defer r.Close()
+
+	seen := r.Epoch()
+	errs := make(chan error, 100)
+	for range 100 {
+		go func() { errs <- r.Refresh(context.Background(), seen) }()
+	}
+	<-arrived
+	close(release)
+	for range 100 {
+		require.NoError(t, <-errs)
+	}
+	assert.Equal(t, int32(1), lookups.Load())
+	w, ok := r.WriteEndpoint()
+	require.True(t, ok)
+	assert.Equal(t, srv.URL+"/", w.String())
+}
+
+func TestRefreshJoinsTheLookupInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
+		r := newTestRouter(t, rt, RouterOptions{})
+
+		seen := r.Epoch()
+		var wg sync.WaitGroup
+		errs := make([]error, 100)
+		for i := range errs {
+			wg.Go(func() { errs[i] = r.Refresh(t.Context(), seen) })
+		}
+		synctest.Wait() // all 100 are waiting
+		assert.Equal(t, 1, rt.count())
+		close(gate)
+		wg.Wait()
+		for _, err := range errs {
+			assert.NoError(t, err)
+		}
+		assert.Equal(t, 1, rt.count())
+
+		// A look-up that started after seen has completed: no new one.
+		require.NoError(t, r.Refresh(t.Context(), seen))
+		assert.Equal(t, 1, rt.count())
+		// A caller that saw the new epoch gets a new look-up.
+		require.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+		assert.Equal(t, 2, rt.count())
+	})
+}
+
+func TestForcedRefreshIsNotSatisfiedByAnOlderLookup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		rt := &fakeAccount{doc: accountDocFor([]string{"A", "B"}, nil), gate: gate}
+		r := newTestRouter(t, rt, RouterOptions{})
+
+		// An ordinary look-up is in flight (it will answer the old account)
+		// when writes hit 403.3.
+		go func() { _ = r.Ensure(t.Context()) }()
+		synctest.Wait()
+		seen := r.Epoch()
+		var wg sync.WaitGroup
+		errs := make([]error, 50)
+		for i := range errs {
+			wg.Go(func() { errs[i] = r.Refresh(t.Context(), seen) })
+		}
+		synctest.Wait()
+		rt.set(accountDocFor([]string{"B", "A"}, nil), nil) // the failover happened
+		close(gate)
+		wg.Wait()
+		for _, err := range errs {
+			assert.NoError(t, err)
+		}
+		assert.Equal(t, 2, rt.count(), "one more look-up after the older one")
+		w, _ := r.WriteEndpoint()
+		assert.Equal(t, "contoso-b.documents.azure.com", w.Hostname(), "callers see the new write region")
+	})
+}
+
+func TestRefreshWaiterWithEndedContextReturnsAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
+		r := newTestRouter(t, rt, RouterOptions{})
+
+		// The impatient caller starts the look-up; another joins it.
+		ctx, cancel := context.WithCancel(t.Context())
+		impatient := make(chan error, 1)
+		go func() { impatient <- r.Refresh(ctx, 0) }()
+		synctest.Wait()
+		patient := make(chan error, 1)
+		go func() { patient <- r.Ensure(t.Context()) }()
+		synctest.Wait()
+
+		cancel()
+		synctest.Wait()
+		select {
+		case err := <-impatient:
+			require.ErrorIs(t, err, context.Canceled)
+		default:
+			t.Fatal("the cancelled caller is still waiting")
+		}
+		select {
+		case <-patient:
+			t.Fatal("the other caller returned before the look-up completed")
+		default:
+		}
+
+		close(gate)
+		require.NoError(t, <-patient)
+		assert.NotNil(t, r.Account())
+		assert.Equal(t, 1, rt.count())
+	})
+}
+
+func TestEnsureIsSingleFlightAndRetriesAfterAFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		rt := &fakeAccount{gate: gate} // answers 500
+		r := newTestRouter(t, rt, RouterOptions{})
+
+		var wg sync.WaitGroup
+		errs := make([]error, 20)
+		for i := range errs {
+			wg.Go(func() { errs[i] = r.Ensure(t.Context()) })
+		}
+		synctest.Wait()
+		close(gate)
+		wg.Wait()
+		assert.Equal(t, 1, rt.count())
+		for _, err := range errs {
+			var se *StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, 500, se.Code)
+		}
+		assert.Nil(t, r.Account())
+
+		rt.set(accountDocFor([]string{"A"}, nil), nil)
+		require.NoError(t, r.Ensure(t.Context()))
+		assert.Equal(t, 2, rt.count())
+	})
+}
+
+func TestFailedRefreshKeepsThePreviousAccount(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
+	r := newTestRouter(t, rt, RouterOptions{})
+	require.NoError(t, r.Ensure(t.Context()))
+	before := r.Account()
+
+	for _, bad := range []string{"", `{"writableLocations": [{"name": "X", "databaseAccountEndpoint": "https://evil.example/"}]}`, "garbage"} {
+		rt.set(bad, nil)
+		err := r.Refresh(t.Context(), r.Epoch())
+		require.Error(t, err)
+		assert.Same(t, before, r.Account())
+		w, _ := r.WriteEndpoint()
+		assert.Equal(t, "contoso-a.documents.azure.com", w.Hostname())
+	}
+	require.ErrorIs(t, r.Refresh(t.Context(), r.Epoch()-1), ErrBadAccount, "the last look-up's error, no new look-up")
+	assert.Equal(t, 4, rt.count())
+}
+
+func TestRefreshWithAFutureEpochStillLooksUp(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+	r := newTestRouter(t, rt, RouterOptions{})
+	require.NoError(t, r.Refresh(t.Context(), 1000))
+	assert.Equal(t, 1, rt.count())
+}
+
+func TestLookupIsBoundedByRefreshTimeoutAndClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: make(chan struct{})}
+		r := newTestRouter(t, rt, RouterOptions{RefreshTimeout: 30 * time.Second})
+		start := time.Now()
+		err := r.Ensure(context.Background())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 30*time.Second, time.Since(start))
+
+		// Close cancels a look-up in flight and waits for it.
+		done := make(chan error, 1)
+		go func() { done <- r.Refresh(context.Background(), r.Epoch()) }()
+		synctest.Wait()
+		require.NoError(t, r.Close())
+		require.ErrorIs(t, <-done, context.Canceled)
+		assert.Equal(t, 2, rt.count())
+	})
+}
+
+type ctxKey struct{}
+
+func TestOnRefreshWrapsEachLookup(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+	type call struct {
+		forced bool
+		value  any
+		err    error
+	}
+	var mu sync.Mutex
+	var calls []call
+	hook := func(ctx context.Context, forced bool) (context.Context, func(error)) {
+		return ctx, func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, call{forced, ctx.Value(ctxKey{}), err})
+		}
+	}
+	r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
+	ctx := context.WithValue(t.Context(), ctxKey{}, "span")
+	require.NoError(t, r.Ensure(ctx))
+	rt.set("", nil)
+	require.Error(t, r.Refresh(ctx, r.Epoch()))
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, calls, 2)
+	assert.Equal(t, call{false, "span", nil}, calls[0])
+	assert.True(t, calls[1].forced)
+	assert.Equal(t, "span", calls[1].value, "the look-up keeps the caller's values")
+	var se *StatusError
+	assert.ErrorAs(t, calls[1].err, &se)
+}
+
+func TestPeriodicRefreshRunsEveryIntervalUntilClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+		var forced []bool
+		var mu sync.Mutex
+		hook := func(ctx context.Context, f bool) (context.Context, func(error)) {
+			mu.Lock()
+			defer mu.Unlock()
+			forced = append(forced, f)
+			return nil, nil
+		}
+		r := newTestRouter(t, rt, RouterOptions{RefreshInterval: time.Minute, OnRefresh: hook})
+
+		time.Sleep(time.Minute - time.Second)
+		synctest.Wait()
+		assert.Equal(t, 0, rt.count(), "the first periodic look-up is one interval after NewRouter")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Equal(t, 1, rt.count())
+		assert.NotNil(t, r.Account())
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.Equal(t, 2, rt.count())
+
+		require.NoError(t, r.Close())
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		assert.Equal(t, 2, rt.count(), "no look-up after Close")
+		mu.Lock()
+		assert.Equal(t, []bool{false, false}, forced)
+		mu.Unlock()
+	})
+}
+
+func TestPeriodicRefreshDefaultsToFiveMinutes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+		r, err := NewRouter(RouterOptions{Endpoint: mustURL(t, testAccountURL), Credential: testKey(t), Transport: rt})
+		require.NoError(t, err)
+		time.Sleep(5*time.Minute - time.Second)
+		synctest.Wait()
+		assert.Equal(t, 0, rt.count())
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Equal(t, 1, rt.count())
+		require.NoError(t, r.Close())
+	})
+}
+
+func TestLookupsAreSignedForTheAccount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+		r := newTestRouter(t, rt, RouterOptions{})
+		require.NoError(t, r.Ensure(t.Context()))
+		date := time.Now().UTC().Format(http.TimeFormat)
+		want := url.QueryEscape("type=master&ver=1.0&sig=" + testKey(t).Signature("GET", "", "", date))
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		assert.Equal(t, []string{want}, rt.auth)
+	})
+}

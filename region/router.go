@@ -1,0 +1,190 @@
+package region
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrClosed reports a look-up requested from a closed Router.
+var ErrClosed = errors.New("region: router closed")
+
+// Defaults of RouterOptions.
+const (
+	DefaultRefreshInterval = 5 * time.Minute
+	DefaultMarkTTL         = 5 * time.Minute
+	DefaultRefreshTimeout  = 10 * time.Second
+)
+
+// RouterOptions configures a Router. The zero value of each field is its
+// documented default; Endpoint and Credential are required.
+type RouterOptions struct {
+	// Endpoint is the account (global) endpoint, an absolute http or https
+	// URL. Required.
+	Endpoint *url.URL
+	// Credential signs the DatabaseAccount look-ups. Required.
+	Credential Credential
+	// PreferredRegions orders read endpoints: the listed regions first, in
+	// this order (names compared case-insensitively), then the others in
+	// the account's order.
+	PreferredRegions []string
+	// Transport carries the look-ups; nil means http.DefaultTransport.
+	Transport http.RoundTripper
+	// RefreshInterval is the period of the background refresh; 0 means
+	// DefaultRefreshInterval, negative means no background refresh.
+	RefreshInterval time.Duration
+	// MarkTTL is how long MarkUnavailable's marks last; 0 means
+	// DefaultMarkTTL, negative means marks are ignored.
+	MarkTTL time.Duration
+	// RefreshTimeout bounds one look-up; 0 means DefaultRefreshTimeout,
+	// negative means no bound other than Close.
+	RefreshTimeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OnRefresh, if set, is called when a look-up starts, with the
+	// look-up's context and whether a caller forced it (Refresh) rather
+	// than Ensure or the background refresh. The look-up runs on the
+	// returned context (nil: the one given), which should derive from the
+	// given one so that the look-up stays bounded; the returned function,
+	// if not nil, is called with the look-up's result. Telemetry starts a
+	// span here. It must not block.
+	OnRefresh func(ctx context.Context, forced bool) (context.Context, func(err error))
+}
+
+// A Router knows the account's regions and says which endpoint serves an
+// attempt. It loads the DatabaseAccount lazily (Ensure), refreshes it in
+// the background and on demand (Refresh), with at most one look-up in
+// flight at a time, and keeps unavailability marks per endpoint. A failed
+// look-up keeps the previous account. A Router is safe for concurrent use.
+type Router struct {
+	endpoint    *url.URL
+	endpointKey string
+	cred        Credential
+	rt          http.RoundTripper
+	now         func() time.Time
+	timeout     time.Duration
+	onRefresh   func(context.Context, bool) (context.Context, func(error))
+	cache       *locationCache
+
+	closeCtx context.Context // cancelled by Close; ends look-ups
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the background refresh and running look-ups
+
+	started atomic.Uint64 // look-ups started; written under mu
+
+	mu       sync.Mutex // guards inflight, last and closed
+	inflight *flight    // the running look-up, nil if none
+	last     *flight    // the latest completed look-up, nil if none
+	closed   bool
+}
+
+// NewRouter returns a Router for the account at o.Endpoint. It does no
+// I/O: the account is loaded by the first Ensure or Refresh. If the
+// background refresh is on, NewRouter starts its goroutine, which first
+// looks the account up one RefreshInterval after NewRouter and then every
+// RefreshInterval; Close stops it.
+func NewRouter(o RouterOptions) (*Router, error) {
+	if o.Endpoint == nil || !o.Endpoint.IsAbs() || !InAccount(o.Endpoint, o.Endpoint) {
+		return nil, errors.New("region: RouterOptions.Endpoint must be an absolute http or https URL with a valid host")
+	}
+	if o.Credential == nil {
+		return nil, errors.New("region: RouterOptions.Credential is required")
+	}
+	key, _ := endpointKey(o.Endpoint)
+	r := &Router{
+		endpoint:    o.Endpoint,
+		endpointKey: key,
+		cred:        o.Credential,
+		rt:          o.Transport,
+		now:         o.Now,
+		timeout:     durationOr(o.RefreshTimeout, DefaultRefreshTimeout),
+		onRefresh:   o.OnRefresh,
+		cache:       newLocationCache(o.PreferredRegions, durationOr(o.MarkTTL, DefaultMarkTTL)),
+	}
+	if r.rt == nil {
+		r.rt = http.DefaultTransport
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.closeCtx, r.cancel = context.WithCancel(context.Background())
+	if every := durationOr(o.RefreshInterval, DefaultRefreshInterval); every > 0 {
+		r.wg.Add(1)
+		go r.refreshEvery(every)
+	}
+	return r, nil
+}
+
+// durationOr returns d, or def when d is 0.
+func durationOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Close stops the background refresh and any look-up in flight and waits
+// for them. Later Ensure and Refresh calls fail with ErrClosed; the
+// endpoints already known stay available. Close always returns nil.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+	return nil
+}
+
+// Owns reports whether u targets this account: its scheme, host and port
+// are the global endpoint's or those of an endpoint the current account
+// lists. A request to any other host, even one InAccount would accept,
+// is not the router's to re-route.
+func (r *Router) Owns(u *url.URL) bool {
+	key, ok := endpointKey(u)
+	if !ok {
+		return false
+	}
+	if key == r.endpointKey {
+		return true
+	}
+	_, known := r.cache.routes(r.now()).known[key]
+	return known
+}
+
+// WriteEndpoint returns the endpoint for the next write: the first
+// writable location not marked unavailable for writes, or the first
+// writable location if all are marked. It returns false before the
+// account is loaded. The URL must not be modified.
+func (r *Router) WriteEndpoint() (*url.URL, bool) {
+	rt := r.cache.routes(r.now())
+	if len(rt.write) == 0 {
+		return nil, false
+	}
+	return rt.write[0], true
+}
+
+// ReadEndpoints returns the read endpoints in preference order (see
+// RouterOptions.PreferredRegions), those marked unavailable for reads
+// moved to the end; the writable locations stand in when the account lists
+// no readable one. It is empty before the account is loaded. The slice is
+// shared and precomputed: callers must not modify it or its URLs.
+func (r *Router) ReadEndpoints() []*url.URL {
+	return r.cache.routes(r.now()).read
+}
+
+// MarkUnavailable marks the endpoint u unavailable for writes (write) or
+// for reads until MarkTTL has elapsed; marking again extends the mark.
+// Endpoints the current account does not list are ignored.
+func (r *Router) MarkUnavailable(u *url.URL, write bool) {
+	r.cache.mark(u, write, r.now())
+}
+
+// Account returns the current account, nil before the first successful
+// look-up. The Account is immutable.
+func (r *Router) Account() *Account {
+	return r.cache.snap.Load().account
+}
