@@ -1,0 +1,271 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Response headers read by a Call, in canonical form.
+const (
+	headerSubStatus     = "X-Ms-Substatus"
+	headerRequestCharge = "X-Ms-Request-Charge"
+)
+
+// Call records one logical call: one RoundTrip of the outer chain, however
+// many attempts it takes. It is used by one goroutine. A nil *Call is valid
+// and records nothing; StartCall returns nil when nothing would be recorded.
+type Call struct {
+	in    *instruments
+	ctx   context.Context
+	span  trace.Span // nil: tracing is off
+	now   func() time.Time
+	start time.Time
+
+	op, namespace, collection, host string
+	port                            int
+
+	regions     []string
+	charge      float64
+	charged     bool
+	lastCharged *http.Response
+	ended       bool
+}
+
+// StartCall starts recording the call req. It starts a CLIENT span named
+// "{db.operation.name} {target}" (target: the container, else the
+// database, else the operation alone) with db.system.name=azure.cosmosdb,
+// db.operation.name, db.namespace, db.collection.name, server.address and
+// server.port (when not 443), and notes the start time for
+// db.client.operation.duration. The returned context carries the span: send
+// the attempts with it so that their spans are its children. When neither a
+// span nor a metric would be recorded it returns ctx and a nil *Call,
+// without allocating.
+func (t *Telemetry) StartCall(ctx context.Context, req *http.Request) (context.Context, *Call) {
+	tr := t.tracer()
+	in := t.instruments()
+	if tr == nil && !in.callEnabled(ctx) {
+		return ctx, nil
+	}
+	c := &Call{in: in, now: t.opts.Now}
+	c.op, c.namespace, c.collection = Operation(req)
+	if req.URL != nil {
+		c.host, c.port = splitHostPort(req.URL.Host)
+	}
+	if tr != nil {
+		attrs := make([]attribute.KeyValue, 0, 6)
+		attrs = append(attrs, semconv.DBSystemNameAzureCosmosDB, semconv.DBOperationName(c.op))
+		attrs = c.appendTarget(attrs)
+		ctx, c.span = tr.Start(ctx, c.spanName(),
+			trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	}
+	c.ctx = ctx
+	c.start = c.now()
+	return ctx, c
+}
+
+func (c *Call) spanName() string {
+	switch {
+	case c.collection != "":
+		return c.op + " " + c.collection
+	case c.namespace != "":
+		return c.op + " " + c.namespace
+	}
+	return c.op
+}
+
+// appendTarget appends db.namespace, db.collection.name, server.address and
+// server.port, those that are known.
+func (c *Call) appendTarget(attrs []attribute.KeyValue) []attribute.KeyValue {
+	if c.namespace != "" {
+		attrs = append(attrs, semconv.DBNamespace(c.namespace))
+	}
+	if c.collection != "" {
+		attrs = append(attrs, semconv.DBCollectionName(c.collection))
+	}
+	if c.host != "" {
+		attrs = append(attrs, semconv.ServerAddress(c.host))
+	}
+	if c.port != 0 && c.port != 443 {
+		attrs = append(attrs, semconv.ServerPort(c.port))
+	}
+	return attrs
+}
+
+// Attempt notes that an attempt is about to go to region (a region name, or
+// a host when the name is unknown). The regions make up
+// azure.cosmosdb.operation.contacted_regions, in first-contact order,
+// without duplicates.
+func (c *Call) Attempt(region string) {
+	if c == nil || c.ended || region == "" {
+		return
+	}
+	for _, r := range c.regions {
+		if r == region {
+			return
+		}
+	}
+	c.regions = append(c.regions, region)
+}
+
+// Retry notes a retry decided for reason, to be sent after wait: it counts
+// cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait and adds
+// a "retry" event to the span.
+func (c *Call) Retry(reason string, wait time.Duration) {
+	if c == nil || c.ended {
+		return
+	}
+	retries, backoff := c.in.retries.Enabled(c.ctx), c.in.backoff.Enabled(c.ctx)
+	if retries || backoff {
+		opt := metric.WithAttributes(AttrRetryReason.String(reason), semconv.DBOperationName(c.op))
+		if retries {
+			c.in.retries.Add(c.ctx, 1, opt)
+		}
+		if backoff {
+			c.in.backoff.Record(c.ctx, wait.Seconds(), opt)
+		}
+	}
+	if c.span != nil && c.span.IsRecording() {
+		c.span.AddEvent("retry", trace.WithAttributes(
+			AttrRetryReason.String(reason), AttrBackoffWait.Float64(wait.Seconds())))
+	}
+}
+
+// Failover notes that a write is being redirected to a new write region
+// after 403.3: it counts cosmosrt.failovers and adds a "failover" event to
+// the span.
+func (c *Call) Failover() {
+	if c == nil || c.ended {
+		return
+	}
+	if c.in.failovers.Enabled(c.ctx) {
+		c.in.failovers.Add(c.ctx, 1, metric.WithAttributes(semconv.DBOperationName(c.op)))
+	}
+	if c.span != nil && c.span.IsRecording() {
+		c.span.AddEvent("failover")
+	}
+}
+
+// Charge adds the request units of one attempt's response (its
+// x-ms-request-charge header) to the call's total. Call it for each
+// attempt's response; End adds its own resp unless it was the last one
+// passed to Charge, so charging the final response twice is harmless.
+func (c *Call) Charge(resp *http.Response) {
+	if c == nil || c.ended || resp == nil {
+		return
+	}
+	c.lastCharged = resp
+	v := resp.Header.Get(headerRequestCharge)
+	if v == "" {
+		return
+	}
+	if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0 {
+		c.charge += f
+		c.charged = true
+	}
+}
+
+// End finishes the call with the response or error that the chain returns
+// (errorType, when not empty, names the failure: "circuit_open", …). It
+// sets db.response.status_code, azure.cosmosdb.response.sub_status_code,
+// azure.cosmosdb.operation.request_charge and
+// azure.cosmosdb.operation.contacted_regions, records
+// db.client.operation.duration and the request charge histogram, and ends
+// the span. A call failed when it ends with an error, a non-empty errorType
+// or a status of 400 or more; then error.type is set (errorType, else the
+// status code, else "timeout", "canceled" or the error's type) and the span
+// status is Error. Only the first End counts.
+func (c *Call) End(resp *http.Response, err error, errorType string) {
+	if c == nil || c.ended {
+		return
+	}
+	if resp != nil && resp != c.lastCharged {
+		c.Charge(resp)
+	}
+	c.ended = true
+
+	attrs := make([]attribute.KeyValue, 0, 12)
+	attrs = append(attrs, semconv.DBSystemNameAzureCosmosDB, semconv.DBOperationName(c.op))
+	attrs = c.appendTarget(attrs)
+	base := len(attrs) // the span has these since StartCall
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		attrs = append(attrs, semconv.DBResponseStatusCode(strconv.Itoa(status)))
+		if v := resp.Header.Get(headerSubStatus); v != "" {
+			if sub, perr := strconv.Atoi(strings.TrimSpace(v)); perr == nil {
+				attrs = append(attrs, semconv.AzureCosmosDBResponseSubStatusCode(sub))
+			}
+		}
+	}
+	if len(c.regions) > 0 {
+		attrs = append(attrs, semconv.AzureCosmosDBOperationContactedRegions(c.regions...))
+	}
+	failed := err != nil || errorType != "" || status >= 400 || resp == nil
+	if failed {
+		attrs = append(attrs, errorTypeAttr(status, err, errorType))
+	}
+	metricAttrs := len(attrs) // the charge is a span attribute only
+	if c.charged {
+		attrs = append(attrs, semconv.AzureCosmosDBOperationRequestCharge(c.charge))
+	}
+
+	if c.span != nil {
+		c.span.SetAttributes(attrs[base:]...)
+		if failed {
+			desc := ""
+			if err != nil {
+				desc = err.Error()
+			}
+			c.span.SetStatus(codes.Error, desc)
+		}
+		c.span.End()
+	}
+
+	dur, charge := c.in.duration.Enabled(c.ctx), c.charged && c.in.charge.Enabled(c.ctx)
+	if dur || charge {
+		opt := metric.WithAttributeSet(attribute.NewSet(attrs[:metricAttrs]...))
+		if dur {
+			c.in.duration.Record(c.ctx, c.now().Sub(c.start).Seconds(), opt)
+		}
+		if charge {
+			c.in.charge.Record(c.ctx, c.charge, opt)
+		}
+	}
+}
+
+// errorTypeAttr returns error.type for a failed call: errorType if given,
+// else the status code, else the error's class.
+func errorTypeAttr(status int, err error, errorType string) attribute.KeyValue {
+	switch {
+	case errorType != "":
+		return semconv.ErrorTypeKey.String(errorType)
+	case status >= 400:
+		return semconv.ErrorTypeKey.String(strconv.Itoa(status))
+	case err != nil:
+		return errorTypeOf(err)
+	}
+	return semconv.ErrorTypeOther
+}
+
+// errorTypeOf classifies err for error.type: "timeout" and "canceled" for
+// the context errors, else the value of an ErrorType() string method in its
+// chain, else its type name.
+func errorTypeOf(err error) attribute.KeyValue {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return semconv.ErrorTypeKey.String("timeout")
+	case errors.Is(err, context.Canceled):
+		return semconv.ErrorTypeKey.String("canceled")
+	}
+	return semconv.ErrorType(err)
+}

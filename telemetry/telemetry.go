@@ -1,0 +1,209 @@
+package telemetry
+
+import (
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of the tracer and meter that this
+// package uses for the call spans, the refresh span and the cosmosrt.*
+// metrics. Attempt spans use otelhttp's own scope.
+const ScopeName = "github.com/cosmosrt/cosmosrt/telemetry"
+
+// Options configures a Telemetry. The zero value uses the OpenTelemetry
+// globals, looked up whenever they are needed, so that an application which
+// installs its providers after building the chain still gets its spans and
+// metrics.
+type Options struct {
+	// TracerProvider creates the call, attempt and refresh spans.
+	// Nil means otel.GetTracerProvider(), looked up at each use.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider creates the instruments. Nil means
+	// otel.GetMeterProvider(), looked up at each use; instruments are
+	// created once per provider and rebuilt when the provider changes.
+	MeterProvider metric.MeterProvider
+
+	// Propagators inject the trace context into each attempt's headers.
+	// Nil means otel.GetTextMapPropagator(), looked up at each use.
+	Propagators propagation.TextMapPropagator
+
+	// NoAttemptSpans turns the per-attempt HTTP spans (and otelhttp's
+	// http.client.* metrics) off: Attempts then returns its argument
+	// unchanged. Set it when the base transport is already instrumented.
+	// The default (false) creates one span per physical attempt.
+	NoAttemptSpans bool
+
+	// Now reads the clock for db.client.operation.duration. Nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Telemetry holds the tracer, meter and propagators of one chain and the
+// instruments built from them. It is safe for concurrent use.
+//
+// With no SDK installed (the OpenTelemetry globals are no-ops) or with no-op
+// providers, its methods do no work and allocate nothing.
+type Telemetry struct {
+	opts Options
+
+	trc  atomic.Pointer[tracerCache]
+	inst atomic.Pointer[instruments]
+
+	mu sync.Mutex // guards building instruments, registering the breaker gauge, closed
+	// observers feed the breaker gauge. The slice is replaced, never
+	// modified, so the gauge callback reads it without taking mu (it runs
+	// under the SDK's lock, which mu must never wait for).
+	observers atomic.Pointer[[]func(yield func(endpoint string, state int64))]
+	closed    bool
+}
+
+// New returns a Telemetry for o. It does not look up the providers: that
+// happens when they are first needed.
+func New(o Options) *Telemetry {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Telemetry{opts: o}
+}
+
+// Close unregisters the breaker gauge callback from the meter provider.
+// Spans and metrics recorded afterwards still work; the gauge is no longer
+// observed. Close is idempotent and always returns nil.
+func (t *Telemetry) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	if in := t.inst.Load(); in != nil {
+		in.unregister()
+	}
+	return nil
+}
+
+// tracerCache remembers the tracer of one provider.
+type tracerCache struct {
+	tp trace.TracerProvider
+	tr trace.Tracer // nil: the provider records nothing
+}
+
+// tracer returns the tracer to use now, or nil when no span would be
+// recorded: the provider is a no-op, or it is the OpenTelemetry global that
+// has no SDK behind it yet.
+func (t *Telemetry) tracer() trace.Tracer {
+	tp := t.opts.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if c := t.trc.Load(); c != nil && sameValue(c.tp, tp) {
+		return c.tr
+	}
+	tr := tp.Tracer(ScopeName)
+	if isForwardingTracer(tr) {
+		// The global's stand-in: its spans are no-ops until an SDK is
+		// installed. Installing one makes otel.GetTracerProvider return the
+		// SDK's provider, so the stand-in found there can be cached; one
+		// given in Options may start forwarding at any time, so it is asked
+		// again on each call.
+		if t.opts.TracerProvider != nil {
+			return nil
+		}
+		tr = nil
+	}
+	if isNoopTracer(tr) {
+		tr = nil
+	}
+	t.trc.Store(&tracerCache{tp: tp, tr: tr})
+	return tr
+}
+
+func (t *Telemetry) meterProvider() metric.MeterProvider {
+	if t.opts.MeterProvider != nil {
+		return t.opts.MeterProvider
+	}
+	return otel.GetMeterProvider()
+}
+
+func (t *Telemetry) tracerProvider() trace.TracerProvider {
+	if t.opts.TracerProvider != nil {
+		return t.opts.TracerProvider
+	}
+	return otel.GetTracerProvider()
+}
+
+func (t *Telemetry) propagators() propagation.TextMapPropagator {
+	if t.opts.Propagators != nil {
+		return t.opts.Propagators
+	}
+	return otel.GetTextMapPropagator()
+}
+
+// instruments returns the instruments of the meter provider in use now,
+// building them on first use of that provider.
+func (t *Telemetry) instruments() *instruments {
+	mp := t.meterProvider()
+	if in := t.inst.Load(); in != nil && sameValue(in.mp, mp) {
+		return in
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.inst.Load()
+	if old != nil && sameValue(old.mp, mp) {
+		return old
+	}
+	in := newInstruments(mp)
+	if !t.closed && t.observers.Load() != nil {
+		in.register(t)
+	}
+	t.inst.Store(in)
+	if old != nil {
+		old.unregister()
+	}
+	return in
+}
+
+// sameValue reports whether a and b are the same provider. Values of a type
+// that cannot be compared are never the same, so they are looked up afresh
+// each time (correct, only slower).
+func sameValue(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	if ta != reflect.TypeOf(b) || ta == nil || !ta.Comparable() {
+		return false
+	}
+	return a == b
+}
+
+// The OpenTelemetry trace API has no "enabled" query, so the no-op cases are
+// recognised by type: the noop package's Tracer, the deprecated
+// trace.NewNoopTracerProvider's tracer, and the global provider's stand-in
+// tracer, which the global hands out only while no SDK is installed (once
+// one is, it hands out the SDK's tracers). Should OpenTelemetry rename these
+// types, the checks fail safe: spans are then started as usual.
+const (
+	tracePkg  = "go.opentelemetry.io/otel/trace"
+	globalPkg = "go.opentelemetry.io/otel/internal/global"
+)
+
+func isNoopTracer(tr trace.Tracer) bool {
+	if _, ok := tr.(tracenoop.Tracer); ok {
+		return true
+	}
+	rt := reflect.TypeOf(tr)
+	return rt != nil && rt.PkgPath() == tracePkg && rt.Name() == "noopTracer"
+}
+
+func isForwardingTracer(tr trace.Tracer) bool {
+	rt := reflect.TypeOf(tr)
+	if rt == nil || rt.Kind() != reflect.Pointer {
+		return false
+	}
+	rt = rt.Elem()
+	return rt.PkgPath() == globalPkg && rt.Name() == "tracer"
+}
