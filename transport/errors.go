@@ -1,0 +1,29 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrCircuitOpen is wrapped by the error a Breaker returns, without touching
+// the network, for an endpoint whose circuit is open.
+var ErrCircuitOpen = errors.New("transport: circuit open")
+
+var errNotReplayable = errors.New("transport: request body cannot be replayed")
+
+// CircuitOpenError is the error of a call refused by an open circuit. It
+// wraps ErrCircuitOpen.
+type CircuitOpenError struct {
+	Endpoint string    // host[:port] whose circuit is open
+	Until    time.Time // when the circuit lets a probe through; zero if unknown (half-open and busy)
+}
+
+func (e *CircuitOpenError) Error() string {
+	if e.Until.IsZero() {
+		return fmt.Sprintf("transport: circuit open for %s (half-open, probe in flight)", e.Endpoint)
+	}
+	return fmt.Sprintf("transport: circuit open for %s until %s", e.Endpoint, e.Until.UTC().Format(time.RFC3339Nano))
+}
+
+func (e *CircuitOpenError) Unwrap() error { return ErrCircuitOpen }

@@ -1,0 +1,303 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// newChain builds the default chain for acct; the account's key signs.
+func newChain(t *testing.T, acct *cosmostest.Account, o Options) *http.Client {
+	t.Helper()
+	o.Endpoint = acct.Endpoint()
+	o.Key = acct.Key()
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = -1
+	}
+	rt, err := New(o)
+	require.NoError(t, err)
+	t.Cleanup(func() { rt.Close() })
+	return &http.Client{Transport: rt}
+}
+
+// do sends an unsigned request to the account's global endpoint: the chain signs it.
+func do(t *testing.T, ctx context.Context, c *http.Client, acct *cosmostest.Account, method, path, body string) (int, string, error) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(acct.Endpoint(), "/")+path, rd)
+	require.NoError(t, err)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+func create(t *testing.T, ctx context.Context, c *http.Client, acct *cosmostest.Account, id string) (int, error) {
+	t.Helper()
+	code, _, err := do(t, ctx, c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"`+id+`"}`)
+	return code, err
+}
+
+// entries returns the log entries that match.
+func entries(acct *cosmostest.Account, keep func(cosmostest.Entry) bool) []cosmostest.Entry {
+	var out []cosmostest.Entry
+	for _, e := range acct.Log() {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func isAccountRead(e cosmostest.Entry) bool { return e.Method == http.MethodGet && e.Path == "/" }
+
+func hint(ms string) http.Header { return http.Header{"X-Ms-Retry-After-Ms": {ms}} }
+
+func TestScenarioWriteSurvives429And449And503WithOneCommit(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	w := acct.WriteRegion()
+	acct.Inject(w, cosmostest.Fault{Status: 429, SubStatus: 3200, Header: hint("20"), Count: 2, Ops: cosmostest.WriteOps})
+	acct.Inject(w, cosmostest.Fault{Status: 449, Count: 2, Ops: cosmostest.WriteOps})
+	acct.Inject(w, cosmostest.Fault{Status: 503, Count: 2, Ops: cosmostest.WriteOps})
+
+	code, err := create(t, context.Background(), c, acct, "a")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	assert.Equal(t, 1, acct.Commits("d", "c", "a"), "committed exactly once")
+
+	writes := entries(acct, func(e cosmostest.Entry) bool { return e.Write })
+	var got []int
+	for _, e := range writes {
+		assert.Equal(t, w, e.Region, "every attempt went to the write region")
+		got = append(got, e.Status)
+	}
+	assert.Equal(t, []int{429, 429, 449, 449, 503, 503, 201}, got)
+	assert.GreaterOrEqual(t, writes[1].Time.Sub(writes[0].Time), 20*time.Millisecond, "the 429 hint was obeyed")
+}
+
+func TestScenarioReadAvoidsOpenCircuitOnAnotherRegion(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{
+		PreferredRegions: []string{"East US", "North Europe"},
+		Breaker:          policy.BreakerOptions{ConsecutiveFailures: 3, OpenTimeout: time.Minute},
+	})
+	code, err := create(t, context.Background(), c, acct, "r")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+	acct.Inject("East US", cosmostest.Fault{Status: 500, Ops: cosmostest.ReadOps})
+
+	for i := range 10 {
+		code, _, err := do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/r", "")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, code, "read %d served by another region", i)
+	}
+	sick := entries(acct, func(e cosmostest.Entry) bool { return e.Region == "East US" && !e.Write && e.Path != "/" })
+	assert.Len(t, sick, 3, "after 3 500s the circuit is open and East US sees no more reads")
+	served := entries(acct, func(e cosmostest.Entry) bool { return e.Region == "North Europe" && e.Status == 200 && e.Path != "/" })
+	assert.Len(t, served, 10)
+}
+
+func TestScenarioWriteDuringManualFailoverCommitsOnceInNewRegion(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	old := acct.WriteRegion()
+	code, err := create(t, context.Background(), c, acct, "before")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+
+	require.NoError(t, acct.Failover("East US"))
+	acct.ResetLog()
+	code, err = create(t, context.Background(), c, acct, "during")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	assert.Equal(t, 1, acct.Commits("d", "c", "during"))
+
+	writes := entries(acct, func(e cosmostest.Entry) bool { return e.Write })
+	require.Len(t, writes, 2, "one wasted round trip, then the new region")
+	assert.Equal(t, old, writes[0].Region)
+	assert.Equal(t, 403, writes[0].Status)
+	assert.Equal(t, 3, writes[0].SubStatus)
+	assert.Equal(t, "East US", writes[1].Region)
+	assert.Equal(t, 201, writes[1].Status)
+	assert.Len(t, entries(acct, isAccountRead), 1, "one DatabaseAccount look-up")
+
+	acct.ResetLog()
+	for i := range 5 {
+		code, err := create(t, context.Background(), c, acct, fmt.Sprint("after", i))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, code)
+	}
+	assert.Equal(t, 5, acct.Requests("East US"), "later writes go straight to the new region")
+	assert.Zero(t, acct.Requests(old))
+}
+
+func TestScenarioConcurrentWritesAcrossFailoverShareLookups(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	code, err := create(t, context.Background(), c, acct, "warm")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+
+	require.NoError(t, acct.Failover("North Europe"))
+	acct.ResetLog()
+	var wg sync.WaitGroup
+	codes := make([]int, 100)
+	for i := range codes {
+		wg.Go(func() {
+			codes[i], _ = create(t, context.Background(), c, acct, fmt.Sprint("w", i))
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		assert.Equal(t, http.StatusCreated, code, "write %d", i)
+		assert.Equal(t, 1, acct.Commits("d", "c", fmt.Sprint("w", i)), "write %d committed once", i)
+	}
+	lookups := len(entries(acct, isAccountRead))
+	t.Logf("100 concurrent writes across a failover: %d DatabaseAccount look-ups", lookups)
+	assert.LessOrEqual(t, lookups, 2)
+	assert.GreaterOrEqual(t, lookups, 1)
+}
+
+func TestScenarioReadsFollowPreferredRegionsAndFailOverOn503(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{PreferredRegions: []string{"north europe", "East US"}})
+	code, err := create(t, context.Background(), c, acct, "p")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+
+	acct.ResetLog()
+	code, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/p", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, 1, acct.Requests("North Europe"), "the first preferred region serves reads")
+
+	acct.Inject("North Europe", cosmostest.Fault{Status: 503, Count: 1, Ops: cosmostest.ReadOps})
+	acct.ResetLog()
+	code, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/p", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	reads := entries(acct, func(e cosmostest.Entry) bool { return e.Path != "/" })
+	require.Len(t, reads, 2)
+	assert.Equal(t, "North Europe", reads[0].Region)
+	assert.Equal(t, 503, reads[0].Status)
+	assert.Equal(t, "East US", reads[1].Region, "the next preferred region, at once")
+	assert.Less(t, reads[1].Time.Sub(reads[0].Time), 100*time.Millisecond)
+}
+
+func TestScenarioStaleGlobalEndpointDoesNotStopWrites(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	require.NoError(t, acct.Failover("East US"))
+	acct.SetGlobalStale(true)
+
+	code, err := create(t, context.Background(), c, acct, "s")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	assert.Equal(t, 1, acct.Commits("d", "c", "s"))
+	assert.Empty(t, entries(acct, func(e cosmostest.Entry) bool { return e.Region == cosmostest.Global && e.Write }),
+		"writes addressed to the global endpoint go to the write region the account names")
+}
+
+func TestScenarioForeignHostInAccountDocumentNeverReceivesARequest(t *testing.T) {
+	var trapped int
+	var mu sync.Mutex
+	trap := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		trapped++
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	trap.Listener = l
+	trap.Start()
+	defer trap.Close()
+
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	foreign := trap.URL + "/"
+	acct.SetAccountDocument(func(def []byte) []byte {
+		s := string(def)
+		s = strings.Replace(s, `"writableLocations":[`, `"writableLocations":[{"name":"Trap","databaseAccountEndpoint":"`+foreign+`"},`, 1)
+		s = strings.Replace(s, `"readableLocations":[`, `"readableLocations":[{"name":"Trap","databaseAccountEndpoint":"`+foreign+`"},`, 1)
+		return []byte(s)
+	})
+	c := newChain(t, acct, Options{PreferredRegions: []string{"Trap"}})
+
+	code, err := create(t, context.Background(), c, acct, "f")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	code, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/f", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Zero(t, trapped, "a host outside the account never sees a signed request")
+}
+
+func TestScenarioBrokenAccountDocumentStillServesByTheCallersURL(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	acct.SetAccountDocument(func([]byte) []byte { return []byte(`{"writableLocations": "nope", `) })
+	c := newChain(t, acct, Options{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	code, err := create(t, ctx, c, acct, "b")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	assert.Equal(t, 1, acct.Commits("d", "c", "b"))
+}
+
+func TestScenarioEndless403_3ReturnsByTheDeadlineWithFewAttempts(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	for _, r := range append(acct.Regions(), cosmostest.Global) {
+		acct.Inject(r, cosmostest.Fault{Status: 403, SubStatus: 3, Ops: cosmostest.WriteOps})
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	code, err := create(t, ctx, c, acct, "e")
+	elapsed := time.Since(start)
+	if err == nil {
+		assert.Equal(t, http.StatusForbidden, code, "the last 403.3 comes back as it came")
+	} else {
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	assert.Less(t, elapsed, 3*time.Second, "returned by the deadline")
+	writes := entries(acct, func(e cosmostest.Entry) bool { return e.Write })
+	t.Logf("endless 403.3: %d write attempts, %d look-ups in %s", len(writes), len(entries(acct, isAccountRead)), elapsed)
+	assert.LessOrEqual(t, len(writes), 5)
+	assert.Zero(t, acct.Commits("d", "c", "e"))
+}

@@ -1,0 +1,156 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cosmosrt/cosmosrt/policy"
+	"github.com/cosmosrt/cosmosrt/region"
+	"github.com/cosmosrt/cosmosrt/telemetry"
+)
+
+// Options configures New. The zero value of every field is its documented
+// default; the zero Options give a chain that classifies, retries and
+// breaks circuits, with the region features off.
+type Options struct {
+	// Endpoint is the account (global) endpoint, e.g.
+	// "https://contoso.documents.azure.com:443/". Empty: no account; the
+	// chain does not route, sign or fail over.
+	Endpoint string
+
+	// Key is the account's master key (base64). It signs DatabaseAccount
+	// look-ups and requests that come without an Authorization header.
+	Key string
+
+	// Credential is used instead of Key when set (e.g. an Entra ID token
+	// source).
+	Credential region.Credential
+
+	// PreferredRegions orders the read regions (names as the account
+	// lists them, case-insensitive). Empty: the account's own order.
+	PreferredRegions []string
+
+	// RefreshInterval is how often the account document is re-read in the
+	// background. 0: 5 minutes; negative: only on demand (first use and
+	// failovers).
+	RefreshInterval time.Duration
+
+	// Base carries the attempts. nil: a clone of http.DefaultTransport.
+	Base http.RoundTripper
+
+	// Retry sets the retry rules; see policy.RetryOptions for defaults.
+	Retry policy.RetryOptions
+
+	// Breaker sets the per-endpoint circuit breakers; see
+	// policy.BreakerOptions for defaults.
+	Breaker policy.BreakerOptions
+
+	// TracerProvider, MeterProvider and Propagators default (nil) to the
+	// otel globals, looked up when used rather than at New.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	Propagators    propagation.TextMapPropagator
+
+	// NoAttemptSpans leaves out the per-attempt HTTP spans, for a Base
+	// that is already instrumented.
+	NoAttemptSpans bool
+}
+
+// Transport is the default composition of the chain:
+//
+//	retry loop (with the call's span) → breaker → attempt span → Base
+//
+// It is an http.RoundTripper, safe for concurrent use. Close stops the
+// account's background refresh.
+type Transport struct {
+	retry   *Retry
+	breaker *Breaker
+	router  *region.Router
+	base    http.RoundTripper
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// New builds the chain. It does no I/O: the account document is read on
+// first use. Errors name the bad option and never contain the key.
+func New(o Options) (*Transport, error) {
+	base := o.Base
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	tel := telemetry.New(telemetry.Options{
+		TracerProvider: o.TracerProvider,
+		MeterProvider:  o.MeterProvider,
+		Propagators:    o.Propagators,
+		NoAttemptSpans: o.NoAttemptSpans,
+	})
+	attempts := tel.Attempts(base)
+
+	t := &Transport{base: base}
+	t.breaker = NewBreaker(attempts, o.Breaker)
+	t.breaker.onTransition = func(endpoint string, from, to gobreakerState) {
+		tel.BreakerTransition(endpoint, from.String(), to.String())
+	}
+	tel.ObserveBreakers(func(yield func(string, int64)) {
+		t.breaker.States(func(endpoint string, s gobreakerState) { yield(endpoint, breakerGauge(s)) })
+	})
+	t.retry = NewRetry(t.breaker, o.Retry)
+	t.retry.tel = tel
+
+	if o.Endpoint == "" {
+		return t, nil
+	}
+	u, err := url.Parse(o.Endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("transport: Endpoint must be an absolute http(s) URL")
+	}
+	cred := o.Credential
+	if cred == nil {
+		if o.Key == "" {
+			return nil, errors.New("transport: Endpoint needs Key or Credential")
+		}
+		if cred, err = region.NewMasterKey(o.Key); err != nil {
+			return nil, fmt.Errorf("transport: Key: %w", err)
+		}
+	}
+	t.router, err = region.NewRouter(region.RouterOptions{
+		Endpoint:         u,
+		Credential:       cred,
+		PreferredRegions: o.PreferredRegions,
+		Transport:        attempts,
+		RefreshInterval:  o.RefreshInterval,
+		OnRefresh:        tel.OnRefresh,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("transport: %w", err)
+	}
+	t.retry.router = t.router
+	t.retry.cred = cred
+	return t, nil
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.retry.RoundTrip(req)
+}
+
+// CloseIdleConnections closes Base's idle connections.
+func (t *Transport) CloseIdleConnections() { closeIdle(t.base) }
+
+// Close stops the account's background refresh and closes idle
+// connections. The Transport must not be used afterwards.
+func (t *Transport) Close() error {
+	var err error
+	if t.router != nil {
+		err = t.router.Close()
+	}
+	t.CloseIdleConnections()
+	return err
+}
