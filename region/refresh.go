@@ -12,13 +12,20 @@ type flight struct {
 	n    uint64
 	done chan struct{} // closed when the look-up has completed
 	err  error         // the look-up's result; read after done
+	end  time.Time     // when it completed; read after done
 }
+
+// ensureBackoff is how long Ensure answers with the last failed look-up's
+// error instead of starting another, so that a broken or unreachable
+// account costs one look-up per period rather than one per request.
+const ensureBackoff = 5 * time.Second
 
 // Ensure loads the account if it has never been loaded, joining the
 // look-up in flight if there is one; once an account is loaded it returns
 // nil at once. If ctx ends first, Ensure returns an error wrapping
 // ctx.Err() and the look-up goes on for the others. Without an account
-// and a look-up in flight, each call starts one.
+// and a look-up in flight, a call starts one, unless the last look-up
+// failed less than 5 seconds ago: then it returns that look-up's error.
 func (r *Router) Ensure(ctx context.Context) error {
 	if r.Account() != nil {
 		return nil
@@ -29,6 +36,11 @@ func (r *Router) Ensure(ctx context.Context) error {
 		if r.Account() != nil { // loaded since the check above
 			r.mu.Unlock()
 			return nil
+		}
+		if r.last != nil && r.last.err != nil && r.now().Sub(r.last.end) < ensureBackoff {
+			err := r.last.err
+			r.mu.Unlock()
+			return err
 		}
 		var err error
 		if f, err = r.startLocked(ctx, false); err != nil {
@@ -141,7 +153,7 @@ func (r *Router) lookup(ctx context.Context, f *flight, forced bool) {
 		finish(err)
 	}
 	r.mu.Lock()
-	f.err = err
+	f.err, f.end = err, r.now()
 	r.inflight, r.last = nil, f
 	r.mu.Unlock()
 	close(f.done)

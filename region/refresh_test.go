@@ -175,6 +175,11 @@ func TestEnsureIsSingleFlightAndRetriesAfterAFailure(t *testing.T) {
 		assert.Nil(t, r.Account())
 
 		rt.set(accountDocFor([]string{"A"}, nil), nil)
+		var se *StatusError
+		require.ErrorAs(t, r.Ensure(t.Context()), &se, "within 5 s of a failure Ensure answers with it")
+		assert.Equal(t, 1, rt.count(), "and starts no look-up")
+
+		time.Sleep(ensureBackoff)
 		require.NoError(t, r.Ensure(t.Context()))
 		assert.Equal(t, 2, rt.count())
 	})

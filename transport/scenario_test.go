@@ -301,3 +301,84 @@ func TestScenarioEndless403_3ReturnsByTheDeadlineWithFewAttempts(t *testing.T) {
 	assert.LessOrEqual(t, len(writes), 5)
 	assert.Zero(t, acct.Commits("d", "c", "e"))
 }
+
+func TestScenarioSessionNotAvailableReadRetriesOnTheWriteRegion(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{PreferredRegions: []string{"North Europe"}})
+	code, err := create(t, context.Background(), c, acct, "s")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+	acct.Inject("North Europe", cosmostest.Fault{Status: 404, SubStatus: 1002, Count: 1, Ops: cosmostest.ReadOps})
+
+	acct.ResetLog()
+	code, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/s", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	reads := entries(acct, func(e cosmostest.Entry) bool { return e.Path != "/" })
+	require.Len(t, reads, 2)
+	assert.Equal(t, "North Europe", reads[0].Region)
+	assert.Equal(t, acct.WriteRegion(), reads[1].Region, "the session's writes are surely on the write region")
+}
+
+func TestScenarioAccountNotFoundInRegionMovesWritesAfterARefresh(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	code, err := create(t, context.Background(), c, acct, "warm")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+
+	// The region lost the account and the account moved its writes.
+	old := acct.WriteRegion()
+	require.NoError(t, acct.Failover("North Europe"))
+	acct.Inject(old, cosmostest.Fault{Status: 403, SubStatus: 1008, Ops: cosmostest.WriteOps})
+	acct.ResetLog()
+	code, err = create(t, context.Background(), c, acct, "moved")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	assert.Equal(t, 1, acct.Commits("d", "c", "moved"))
+	writes := entries(acct, func(e cosmostest.Entry) bool { return e.Write })
+	require.Len(t, writes, 2)
+	assert.Equal(t, 1008, writes[0].SubStatus)
+	assert.Equal(t, "North Europe", writes[1].Region)
+}
+
+func TestScenarioDiscardedResponsesKeepTheConnection(t *testing.T) {
+	var mu sync.Mutex
+	conns, n := 0, 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		if k <= 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, strings.Repeat("unavailable ", 1000))
+			return
+		}
+		io.WriteString(w, `{"id":"1"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	defer base.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
+	require.NoError(t, err)
+	resp, err := NewRetry(base, policy.RetryOptions{}).RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 1, conns, "drained 503s left their connection reusable")
+}
