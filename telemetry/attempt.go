@@ -129,11 +129,12 @@ func (a *attempts) state() *attemptState {
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithMeterProvider(mp),
 		otelhttp.WithPropagators(prop))
-	// The same instruments otelhttp creates (same scope, name, unit and
-	// description), only to ask whether they are enabled.
+	// The same instruments otelhttp creates (same scope, name, unit,
+	// description and buckets), only to ask whether they are enabled.
 	m := mp.Meter(otelhttp.ScopeName, metric.WithInstrumentationVersion(otelhttp.Version))
 	var err error
-	st.duration, err = httpconv.NewClientRequestDuration(m)
+	st.duration, err = httpconv.NewClientRequestDuration(m, metric.WithExplicitBucketBoundaries(
+		0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
 	handle(err)
 	st.bodySize, err = httpconv.NewClientRequestBodySize(m)
 	handle(err)

@@ -101,6 +101,7 @@ func TestAttemptSpans(t *testing.T) {
 	var count uint64
 	for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
 		count += dp.Count
+		assert.Contains(t, dp.Bounds, 0.075, "otelhttp's own buckets are kept")
 	}
 	assert.Equal(t, uint64(3), count)
 }

@@ -74,9 +74,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if call != nil {
-			call.Attempt(rt.regionName())
-		}
+		call.Attempt(rt.regionName())
 		resp, err = r.next.RoundTrip(areq)
 		outcome := policy.Classify(resp, err)
 		if errors.Is(err, ErrCircuitOpen) {
@@ -86,9 +84,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if r.router != nil {
 			epoch = r.router.Epoch()
 		}
-		if call != nil && resp != nil {
-			call.Charge(resp)
-		}
+		call.Charge(resp)
 		r.account(outcome)
 
 		d := retrier.Decide(write, outcome, resp)
@@ -96,9 +92,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			return resp, err
 		}
 		drain(resp, maxDrain)
-		if call != nil {
-			call.Retry(d.Reason.String(), d.Wait)
-		}
+		call.Retry(d.Reason.String(), d.Wait)
 		if err := wait(ctx, d.Wait); err != nil {
 			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
 		}
@@ -106,7 +100,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if err := rt.advance(ctx, d, epoch); err != nil {
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
-		if call != nil && d.Reason == policy.WriteForbidden && !sameEndpoint(before, rt.target) {
+		if d.Reason == policy.WriteForbidden && !sameEndpoint(before, rt.target) {
 			call.Failover()
 		}
 	}

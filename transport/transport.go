@@ -73,6 +73,7 @@ type Transport struct {
 	retry   *Retry
 	breaker *Breaker
 	router  *region.Router
+	tel     *telemetry.Telemetry
 	base    http.RoundTripper
 }
 
@@ -93,7 +94,7 @@ func New(o Options) (*Transport, error) {
 	})
 	attempts := tel.Attempts(base)
 
-	t := &Transport{base: base}
+	t := &Transport{base: base, tel: tel}
 	t.breaker = NewBreaker(attempts, o.Breaker)
 	t.breaker.onTransition = func(endpoint string, from, to gobreakerState) {
 		tel.BreakerTransition(endpoint, from.String(), to.String())
@@ -144,13 +145,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // CloseIdleConnections closes Base's idle connections.
 func (t *Transport) CloseIdleConnections() { closeIdle(t.base) }
 
-// Close stops the account's background refresh and closes idle
-// connections. The Transport must not be used afterwards.
+// Close stops the account's background refresh, unregisters the chain's
+// metric callbacks and closes idle connections. The Transport must not be
+// used afterwards.
 func (t *Transport) Close() error {
-	var err error
+	var errs []error
 	if t.router != nil {
-		err = t.router.Close()
+		errs = append(errs, t.router.Close())
 	}
+	errs = append(errs, t.tel.Close())
 	t.CloseIdleConnections()
-	return err
+	return errors.Join(errs...)
 }
