@@ -274,3 +274,16 @@ func TestRetryClosesBodyWhenContextAlreadyDone(t *testing.T) {
 	assert.True(t, closed)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded))
 }
+
+func TestRetryUnavailableReadGoesAgainAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(status(503), status(503), status(200))
+		resp, err := NewRetry(f, policy.RetryOptions{}).RoundTrip(get(t, context.Background()))
+		require.NoError(t, err)
+		resp.Body.Close()
+		g := gaps(f.seen())
+		require.Len(t, g, 2)
+		assert.Zero(t, g[0], "the first 503 of a read moves on at once")
+		assert.Greater(t, g[1], time.Duration(0), "later ones back off")
+	})
+}
