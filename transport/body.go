@@ -12,6 +12,7 @@ import (
 type replayBody struct {
 	first   io.ReadCloser                 // the caller's body, for attempt 0
 	getBody func() (io.ReadCloser, error) // later attempts; nil: not replayable
+	length  int64                         // the buffered body's length; -1: leave the request's ContentLength
 	used    bool
 }
 
@@ -22,13 +23,13 @@ type replayBody struct {
 // buffering.
 func newReplayBody(req *http.Request, max int64) (*replayBody, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return &replayBody{getBody: func() (io.ReadCloser, error) { return http.NoBody, nil }}, nil
+		return &replayBody{getBody: noBody, length: -1}, nil
 	}
 	if req.GetBody != nil {
-		return &replayBody{first: req.Body, getBody: req.GetBody}, nil
+		return &replayBody{first: req.Body, getBody: req.GetBody, length: -1}, nil
 	}
 	if max < 0 || req.ContentLength > max {
-		return &replayBody{first: req.Body}, nil
+		return &replayBody{first: req.Body, length: -1}, nil
 	}
 	buf, err := io.ReadAll(io.LimitReader(req.Body, max+1))
 	if err != nil {
@@ -40,12 +41,17 @@ func newReplayBody(req *http.Request, max int64) (*replayBody, error) {
 		return &replayBody{first: struct {
 			io.Reader
 			io.Closer
-		}{io.MultiReader(bytes.NewReader(buf), req.Body), req.Body}}, nil
+		}{io.MultiReader(bytes.NewReader(buf), req.Body), req.Body}, length: -1}, nil
 	}
 	req.Body.Close()
+	if len(buf) == 0 {
+		return &replayBody{getBody: noBody, length: 0}, nil
+	}
 	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	return &replayBody{getBody: get}, nil
+	return &replayBody{getBody: get, length: int64(len(buf))}, nil
 }
+
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
 // replayable reports whether another attempt can carry the whole body.
 func (b *replayBody) replayable() bool { return b.getBody != nil }

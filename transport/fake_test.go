@@ -16,6 +16,7 @@ type attempt struct {
 	host   string
 	path   string
 	body   string
+	length int64 // ContentLength
 	header http.Header
 }
 
@@ -51,7 +52,7 @@ func (f *fake) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer f.mu.Unlock()
 	n := len(f.attempts)
 	f.attempts = append(f.attempts, attempt{
-		at: time.Now(), method: req.Method, host: req.URL.Host, path: req.URL.Path, body: body, header: req.Header.Clone(),
+		at: time.Now(), method: req.Method, host: req.URL.Host, path: req.URL.Path, body: body, length: req.ContentLength, header: req.Header.Clone(),
 	})
 	var a answer
 	switch {

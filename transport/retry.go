@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/policy"
@@ -127,10 +126,10 @@ func (r *Retry) shouldRetry(ctx context.Context, d policy.Decision, rt *route, b
 // account feeds the retry budget: unavailability drains it, success refills it.
 func (r *Retry) account(o policy.Outcome) {
 	switch {
-	case o == policy.OK:
-		r.budget.Success()
 	case policy.Unavailability(o):
 		r.budget.Failure()
+	case o == policy.OK || o == policy.Final:
+		r.budget.Success() // the endpoint answered
 	}
 }
 
@@ -151,6 +150,9 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 		return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+1, err)
 	}
 	areq.Body = b
+	if n := body.length; n >= 0 {
+		areq.ContentLength = n
+	}
 	if sign {
 		areq.Header = req.Header.Clone()
 		if err := region.Sign(ctx, areq, r.cred, time.Now()); err != nil {
@@ -176,17 +178,11 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// errorType names a final error for telemetry's error.type.
+// errorType names a final error for telemetry's error.type when the
+// error's type alone would not say it; "" lets telemetry decide.
 func errorType(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, ErrCircuitOpen):
+	if errors.Is(err, ErrCircuitOpen) {
 		return "circuit_open"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
 	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*")
+	return ""
 }

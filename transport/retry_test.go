@@ -137,6 +137,7 @@ func TestRetryReplaysBufferedBodyAndLeavesCallerRequestAlone(t *testing.T) {
 		require.Len(t, seen, 3)
 		for _, a := range seen {
 			assert.Equal(t, `{"id":"1"}`, a.body, "every attempt carries the whole body")
+			assert.Equal(t, int64(len(`{"id":"1"}`)), a.length, "with its length known")
 		}
 		assert.Equal(t, origURL, *req.URL)
 		assert.True(t, origBody == req.Body, "the caller's Body field is untouched")
