@@ -51,6 +51,15 @@ func do(t *testing.T, ctx context.Context, c *http.Client, acct *cosmostest.Acco
 	return resp.StatusCode, string(b), nil
 }
 
+// mustCreate creates a document and fails the test unless it was created once.
+func mustCreate(t *testing.T, c *http.Client, acct *cosmostest.Account, id string) {
+	t.Helper()
+	code, err := create(t, context.Background(), c, acct, id)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+	require.Equal(t, 1, acct.Commits("d", "c", id))
+}
+
 func create(t *testing.T, ctx context.Context, c *http.Client, acct *cosmostest.Account, id string) (int, error) {
 	t.Helper()
 	code, _, err := do(t, ctx, c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"`+id+`"}`)
@@ -103,9 +112,7 @@ func TestScenarioReadAvoidsOpenCircuitOnAnotherRegion(t *testing.T) {
 		PreferredRegions: []string{"East US", "North Europe"},
 		Breaker:          policy.BreakerOptions{ConsecutiveFailures: 3, OpenTimeout: time.Minute},
 	})
-	code, err := create(t, context.Background(), c, acct, "r")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
+	mustCreate(t, c, acct, "r")
 	acct.Inject("East US", cosmostest.Fault{Status: 500, Ops: cosmostest.ReadOps})
 
 	for i := range 10 {
@@ -124,13 +131,11 @@ func TestScenarioWriteDuringManualFailoverCommitsOnceInNewRegion(t *testing.T) {
 	defer acct.Close()
 	c := newChain(t, acct, Options{})
 	old := acct.WriteRegion()
-	code, err := create(t, context.Background(), c, acct, "before")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
+	mustCreate(t, c, acct, "before")
 
 	require.NoError(t, acct.Failover("East US"))
 	acct.ResetLog()
-	code, err = create(t, context.Background(), c, acct, "during")
+	code, err := create(t, context.Background(), c, acct, "during")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, code)
 	assert.Equal(t, 1, acct.Commits("d", "c", "during"))
@@ -158,9 +163,7 @@ func TestScenarioConcurrentWritesAcrossFailoverShareLookups(t *testing.T) {
 	acct := cosmostest.NewAccount(cosmostest.Options{})
 	defer acct.Close()
 	c := newChain(t, acct, Options{})
-	code, err := create(t, context.Background(), c, acct, "warm")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
+	mustCreate(t, c, acct, "warm")
 
 	require.NoError(t, acct.Failover("North Europe"))
 	acct.ResetLog()
@@ -186,12 +189,10 @@ func TestScenarioReadsFollowPreferredRegionsAndFailOverOn503(t *testing.T) {
 	acct := cosmostest.NewAccount(cosmostest.Options{})
 	defer acct.Close()
 	c := newChain(t, acct, Options{PreferredRegions: []string{"north europe", "East US"}})
-	code, err := create(t, context.Background(), c, acct, "p")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
+	mustCreate(t, c, acct, "p")
 
 	acct.ResetLog()
-	code, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/p", "")
+	code, _, err := do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/p", "")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, 1, acct.Requests("North Europe"), "the first preferred region serves reads")
@@ -305,13 +306,11 @@ func TestScenarioSessionNotAvailableReadRetriesOnTheWriteRegion(t *testing.T) {
 	acct := cosmostest.NewAccount(cosmostest.Options{})
 	defer acct.Close()
 	c := newChain(t, acct, Options{PreferredRegions: []string{"North Europe"}})
-	code, err := create(t, context.Background(), c, acct, "s")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
+	mustCreate(t, c, acct, "s")
 	acct.Inject("North Europe", cosmostest.Fault{Status: 404, SubStatus: 1002, Count: 1, Ops: cosmostest.ReadOps})
 
 	acct.ResetLog()
-	code, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/s", "")
+	code, _, err := do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/s", "")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
 	reads := entries(acct, func(e cosmostest.Entry) bool { return e.Path != "/" })
@@ -324,16 +323,14 @@ func TestScenarioAccountNotFoundInRegionMovesWritesAfterARefresh(t *testing.T) {
 	acct := cosmostest.NewAccount(cosmostest.Options{})
 	defer acct.Close()
 	c := newChain(t, acct, Options{})
-	code, err := create(t, context.Background(), c, acct, "warm")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
+	mustCreate(t, c, acct, "warm")
 
 	// The region lost the account and the account moved its writes.
 	old := acct.WriteRegion()
 	require.NoError(t, acct.Failover("North Europe"))
 	acct.Inject(old, cosmostest.Fault{Status: 403, SubStatus: 1008, Ops: cosmostest.WriteOps})
 	acct.ResetLog()
-	code, err = create(t, context.Background(), c, acct, "moved")
+	code, err := create(t, context.Background(), c, acct, "moved")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, code)
 	assert.Equal(t, 1, acct.Commits("d", "c", "moved"))
