@@ -2,9 +2,11 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 )
 
 // replayBody hands out the request body for each attempt of one call.
@@ -14,6 +16,27 @@ type replayBody struct {
 	getBody func() (io.ReadCloser, error) // later attempts; nil: not replayable
 	length  int64                         // the buffered body's length; -1: leave the request's ContentLength
 	used    bool
+
+	// shared says the bodies come from the caller (req.Body, req.GetBody),
+	// which may hand out one rewound reader each time; then an attempt's
+	// body is taken only once the transport has closed the last one.
+	shared bool
+	last   *closeSignal
+}
+
+// closeSignal is a body that tells when it was first closed. net/http
+// closes a request body when it is done with it, which may be after
+// RoundTrip has returned (an early answer to a body still being sent).
+type closeSignal struct {
+	io.ReadCloser
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (b *closeSignal) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(func() { close(b.closed) })
+	return err
 }
 
 // newReplayBody prepares req's body for resends without modifying req.
@@ -26,7 +49,7 @@ func newReplayBody(req *http.Request, max int64) (*replayBody, error) {
 		return &replayBody{getBody: noBody, length: -1}, nil
 	}
 	if req.GetBody != nil {
-		return &replayBody{first: req.Body, getBody: req.GetBody, length: -1}, nil
+		return &replayBody{first: req.Body, getBody: req.GetBody, length: -1, shared: true}, nil
 	}
 	if max < 0 || req.ContentLength > max {
 		return &replayBody{first: req.Body, length: -1}, nil
@@ -56,17 +79,34 @@ func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 // replayable reports whether another attempt can carry the whole body.
 func (b *replayBody) replayable() bool { return b.getBody != nil }
 
-// next returns the body for the next attempt.
-func (b *replayBody) next() (io.ReadCloser, error) {
+// next returns the body for the next attempt. For a body the caller
+// supplies, it first waits until the last attempt's body was closed, or
+// ctx ends.
+func (b *replayBody) next(ctx context.Context) (io.ReadCloser, error) {
+	if b.last != nil {
+		select {
+		case <-b.last.closed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("transport: waiting for the last attempt to release the request body: %w", ctx.Err())
+		}
+	}
+	var body io.ReadCloser
 	if !b.used && b.first != nil {
-		b.used = true
-		return b.first, nil
+		body = b.first
+	} else if b.getBody == nil {
+		return nil, errNotReplayable
+	} else {
+		var err error
+		if body, err = b.getBody(); err != nil {
+			return nil, err
+		}
 	}
 	b.used = true
-	if b.getBody == nil {
-		return nil, errNotReplayable
+	if b.shared && b.getBody != nil && body != nil && body != http.NoBody {
+		b.last = &closeSignal{ReadCloser: body, closed: make(chan struct{})}
+		return b.last, nil
 	}
-	return b.getBody()
+	return body, nil
 }
 
 // close releases the caller's body if no attempt took it.

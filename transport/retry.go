@@ -145,7 +145,7 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 		areq.URL = u
 		areq.Host = ""
 	}
-	b, err := body.next()
+	b, err := body.next(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+1, err)
 	}

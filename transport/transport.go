@@ -43,6 +43,10 @@ type Options struct {
 	RefreshInterval time.Duration
 
 	// Base carries the attempts. nil: a clone of http.DefaultTransport.
+	// It must close every request body, as http.RoundTripper requires:
+	// before resending a body the caller supplied (req.GetBody), the chain
+	// waits until the last attempt's body was closed, or the request's
+	// context ends.
 	Base http.RoundTripper
 
 	// Retry sets the retry rules; see policy.RetryOptions for defaults.
