@@ -2,7 +2,6 @@ package policy
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"time"
 
@@ -135,9 +134,9 @@ func BreakerVerdict(o Outcome) (failure, excluded bool) {
 func BreakerResult(o Outcome) error {
 	switch failure, excluded := BreakerVerdict(o); {
 	case excluded:
-		return fmt.Errorf("%w: %s", ErrExcluded, o)
+		return ErrExcluded // static: no allocation per attempt
 	case failure:
-		return fmt.Errorf("%w: %s", errBreakerFailure, o)
+		return errBreakerFailure
 	default:
 		return nil
 	}

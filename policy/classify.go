@@ -15,9 +15,9 @@ import (
 
 // Header names of the Cosmos DB REST protocol read by this package.
 const (
-	HeaderSubStatus    = "x-ms-substatus"
-	HeaderRetryAfterMs = "x-ms-retry-after-ms"
-	HeaderIsQuery      = "x-ms-documentdb-isquery"
+	HeaderSubStatus    = "X-Ms-Substatus"
+	HeaderRetryAfterMs = "X-Ms-Retry-After-Ms"
+	HeaderIsQuery      = "X-Ms-Documentdb-Isquery"
 )
 
 // Sub-status codes (x-ms-substatus) that change what a status means.

@@ -19,8 +19,8 @@ const APIVersion = "2018-12-31"
 
 // Header names of the Cosmos DB REST protocol used for signing.
 const (
-	HeaderDate    = "x-ms-date"
-	HeaderVersion = "x-ms-version"
+	HeaderDate    = "X-Ms-Date"
+	HeaderVersion = "X-Ms-Version"
 )
 
 // ErrBadKey reports a master key that is not valid base64.

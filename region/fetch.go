@@ -19,7 +19,7 @@ const maxAccountBytes = 1 << 20
 const maxDrainBytes = 64 << 10
 
 // HeaderSubStatus is the response header that carries the substatus code.
-const HeaderSubStatus = "x-ms-substatus"
+const HeaderSubStatus = "X-Ms-Substatus"
 
 // A StatusError reports a DatabaseAccount look-up answered with a status
 // other than 200 OK.

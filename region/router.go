@@ -144,6 +144,25 @@ func (r *Router) Close() error {
 // lists. A request to any other host, even one InAccount would accept,
 // is not the router's to re-route.
 func (r *Router) Owns(u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	// Fast paths without building a key: the URL as the account or the
+	// document spells it.
+	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme {
+		return true
+	}
+	rts := r.cache.routes(r.now())
+	for _, ep := range rts.read {
+		if u.Host == ep.Host && u.Scheme == ep.Scheme {
+			return true
+		}
+	}
+	for _, ep := range rts.write {
+		if u.Host == ep.Host && u.Scheme == ep.Scheme {
+			return true
+		}
+	}
 	key, ok := endpointKey(u)
 	if !ok {
 		return false
@@ -151,7 +170,7 @@ func (r *Router) Owns(u *url.URL) bool {
 	if key == r.endpointKey {
 		return true
 	}
-	_, known := r.cache.routes(r.now()).known[key]
+	_, known := rts.known[key]
 	return known
 }
 

@@ -44,34 +44,54 @@ func (b *closeSignal) Close() error {
 // at most max bytes is buffered; a longer one is sent once, unbuffered
 // beyond what was read, and the call is not retried. max < 0 disables
 // buffering.
-func newReplayBody(req *http.Request, max int64) (*replayBody, error) {
+func newReplayBody(req *http.Request, max int64) (replayBody, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return &replayBody{getBody: noBody, length: -1}, nil
+		return replayBody{getBody: noBody, length: -1}, nil
 	}
 	if req.GetBody != nil {
-		return &replayBody{first: req.Body, getBody: req.GetBody, length: -1, shared: true}, nil
+		return replayBody{first: req.Body, getBody: req.GetBody, length: -1, shared: true}, nil
 	}
 	if max < 0 || req.ContentLength > max {
-		return &replayBody{first: req.Body, length: -1}, nil
+		return replayBody{first: req.Body, length: -1}, nil
 	}
-	buf, err := io.ReadAll(io.LimitReader(req.Body, max+1))
+	buf, err := readBounded(req.Body, req.ContentLength, max)
 	if err != nil {
 		req.Body.Close()
-		return nil, fmt.Errorf("transport: reading request body: %w", err)
+		return replayBody{}, fmt.Errorf("transport: reading request body: %w", err)
 	}
 	if int64(len(buf)) > max {
 		// Too long to keep: send what was read followed by the rest, once.
-		return &replayBody{first: struct {
+		return replayBody{first: struct {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(buf), req.Body), req.Body}, length: -1}, nil
 	}
 	req.Body.Close()
 	if len(buf) == 0 {
-		return &replayBody{getBody: noBody, length: 0}, nil
+		return replayBody{getBody: noBody, length: 0}, nil
 	}
 	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	return &replayBody{getBody: get, length: int64(len(buf))}, nil
+	return replayBody{getBody: get, length: int64(len(buf))}, nil
+}
+
+// readBounded reads body up to max+1 bytes, in one allocation when its
+// length is known. A body longer than max comes back with max+1 bytes.
+func readBounded(body io.Reader, known, max int64) ([]byte, error) {
+	if known <= 0 {
+		return io.ReadAll(io.LimitReader(body, max+1))
+	}
+	// Room for one byte more than announced, to see a body longer than its
+	// ContentLength (the transport would send ContentLength bytes only).
+	buf := make([]byte, known+1)
+	n, err := io.ReadFull(body, buf)
+	switch err {
+	case io.ErrUnexpectedEOF, io.EOF:
+		return buf[:n], nil
+	case nil:
+		rest, err := io.ReadAll(io.LimitReader(body, max+1-int64(n)))
+		return append(buf, rest...), err
+	}
+	return nil, err
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }

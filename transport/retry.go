@@ -60,16 +60,17 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	defer body.close()
 
 	write := policy.IsWrite(req)
-	rt := newRoute(ctx, r.router, req.URL, write)
-	sign := r.cred != nil && req.Header.Get("Authorization") == "" && r.router != nil && r.router.Owns(req.URL)
-	retrier := policy.NewRetrier(r.opts, nil, nil)
+	owned := r.router != nil && r.router.Owns(req.URL)
+	rt := newRoute(ctx, r.router, owned, req.URL, write)
+	sign := owned && r.cred != nil && req.Header.Get("Authorization") == ""
+	var retrier *policy.Retrier // made at the first answer that may call for a retry
 	maxDrain := max(r.opts.MaxDrain, 0)
 
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("transport: before attempt %d: %w", attempt+1, err)
 		}
-		areq, err := r.attemptRequest(ctx, req, rt, body, attempt, sign)
+		areq, err := r.attemptRequest(ctx, req, &rt, &body, attempt, sign)
 		if err != nil {
 			return nil, err
 		}
@@ -86,8 +87,14 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		call.Charge(resp)
 		r.account(outcome)
 
+		if outcome == policy.OK || outcome == policy.Final {
+			return resp, err // the happy path: no retry state needed
+		}
+		if retrier == nil {
+			retrier = policy.NewRetrier(r.opts, nil, nil)
+		}
 		d := retrier.Decide(write, outcome, resp)
-		if !r.shouldRetry(ctx, d, rt, body) {
+		if !r.shouldRetry(ctx, d, &rt, &body) {
 			return resp, err
 		}
 		drain(resp, maxDrain)

@@ -22,9 +22,10 @@ type route struct {
 	tried   int // distinct read regions tried so far
 }
 
-func newRoute(ctx context.Context, r *region.Router, u *url.URL, write bool) *route {
-	rt := &route{write: write, origin: u, target: u}
-	if r == nil || !r.Owns(u) {
+// newRoute starts a call's route; owned says r owns u (see region.Router.Owns).
+func newRoute(ctx context.Context, r *region.Router, owned bool, u *url.URL, write bool) route {
+	rt := route{write: write, origin: u, target: u}
+	if !owned {
 		return rt
 	}
 	if err := r.Ensure(ctx); err != nil {
