@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -208,10 +207,7 @@ func isQuery(h http.Header) bool {
 	if strings.EqualFold(strings.TrimSpace(h.Get(HeaderIsQuery)), "true") {
 		return true
 	}
-	ct := h.Get("Content-Type")
-	if ct == "" {
-		return false
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/query+json"
+	// The media type without its parameters, compared without allocating.
+	mt, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/query+json")
 }

@@ -45,7 +45,10 @@ func (b *closeSignal) Close() error {
 // beyond what was read, and the call is not retried. max < 0 disables
 // buffering.
 func newReplayBody(req *http.Request, max int64) (replayBody, error) {
-	if req.Body == nil || req.Body == http.NoBody {
+	if req.Body == nil {
+		return replayBody{getBody: nilBody, length: -1}, nil
+	}
+	if req.Body == http.NoBody {
 		return replayBody{getBody: noBody, length: -1}, nil
 	}
 	if req.GetBody != nil {
@@ -95,6 +98,10 @@ func readBounded(body io.Reader, known, max int64) ([]byte, error) {
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
+// nilBody keeps a request without a body as it is: net/http sends a nil
+// Body without wrapping it.
+func nilBody() (io.ReadCloser, error) { return nil, nil }
 
 // replayable reports whether another attempt can carry the whole body.
 func (b *replayBody) replayable() bool { return b.getBody != nil }

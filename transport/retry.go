@@ -163,7 +163,9 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 	if sign {
 		areq.Header = req.Header.Clone()
 		if err := region.Sign(ctx, areq, r.cred, time.Now()); err != nil {
-			b.Close()
+			if b != nil {
+				b.Close()
+			}
 			return nil, err
 		}
 	}
