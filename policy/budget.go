@@ -7,15 +7,17 @@ type BudgetOptions struct {
 	// Tokens is the capacity of the bucket, which starts full. Default 10;
 	// negative: no budget, every retry is allowed.
 	Tokens float64
-	// Refill is what one successful attempt puts back. Default 0.1 (ten
-	// successes pay for one failure); negative: nothing is put back, so a
+	// Refill is what one successful attempt puts back. Default 0.5: while
+	// fewer than about a third of the attempts fail for unavailability,
+	// the bucket holds and retries go on; above that, or in an outage, it
+	// empties and calls stop retrying. Negative: nothing is put back, so a
 	// spent budget stays spent.
 	Refill float64
 }
 
 const (
 	defaultBudgetTokens = 10
-	defaultBudgetRefill = 0.1
+	defaultBudgetRefill = 0.5
 )
 
 // WithDefaults returns a copy of o in which zero fields hold their

@@ -71,11 +71,11 @@ func TestBudgetRefillsWithSuccesses(t *testing.T) {
 		b.Failure()
 	}
 	require.False(t, b.Allow())
-	for range 40 { // 4 tokens: not yet above half of 10
+	for range 10 { // 5 tokens at 0.5 each: not yet above half of 10
 		b.Success()
 	}
 	assert.False(t, b.Allow())
-	for range 20 { // 6 tokens; a floor of 0 was kept, not -10
+	for range 2 { // 6 tokens; a floor of 0 was kept, not -10
 		b.Success()
 	}
 	assert.True(t, b.Allow())
@@ -121,7 +121,7 @@ func TestBudgetOptions(t *testing.T) {
 	nilBudget.Success()
 	assert.True(t, nilBudget.Allow())
 
-	assert.Equal(t, policy.BudgetOptions{Tokens: 10, Refill: 0.1}, policy.BudgetOptions{}.WithDefaults())
+	assert.Equal(t, policy.BudgetOptions{Tokens: 10, Refill: 0.5}, policy.BudgetOptions{}.WithDefaults())
 	assert.Equal(t, policy.BudgetOptions{Tokens: -1, Refill: 2}, policy.BudgetOptions{Tokens: -1, Refill: 2}.WithDefaults())
 }
 
@@ -148,4 +148,28 @@ func TestBudgetConcurrentUse(t *testing.T) {
 	}
 	ok.Wait()
 	assert.True(t, b.Allow(), "80 successes from 0 make 8 tokens")
+}
+
+func TestBudgetKeepsRetryingUnderSteadyPartialFailure(t *testing.T) {
+	// One attempt in five fails with 503, spread evenly, as when one
+	// partition of many is unavailable: retries must go on.
+	b := policy.NewBudget(policy.BudgetOptions{})
+	n, failedCalls := 0, 0
+	for range 1000 {
+		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		for {
+			n++
+			if n%5 != 0 {
+				b.Success()
+				break
+			}
+			b.Failure()
+			if d := r.Decide(true, policy.Unavailable, nil); !d.Retry || (d.Budgeted && !b.Allow()) {
+				failedCalls++
+				break
+			}
+		}
+	}
+	t.Logf("20%% of attempts failing: %d of 1000 calls failed", failedCalls)
+	assert.Zero(t, failedCalls, "every failed attempt was retried and the retry succeeded")
 }

@@ -26,7 +26,7 @@ func TestRetryOptionsDefaults(t *testing.T) {
 		MaxSessionRetries:     2,
 		MaxBufferedBody:       2<<20 + 64<<10,
 		MaxDrain:              64 << 10,
-		Budget:                policy.BudgetOptions{Tokens: 10, Refill: 0.1},
+		Budget:                policy.BudgetOptions{Tokens: 10, Refill: 0.5},
 	}
 	assert.Equal(t, want, policy.RetryOptions{}.WithDefaults())
 	assert.Equal(t, want, want.WithDefaults(), "defaults are a fixed point")
