@@ -66,14 +66,18 @@ func (m *MasterKey) Signature(verb, resourceType, resourceLink, date string) str
 }
 
 // ResourceOf returns the resource type and resource link that sign a request
-// for the given URL path. An even number of segments names a resource (type
-// is the second-to-last segment, link the whole path); an odd number names a
-// feed (type is the last segment, link the path without it). The root ("/")
-// has an empty type and link: the DatabaseAccount.
+// for the given URL path. Empty segments ("//") are ignored. An even number
+// of segments names a resource (type is the second-to-last segment, link
+// the segments joined by "/"); an odd number names a feed (type is the last
+// segment, link the ones before it). The root ("/") has an empty type and
+// link: the DatabaseAccount. The link never starts or ends with "/".
 func ResourceOf(path string) (resourceType, resourceLink string) {
 	p := strings.Trim(path, "/")
 	if p == "" {
 		return "", ""
+	}
+	if strings.Contains(p, "//") {
+		p = strings.Join(strings.FieldsFunc(p, func(r rune) bool { return r == '/' }), "/")
 	}
 	segs := strings.Split(p, "/")
 	if len(segs)%2 == 0 {

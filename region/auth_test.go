@@ -48,6 +48,8 @@ func TestResourceOf(t *testing.T) {
 		{"/dbs/d/colls/c/docs/1", "docs", "dbs/d/colls/c/docs/1"},
 		{"/dbs/d/colls/c/docs/1/", "docs", "dbs/d/colls/c/docs/1"},
 		{"/dbs/d/colls/c/sprocs/s", "sprocs", "dbs/d/colls/c/sprocs/s"},
+		{"/dbs/d//colls", "colls", "dbs/d"},
+		{"//dbs//d//colls//c//docs//1//", "docs", "dbs/d/colls/c/docs/1"},
 	}
 	for _, tt := range tests {
 		typ, link := ResourceOf(tt.path)
