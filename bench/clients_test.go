@@ -138,6 +138,20 @@ func call(tb testing.TB, c *http.Client, req *http.Request, want int) {
 	}
 }
 
+// getLoop times b.N GETs of url through client, each expecting status want.
+func getLoop(b *testing.B, client *http.Client, url string, want int) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		call(b, client, req, want)
+	}
+	b.StopTimer()
+}
+
 // perOp reports n per benchmark iteration under unit.
 func perOp(b *testing.B, n int64, unit string) {
 	b.ReportMetric(float64(n)/float64(b.N), unit)

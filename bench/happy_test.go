@@ -26,16 +26,7 @@ func BenchmarkGet(b *testing.B) {
 			srv, cnt := newServer(b, okHandler())
 			client := c.client(b, newBase(b))
 			url := srv.URL + docPath
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				req, err := http.NewRequest(http.MethodGet, url, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				call(b, client, req, http.StatusOK)
-			}
-			b.StopTimer()
+			getLoop(b, client, url, http.StatusOK)
 			perOp(b, cnt.requests.Load(), "attempts/op")
 			perOp(b, cnt.conns.Load(), "conns/op")
 		})

@@ -38,16 +38,7 @@ func BenchmarkOutage(b *testing.B) {
 			srv, cnt := newServer(b, unavailableHandler())
 			client := c.client(b, newBase(b))
 			url := srv.URL + docPath
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				req, err := http.NewRequest(http.MethodGet, url, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				call(b, client, req, http.StatusServiceUnavailable)
-			}
-			b.StopTimer()
+			getLoop(b, client, url, http.StatusServiceUnavailable)
 			perOp(b, cnt.requests.Load(), "attempts/call")
 			perOp(b, cnt.conns.Load(), "conns/op")
 		})

@@ -78,15 +78,7 @@ func BenchmarkTelemetry(b *testing.B) {
 			srv, _ := newServer(b, okHandler())
 			client := v.client(b, newBase(b))
 			url := srv.URL + docPath
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				req, err := http.NewRequest(http.MethodGet, url, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				call(b, client, req, http.StatusOK)
-			}
+			getLoop(b, client, url, http.StatusOK)
 		})
 	}
 }
