@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -100,11 +101,11 @@ func New(o Options) (*Transport, error) {
 
 	t := &Transport{base: base, tel: tel}
 	t.breaker = NewBreaker(attempts, o.Breaker)
-	t.breaker.onTransition = func(endpoint string, from, to gobreakerState) {
+	t.breaker.onTransition = func(endpoint string, from, to gobreaker.State) {
 		tel.BreakerTransition(endpoint, from.String(), to.String())
 	}
 	tel.ObserveBreakers(func(yield func(string, int64)) {
-		t.breaker.States(func(endpoint string, s gobreakerState) { yield(endpoint, breakerGauge(s)) })
+		t.breaker.States(func(endpoint string, s gobreaker.State) { yield(endpoint, breakerGauge(s)) })
 	})
 	t.retry = NewRetry(t.breaker, o.Retry)
 	t.retry.tel = tel
