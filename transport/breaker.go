@@ -8,6 +8,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/cosmosrt/cosmosrt/policy"
+	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // Breaker is a RoundTripper with one circuit breaker per endpoint (the
@@ -153,14 +154,13 @@ func closeIdle(rt http.RoundTripper) {
 	}
 }
 
-// breakerGauge maps a circuit's state to the cosmosrt.breaker.state gauge:
-// 0 closed, 1 half-open, 2 open.
+// breakerGauge maps a circuit's state to the cosmosrt.breaker.state gauge.
 func breakerGauge(s gobreaker.State) int64 {
 	switch s {
 	case gobreaker.StateHalfOpen:
-		return 1
+		return telemetry.BreakerHalfOpen
 	case gobreaker.StateOpen:
-		return 2
+		return telemetry.BreakerOpen
 	}
-	return 0
+	return telemetry.BreakerClosed
 }
