@@ -197,13 +197,16 @@ func IsWrite(req *http.Request) bool {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	case http.MethodPost:
-		return !isQuery(req.Header)
+		return !IsQuery(req.Header)
 	default:
 		return true
 	}
 }
 
-func isQuery(h http.Header) bool {
+// IsQuery reports whether a POST with these headers is a query: header
+// x-ms-documentdb-isquery "true" in any case, or Content-Type
+// application/query+json (parameters ignored).
+func IsQuery(h http.Header) bool {
 	if strings.EqualFold(strings.TrimSpace(h.Get(HeaderIsQuery)), "true") {
 		return true
 	}

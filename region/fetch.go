@@ -7,8 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
+
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // maxAccountBytes bounds a DatabaseAccount response body.
@@ -17,9 +18,6 @@ const maxAccountBytes = 1 << 20
 // maxDrainBytes bounds what is read from a discarded response body before
 // it is closed (enough to keep the connection reusable for small bodies).
 const maxDrainBytes = 64 << 10
-
-// HeaderSubStatus is the response header that carries the substatus code.
-const HeaderSubStatus = "X-Ms-Substatus"
 
 // A StatusError reports a DatabaseAccount look-up answered with a status
 // other than 200 OK.
@@ -72,8 +70,7 @@ func Fetch(ctx context.Context, rt http.RoundTripper, account *url.URL, cred Cre
 		_ = resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		sub, _ := strconv.Atoi(resp.Header.Get(HeaderSubStatus))
-		return nil, &StatusError{Code: resp.StatusCode, SubStatus: sub}
+		return nil, &StatusError{Code: resp.StatusCode, SubStatus: policy.SubStatus(resp.Header)}
 	}
 	if resp.ContentLength > maxAccountBytes {
 		return nil, fmt.Errorf("%w: body of %d bytes exceeds %d", ErrBadAccount, resp.ContentLength, maxAccountBytes)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -68,7 +70,7 @@ func TestFetchReportsStatusWithoutSecrets(t *testing.T) {
 	var seenAuth string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seenAuth = r.Header.Get("Authorization")
-		w.Header().Set(HeaderSubStatus, "1008")
+		w.Header().Set(policy.HeaderSubStatus, "1008")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, `{"code":"Unauthorized","message":"the input authorization token `+r.Header.Get("Authorization")+`"}`)
 	}))

@@ -3,18 +3,18 @@ package telemetry
 import (
 	"net/http"
 	"strings"
+
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // Request headers that change what a POST or GET on a feed means, in
 // canonical form so that looking them up does not allocate.
 const (
-	headerIsQuery       = "X-Ms-Documentdb-Isquery"
 	headerIsUpsert      = "X-Ms-Documentdb-Is-Upsert"
 	headerIsBatch       = "X-Ms-Cosmos-Is-Batch-Request"
 	headerBatchAtomic   = "X-Ms-Cosmos-Batch-Atomic"
 	headerPartitionKey  = "X-Ms-Documentdb-Partitionkey"
 	headerIncremental   = "A-Im"
-	contentTypeQuery    = "application/query+json"
 	partitionKeyDeletes = "partitionkeydelete"
 )
 
@@ -181,7 +181,7 @@ func feedPost(req *http.Request, ops *resourceOps) string {
 			return "execute_bulk"
 		}
 		return "execute_batch"
-	case isTrue(h.Get(headerIsQuery)) || isQueryContentType(h.Get("Content-Type")):
+	case policy.IsQuery(h):
 		return ops.query
 	case isTrue(h.Get(headerIsUpsert)) && ops.upsert != "":
 		return ops.upsert
@@ -190,11 +190,6 @@ func feedPost(req *http.Request, ops *resourceOps) string {
 }
 
 func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
-
-func isQueryContentType(v string) bool {
-	v, _, _ = strings.Cut(v, ";")
-	return strings.EqualFold(strings.TrimSpace(v), contentTypeQuery)
-}
 
 // methodName names an unrecognised operation by its (standard) HTTP method.
 func methodName(m string) string {
