@@ -17,9 +17,10 @@ type replayBody struct {
 	length  int64                         // the buffered body's length; -1: leave the request's ContentLength
 	used    bool
 
-	// shared says the bodies come from the caller (req.Body, req.GetBody),
-	// which may hand out one rewound reader each time; then an attempt's
-	// body is taken only once the transport has closed the last one.
+	// shared says the bodies come from the caller (req.Body and
+	// req.GetBody, which may hand out one rewound reader each time): an
+	// attempt's body is then taken only once the transport has closed the
+	// last one.
 	shared bool
 	last   *closeSignal
 }
@@ -129,7 +130,7 @@ func (b *replayBody) next(ctx context.Context) (io.ReadCloser, error) {
 		}
 	}
 	b.used = true
-	if b.shared && b.getBody != nil && body != nil && body != http.NoBody {
+	if b.shared && body != nil && body != http.NoBody {
 		b.last = &closeSignal{ReadCloser: body, closed: make(chan struct{})}
 		return b.last, nil
 	}

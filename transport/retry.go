@@ -74,7 +74,9 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if err != nil {
 			return nil, err
 		}
-		call.Attempt(rt.regionName())
+		if call != nil { // naming the region scans the account: only when recorded
+			call.Attempt(rt.regionName())
+		}
 		resp, err = r.next.RoundTrip(areq)
 		outcome := policy.Classify(resp, err)
 		if errors.Is(err, ErrCircuitOpen) {
