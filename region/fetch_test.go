@@ -103,40 +103,35 @@ func TestFetchRejectsBodiesOverOneMiB(t *testing.T) {
 	}
 }
 
-func TestFetchReturnsWhenTheBodyStallsPastTheDeadline(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.(http.Flusher).Flush() // headers go out, then the body stalls
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
+func TestFetchReturnsByTheDeadlineWhenTheServerStalls(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		flushHeaders bool // the headers go out, then the body stalls
+	}{
+		{"before the response", false},
+		{"in the body", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.flushHeaders {
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err := Fetch(ctx, srv.Client().Transport, mustURL(t, srv.URL), testKey(t), testNow)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.True(t, strings.HasPrefix(err.Error(), "region: "), err.Error())
-}
-
-func TestFetchReturnsBeforeTheResponseWhenTheDeadlinePasses(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err := Fetch(ctx, srv.Client().Transport, mustURL(t, srv.URL), testKey(t), testNow)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, err := Fetch(ctx, srv.Client().Transport, mustURL(t, srv.URL), testKey(t), testNow)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.True(t, strings.HasPrefix(err.Error(), "region: "), err.Error())
+		})
+	}
 }
 
 // fakeRT answers every request with resp (or err), recording the body.
