@@ -125,7 +125,8 @@ func TestClassifyError(t *testing.T) {
 		{"bare ECONNREFUSED", fmt.Errorf("connect: %w", syscall.ECONNREFUSED), policy.NeverSent, next, same},
 		{"DNS", &net.DNSError{Err: "no such host", Name: "a.example", IsNotFound: true}, policy.NeverSent, next, same},
 		{"proxy connect", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: io.EOF}, policy.NeverSent, next, same},
-		{"TLS record header", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, policy.NeverSent, next, same},
+		{"TLS record header (may come with the response)", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, policy.Ambiguous, next, noRetry},
+		{"TLS alert (may come with the response)", tls.AlertError(20), policy.Ambiguous, next, noRetry},
 		{"TLS verification", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, policy.NeverSent, next, same},
 		{"x509 hostname", x509.HostnameError{Host: "a.example"}, policy.NeverSent, next, same},
 		{"x509 invalid", x509.CertificateInvalidError{Reason: x509.Expired}, policy.NeverSent, next, same},
@@ -151,6 +152,51 @@ func TestClassifyError(t *testing.T) {
 			assert.Equal(t, tt.write, firstDecision(true, got, nil), "write")
 		})
 	}
+}
+
+// phased is an attempt error that reports its phase, as the transport's do.
+type phased struct {
+	err   error
+	phase policy.Phase
+}
+
+func (e phased) Error() string              { return e.err.Error() }
+func (e phased) Unwrap() error              { return e.err }
+func (e phased) RequestPhase() policy.Phase { return e.phase }
+
+// TestClassifyByPhase: when the attempt reports how far it got on the
+// connection, that decides, whatever the error's type.
+func TestClassifyByPhase(t *testing.T) {
+	record := tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	errs := map[string]error{
+		"TLS record":  record,
+		"reset":       reset,
+		"EOF":         io.EOF,
+		"timeout":     timeoutError{},
+		"dial":        refused,
+		"unknown":     errors.New("something"),
+		"wrapped TLS": &url.Error{Op: "Post", URL: "https://a.example/", Err: record},
+	}
+	want := map[policy.Phase]policy.Outcome{
+		policy.PhaseLocal:      policy.Final,
+		policy.PhaseConnecting: policy.NeverSent,
+		policy.PhaseConnected:  policy.NeverSent,
+		policy.PhaseWritten:    policy.Ambiguous,
+	}
+	for name, err := range errs {
+		for phase, outcome := range want {
+			assert.Equal(t, outcome, policy.Classify(nil, phased{err, phase}), "%s in phase %d", name, phase)
+			wrapped := fmt.Errorf("attempt: %w", phased{err, phase})
+			assert.Equal(t, outcome, policy.Classify(nil, wrapped), "wrapped %s in phase %d", name, phase)
+		}
+		assert.Equal(t, policy.Classify(nil, err), policy.Classify(nil, phased{err, policy.PhaseUnknown}),
+			"%s: an unknown phase leaves it to the type", name)
+	}
+	// The caller's context ending wins over any phase.
+	assert.Equal(t, policy.Canceled, policy.Classify(nil, phased{context.Canceled, policy.PhaseWritten}))
+	assert.Equal(t, policy.Canceled, policy.Classify(nil, phased{context.DeadlineExceeded, policy.PhaseConnecting}))
 }
 
 func TestClassifyContractViolations(t *testing.T) {
@@ -204,7 +250,10 @@ func TestClassifyRealErrors(t *testing.T) {
 			t.Error("the request must not arrive")
 		}))
 		defer srv.Close()
-		assert.Equal(t, policy.NeverSent, do(t, newTransport(t), "https://"+srv.Listener.Addr().String()+"/"))
+		// A TLS record error alone does not say when it happened: without
+		// the phase (the transport's attempt errors carry it), it is
+		// ambiguous.
+		assert.Equal(t, policy.Ambiguous, do(t, newTransport(t), "https://"+srv.Listener.Addr().String()+"/"))
 	})
 
 	t.Run("connection closed after the request", func(t *testing.T) {

@@ -107,6 +107,20 @@ func nilBody() (io.ReadCloser, error) { return nil, nil }
 // replayable reports whether another attempt can carry the whole body.
 func (b *replayBody) replayable() bool { return b.getBody != nil }
 
+// released reports whether the next attempt's body can be taken without
+// waiting: no body of the caller's is still held by the last attempt.
+func (b *replayBody) released() bool {
+	if b.last == nil {
+		return true
+	}
+	select {
+	case <-b.last.closed:
+		return true
+	default:
+		return false
+	}
+}
+
 // next returns the body for the next attempt. For a body the caller
 // supplies, it first waits until the last attempt's body was closed, or
 // ctx ends.

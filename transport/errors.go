@@ -10,6 +10,10 @@ import (
 // the network, for an endpoint whose circuit is open.
 var ErrCircuitOpen = errors.New("transport: circuit open")
 
+// ErrClosed is returned by a call made after Transport.Close, and ends a
+// call that was waiting to resend when Close was called.
+var ErrClosed = errors.New("transport: closed")
+
 var errNotReplayable = errors.New("transport: request body cannot be replayed")
 
 // CircuitOpenError is the error of a call refused by an open circuit. It

@@ -31,7 +31,9 @@ func TestCloseStopsTheBackgroundRefresh(t *testing.T) {
 		"the account is re-read in the background")
 	require.NoError(t, rt.Close())
 	n := len(entries(acct, isAccountRead))
+	served := len(acct.Log())
 	_, _, err = do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/x", "")
-	require.NoError(t, err, "known endpoints keep being served after Close")
+	require.ErrorIs(t, err, ErrClosed, "a call after Close fails clearly")
 	assert.LessOrEqual(t, len(entries(acct, isAccountRead)), n+1, "no look-ups after Close but one in flight")
+	assert.LessOrEqual(t, len(acct.Log()), served+1, "nothing sent after Close but a look-up in flight")
 }

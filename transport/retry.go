@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -22,30 +23,50 @@ type Retry struct {
 	next   http.RoundTripper
 	opts   policy.RetryOptions
 	budget *policy.Budget
+	retryDeps
+}
 
-	// Set by New; nil in a stand-alone Retry.
-	router *region.Router
-	cred   region.Credential
-	tel    *telemetry.Telemetry
+// retryDeps are what New gives the loop beyond a stand-alone Retry: the
+// account's router and credential, telemetry, and the chain's closing.
+type retryDeps struct {
+	router  *region.Router
+	cred    region.Credential
+	tel     *telemetry.Telemetry
+	closing <-chan struct{} // closed by Transport.Close; nil: never
 }
 
 var _ http.RoundTripper = (*Retry)(nil)
 
 // NewRetry returns a Retry in front of next (nil: http.DefaultTransport).
-// Without an account it retries every attempt at the request's own URL.
+// Without an account it retries every attempt at the request's own URL,
+// does not sign, and returns a 403.3 or 403.1008 at once (there is no
+// account to learn the new region from; a client above may).
 func NewRetry(next http.RoundTripper, o policy.RetryOptions) *Retry {
+	return newRetry(next, o, retryDeps{})
+}
+
+func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Retry {
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	o = o.WithDefaults()
-	return &Retry{next: next, opts: o, budget: policy.NewBudget(o.Budget)}
+	return &Retry{next: next, opts: o, budget: policy.NewBudget(o.Budget), retryDeps: deps}
 }
 
 // CloseIdleConnections forwards to next.
 func (r *Retry) CloseIdleConnections() { closeIdle(r.next) }
 
-// RoundTrip implements http.RoundTripper. It never modifies req.
+// RoundTrip implements http.RoundTripper. It never modifies req. A request
+// net/http would refuse (see ErrInvalidRequest) is refused at once.
 func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	if err := checkRequest(req); err != nil {
+		closeRequestBody(req)
+		return nil, err
+	}
+	if r.isClosed() {
+		closeRequestBody(req)
+		return nil, ErrClosed
+	}
 	ctx := req.Context()
 	var call *telemetry.Call
 	if r.tel != nil {
@@ -66,11 +87,15 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	var retrier *policy.Retrier // made at the first answer that may call for a retry
 	maxDrain := max(r.opts.MaxDrain, 0)
 
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
+	}
+	b, err := body.next(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("transport: request body for attempt 1: %w", err)
+	}
 	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("transport: before attempt %d: %w", attempt+1, err)
-		}
-		areq, err := r.attemptRequest(ctx, req, &rt, &body, attempt, sign)
+		areq, err := r.attemptRequest(ctx, req, &rt, b, body.length, attempt, sign)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +112,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			epoch = r.router.Epoch()
 		}
 		call.Charge(resp)
-		r.account(outcome)
+		r.account(outcome, err)
 
 		if outcome == policy.OK || outcome == policy.Final {
 			return resp, err // the happy path: no retry state needed
@@ -99,13 +124,29 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if !r.shouldRetry(ctx, d, &rt, &body) {
 			return resp, err
 		}
-		drain(resp, maxDrain)
+		// The next attempt's body, before the answer is drained when the
+		// last attempt has released it: if the caller's GetBody fails, the
+		// caller still gets the answer as it came.
+		var berr error
+		if body.released() {
+			if b, berr = body.next(ctx); berr != nil {
+				return resp, err
+			}
+			drain(resp, maxDrain)
+		} else {
+			drain(resp, maxDrain)
+			if b, berr = body.next(ctx); berr != nil {
+				return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+2, berr)
+			}
+		}
 		call.Retry(d.Reason.String(), d.Wait)
-		if err := wait(ctx, d.Wait); err != nil {
+		if err := r.wait(ctx, d.Wait); err != nil {
+			closeBody(b)
 			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
 		}
 		before := rt.target
 		if err := rt.advance(ctx, d, epoch); err != nil {
+			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
 		if d.Reason == policy.WriteForbidden && !sameEndpoint(before, rt.target) {
@@ -132,20 +173,23 @@ func (r *Retry) shouldRetry(ctx context.Context, d policy.Decision, rt *route, b
 	return true
 }
 
-// account feeds the retry budget: unavailability drains it, success refills it.
-func (r *Retry) account(o policy.Outcome) {
+// account feeds the retry budget: unavailability drains it, an answer from
+// the service refills it. Errors that are nobody's fault (the caller's
+// cancellation, a request refused before it was sent) leave it alone.
+func (r *Retry) account(o policy.Outcome, err error) {
 	switch {
 	case policy.Unavailability(o):
 		r.budget.Failure()
-	case o == policy.OK || o == policy.Final:
+	case err == nil && (o == policy.OK || o == policy.Final):
 		r.budget.Success() // the endpoint answered
 	}
 }
 
 // attemptRequest builds one attempt's request: a shallow copy of the
-// caller's, moved to the route's endpoint, with its own body and, when the
-// chain signs, its own headers.
-func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route, body *replayBody, attempt int, sign bool) (*http.Request, error) {
+// caller's, moved to the route's endpoint, with the body b (of length
+// length; -1: the request's own ContentLength) and, when the
+// chain signs, its own headers. It closes b if it fails.
+func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route, b io.ReadCloser, length int64, attempt int, sign bool) (*http.Request, error) {
 	if r.tel != nil {
 		ctx = telemetry.WithAttempt(ctx, attempt)
 	}
@@ -154,28 +198,36 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 		areq.URL = u
 		areq.Host = ""
 	}
-	b, err := body.next(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+1, err)
-	}
 	areq.Body = b
-	if n := body.length; n >= 0 {
-		areq.ContentLength = n
+	if length >= 0 {
+		areq.ContentLength = length
 	}
 	if sign {
 		areq.Header = req.Header.Clone()
 		if err := region.Sign(ctx, areq, r.cred, time.Now()); err != nil {
-			if b != nil {
-				b.Close()
-			}
-			return nil, err
+			closeBody(b)
+			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
 		}
 	}
 	return areq, nil
 }
 
-// wait sleeps for d, returning early with the context's error.
-func wait(ctx context.Context, d time.Duration) error {
+// isClosed reports whether the Transport that owns r was closed.
+func (r *Retry) isClosed() bool {
+	select {
+	case <-r.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait sleeps for d, returning early with the context's error, or
+// ErrClosed when the chain is closed.
+func (r *Retry) wait(ctx context.Context, d time.Duration) error {
+	if r.isClosed() {
+		return ErrClosed
+	}
 	if d <= 0 {
 		return nil
 	}
@@ -184,8 +236,16 @@ func wait(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.closing:
+		return ErrClosed
 	case <-t.C:
 		return nil
+	}
+}
+
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		b.Close()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -80,6 +81,9 @@ type Transport struct {
 	router  *region.Router
 	tel     *telemetry.Telemetry
 	base    http.RoundTripper
+
+	closeOnce sync.Once
+	closing   chan struct{} // closed by Close
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -97,9 +101,9 @@ func New(o Options) (*Transport, error) {
 		Propagators:    o.Propagators,
 		NoAttemptSpans: o.NoAttemptSpans,
 	})
-	attempts := tel.Attempts(base)
+	attempts := tel.Attempts(newPhases(base))
 
-	t := &Transport{base: base, tel: tel}
+	t := &Transport{base: base, tel: tel, closing: make(chan struct{})}
 	t.breaker = NewBreaker(attempts, o.Breaker)
 	t.breaker.onTransition = func(endpoint string, from, to gobreaker.State) {
 		tel.BreakerTransition(endpoint, from.String(), to.String())
@@ -107,10 +111,10 @@ func New(o Options) (*Transport, error) {
 	tel.ObserveBreakers(func(yield func(string, int64)) {
 		t.breaker.States(func(endpoint string, s gobreaker.State) { yield(endpoint, breakerGauge(s)) })
 	})
-	t.retry = NewRetry(t.breaker, o.Retry)
-	t.retry.tel = tel
+	deps := retryDeps{tel: tel, closing: t.closing}
 
 	if o.Endpoint == "" {
+		t.retry = newRetry(t.breaker, o.Retry, deps)
 		return t, nil
 	}
 	u, err := url.Parse(o.Endpoint)
@@ -137,8 +141,8 @@ func New(o Options) (*Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: %w", err)
 	}
-	t.retry.router = t.router
-	t.retry.cred = cred
+	deps.router, deps.cred = t.router, cred
+	t.retry = newRetry(t.breaker, o.Retry, deps)
 	return t, nil
 }
 
@@ -151,9 +155,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) CloseIdleConnections() { closeIdle(t.base) }
 
 // Close stops the account's background refresh, unregisters the chain's
-// metric callbacks and closes idle connections. The Transport must not be
-// used afterwards.
+// metric callbacks and closes idle connections. Calls in flight finish
+// their current attempt and do not resend: one waiting to resend returns
+// an error wrapping ErrClosed. Later calls fail with ErrClosed.
 func (t *Transport) Close() error {
+	t.closeOnce.Do(func() { close(t.closing) })
 	var errs []error
 	if t.router != nil {
 		errs = append(errs, t.router.Close())
