@@ -32,9 +32,19 @@ type Options struct {
 	// Default: "West US 2", "East US", "North Europe".
 	Regions []string
 
-	// WriteRegion is the initial write region; it must be one of Regions.
-	// Default: the first region.
+	// WriteRegion is the initial write region (in a multi-write account,
+	// the hub region); it must be one of Regions. Default: the first region.
 	WriteRegion string
+
+	// MultipleWriteLocations makes the account multi-write, as an account
+	// with multi-region writes enabled: its DatabaseAccount document says
+	// enableMultipleWriteLocations and lists every region as writable, the
+	// hub (the write region) first. Every region then accepts a write that
+	// carries x-ms-cosmos-allow-tentative-writes: true; a write without it
+	// is accepted only by the hub, and refused elsewhere with 403 and
+	// substatus 3, as the service refuses it in a satellite region.
+	// Default: false, a single-write account.
+	MultipleWriteLocations bool
 
 	// Key is the base64 master key requests must be signed with.
 	// Default: DefaultKey.
@@ -51,7 +61,8 @@ type Options struct {
 
 // An Account is a simulated Cosmos DB account: a global endpoint and one
 // endpoint per region, each an HTTP server on its own 127.0.0.1 port, over
-// one shared document store. Exactly one region accepts writes.
+// one shared document store. Exactly one region accepts writes, unless
+// Options.MultipleWriteLocations is set.
 //
 // An Account is safe for concurrent use. Close releases everything it
 // started.
@@ -61,6 +72,7 @@ type Account struct {
 	now     func() time.Time
 	id      string
 	regions []string             // failover priority order
+	multi   bool                 // Options.MultipleWriteLocations
 	global  *endpoint            // the account endpoint
 	byName  map[string]*endpoint // Global and every region; read-only after NewAccount
 
@@ -92,6 +104,7 @@ func NewAccount(opts Options) *Account {
 		now:         opts.Now,
 		id:          opts.AccountID,
 		regions:     slices.Clone(opts.Regions),
+		multi:       opts.MultipleWriteLocations,
 		writeRegion: opts.WriteRegion,
 		byName:      make(map[string]*endpoint),
 		done:        make(chan struct{}),
@@ -191,7 +204,9 @@ func (a *Account) Regions() []string { return slices.Clone(a.regions) }
 // Key returns the master key requests must be signed with.
 func (a *Account) Key() string { return a.keyText }
 
-// WriteRegion returns the current write region.
+// WriteRegion returns the current write region: in a multi-write account,
+// the hub region, the one that accepts writes without
+// x-ms-cosmos-allow-tentative-writes.
 func (a *Account) WriteRegion() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -202,6 +217,9 @@ func (a *Account) WriteRegion() string {
 // now on writes at the former write region's endpoint are refused with
 // 403 and substatus 3, the DatabaseAccount document names the new region,
 // and the global endpoint (unless stale) writes as the new region would.
+// In a multi-write account it moves the hub: the document lists region
+// first among the writable locations, and only region accepts writes
+// without x-ms-cosmos-allow-tentative-writes.
 func (a *Account) Failover(region string) error {
 	if !slices.Contains(a.regions, region) {
 		return fmt.Errorf("cosmostest: failover to unknown region %q", region)
@@ -214,7 +232,9 @@ func (a *Account) Failover(region string) error {
 
 // SetGlobalStale models DNS lag after a failover. While stale is true the
 // global endpoint still answers the DatabaseAccount (the current document)
-// and reads, but refuses writes with 403 and substatus 3.
+// and reads, but refuses writes with 403 and substatus 3. In a multi-write
+// account it then writes as a satellite region does: it refuses only the
+// writes without x-ms-cosmos-allow-tentative-writes.
 func (a *Account) SetGlobalStale(stale bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -251,12 +271,16 @@ func (a *Account) accountDocument() []byte {
 	write, edit := a.writeRegion, a.docHook
 	a.mu.Unlock()
 
-	// The write region leads the readable list, as in the service.
+	// The write region (the hub) leads both lists, as in the service.
 	readable := []accountLocation{{write, a.byName[write].url}}
 	for _, r := range a.regions {
 		if r != write {
 			readable = append(readable, accountLocation{r, a.byName[r].url})
 		}
+	}
+	writable := readable[:1]
+	if a.multi {
+		writable = readable
 	}
 	doc := map[string]any{
 		"id":                           a.id,
@@ -265,9 +289,9 @@ func (a *Account) accountDocument() []byte {
 		"media":                        "//media/",
 		"addresses":                    "//addresses/",
 		"_dbs":                         "//dbs/",
-		"writableLocations":            readable[:1],
+		"writableLocations":            writable,
 		"readableLocations":            readable,
-		"enableMultipleWriteLocations": false,
+		"enableMultipleWriteLocations": a.multi,
 		"userReplicationPolicy":        map[string]any{"asyncReplication": false, "minReplicaSetSize": 3, "maxReplicasetSize": 4},
 		"userConsistencyPolicy":        map[string]any{"defaultConsistencyLevel": "Session"},
 		"systemReplicationPolicy":      map[string]any{"minReplicaSetSize": 3, "maxReplicasetSize": 4},

@@ -20,7 +20,9 @@
 //  1. the master-key signature and x-ms-date (within MaxClockSkew): 401;
 //  2. faults scripted with Account.Inject, then Account.Chaos;
 //  3. routing (404, 405) and the body limit, MaxBodyBytes (413);
-//  4. the write region: a write anywhere else gets 403 with substatus 3;
+//  4. the write region: a write anywhere else gets 403 with substatus 3
+//     (in a multi-write account, only a write without
+//     x-ms-cosmos-allow-tentative-writes: true);
 //  5. the store, which answers with x-ms-request-charge,
 //     x-ms-session-token, x-ms-activity-id and, for documents, etag.
 //
@@ -31,6 +33,18 @@
 // every request and Account.Commits counts each document's committed
 // writes, so a test can prove which regions were tried and that nothing
 // was written twice.
+//
+// With Options.MultipleWriteLocations the account is multi-write, as one
+// with multi-region writes enabled: the DatabaseAccount document says
+// enableMultipleWriteLocations and lists every region as writable, the
+// hub (the write region) first and then the others in region order. Any
+// region accepts a write that carries x-ms-cosmos-allow-tentative-writes:
+// true, the header the SDKs send to every region of such an account; the
+// hub alone accepts a write without it, which the other regions refuse
+// with 403 and substatus 3, as the service does. Account.Failover moves
+// the hub. All regions still share one store, so a write accepted
+// anywhere is seen everywhere at once: the account has no replication lag
+// and no conflicts.
 //
 // A test typically points the code under test at the account and shapes
 // its behaviour:

@@ -26,6 +26,10 @@ const (
 	headerSessionToken = "X-Ms-Session-Token"
 )
 
+// headerTentative is the request header with which a client of a
+// multi-write account asks a region other than the hub to accept a write.
+const headerTentative = "X-Ms-Cosmos-Allow-Tentative-Writes"
+
 // Request charges the account reports.
 const (
 	chargeRead  = "1"
@@ -50,14 +54,15 @@ const (
 
 // operation is a request, classified.
 type operation struct {
-	kind  opKind
-	class Ops // ReadOps, WriteOps or AccountOps
-	key   docKey
+	kind      opKind
+	class     Ops // ReadOps, WriteOps or AccountOps
+	key       docKey
+	tentative bool // x-ms-cosmos-allow-tentative-writes: true
 }
 
 // classify maps a request to its operation by method, path and headers.
 func classify(r *http.Request) operation {
-	op := operation{class: ReadOps}
+	op := operation{class: ReadOps, tentative: strings.EqualFold(r.Header.Get(headerTentative), "true")}
 	query := strings.EqualFold(r.Header.Get("X-Ms-Documentdb-Isquery"), "true") ||
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/query+json")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.Method == http.MethodPost && query) {
@@ -138,6 +143,7 @@ func (a *Account) handler(name string) http.Handler {
 		a.record(Entry{
 			Region: name, Method: r.Method, Path: r.URL.Path, Time: now,
 			Status: ans.status, SubStatus: ans.sub, Dropped: ans.drop, Write: op.class == WriteOps,
+			Tentative: op.tentative,
 		})
 		respond(w, ans)
 	})
@@ -181,6 +187,15 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 	return a.execute(name, op, body, r.Header.Get("If-Match"), now)
 }
 
+// writable reports whether the endpoint called name accepts a write now.
+// The global endpoint writes as the write region (the hub) does unless it
+// is stale, when it writes as any other region does. In a multi-write
+// account every region accepts a tentative write. a.mu must be held.
+func (a *Account) writable(name string, tentative bool) bool {
+	hub := name == a.writeRegion || (name == Global && !a.globalStale)
+	return hub || (a.multi && tentative)
+}
+
 // execute runs a document operation against the store. The write region
 // check and the commit happen under one lock, so a write is committed
 // only where writes are allowed at the time of the commit.
@@ -190,8 +205,7 @@ func (a *Account) execute(name string, op operation, body []byte, ifMatch string
 	charge := chargeRead
 	if op.class == WriteOps {
 		charge = chargeWrite
-		writable := name == a.writeRegion || (name == Global && !a.globalStale)
-		if !writable {
+		if !a.writable(name, op.tentative) {
 			return errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
 		}
 	}

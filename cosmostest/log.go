@@ -23,6 +23,9 @@ type Entry struct {
 	// Write reports that the request asked for a write (anything but a
 	// GET, a HEAD or a query).
 	Write bool
+	// Tentative reports that the request carried
+	// x-ms-cosmos-allow-tentative-writes: true.
+	Tentative bool
 }
 
 // record appends e to the log.

@@ -16,24 +16,30 @@ type RetryOptions struct {
 	// DefaultRetryAfter is the wait after a 429 that carries no hint.
 	// Default 5s; negative: a 429 without a hint is returned.
 	DefaultRetryAfter time.Duration
-	// MaxRetryAfter clamps a single server hint. Default 30s; negative: hints
-	// are not clamped, and one that does not fit in MaxThrottleWait returns
-	// the 429.
+	// MaxRetryAfter clamps a single server hint: the wait a 429 asks for,
+	// and the floor x-ms-retry-after-ms puts under the backoff of a 449 or
+	// a 503. Default 30s; negative: hints are not clamped, and one that
+	// does not fit in MaxThrottleWait (or MaxRetryWithWait) returns the
+	// answer.
 	MaxRetryAfter time.Duration
 
 	// RetryWithInitial is the first backoff interval after a 449; each
-	// further interval doubles, up to RetryWithMax. Defaults 10ms and 1s.
+	// further interval doubles, up to RetryWithMax. A 449's
+	// x-ms-retry-after-ms, if longer, replaces the interval. Defaults 10ms
+	// and 1s.
 	RetryWithInitial, RetryWithMax time.Duration
-	// MaxRetryWithWait caps the total time one call waits on 449s.
-	// Default 30s. If any of the three 449 fields is negative, a 449 is
-	// returned at once.
+	// MaxRetryWithWait caps the total time one call waits on 449s, the
+	// waits lengthened by x-ms-retry-after-ms included; a 449 whose wait
+	// would go past it is returned. Default 30s. If any of the three 449
+	// fields is negative, a 449 is returned at once.
 	MaxRetryWithWait time.Duration
 
 	// UnavailableInitial is the first backoff interval after a 503 or a
 	// transport error; each further interval doubles, up to UnavailableMax.
-	// Defaults 100ms and 2s. If either is negative, only the retries that
-	// go at once remain (a read's first, to the next region; a never-sent
-	// write's first).
+	// A 503's x-ms-retry-after-ms, if longer, replaces the interval, and
+	// delays even a retry that would go at once. Defaults 100ms and 2s. If
+	// either is negative, only the retries that would go at once remain (a
+	// read's first, to the next region; a never-sent write's first).
 	UnavailableInitial, UnavailableMax time.Duration
 	// MaxUnavailableRetries is how many times one call retries because of
 	// unavailability: 503, 500, 408 and transport errors together (500 and

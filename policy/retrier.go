@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -89,12 +90,13 @@ const (
 //     endpoint, while retries ≤ MaxThrottleRetries and the total 429 wait
 //     ≤ MaxThrottleWait. Not budgeted.
 //   - RetryWith (449): exponential backoff from RetryWithInitial doubling
-//     to RetryWithMax, same endpoint, while the total 449 wait ≤
-//     MaxRetryWithWait. Not budgeted.
+//     to RetryWithMax, or the server's floor if longer, same endpoint,
+//     while the total 449 wait ≤ MaxRetryWithWait. Not budgeted.
 //   - Unavailable (503): reads go to the next region, the call's first
 //     unavailability retry at once and later ones after backoff
 //     (UnavailableInitial doubling to UnavailableMax); writes go to the
-//     same endpoint after backoff. Budgeted.
+//     same endpoint after backoff. Either way the wait is at least the
+//     server's floor. Budgeted.
 //   - ServerError (500): reads retry once at once, in another region only;
 //     writes are not retried. Budgeted.
 //   - RequestTimeout (408): reads retry once at once, next region; writes
@@ -113,6 +115,14 @@ const (
 //     region, at most MaxSessionRetries times; writes are not retried.
 //   - CircuitOpen: reads go at once to another region only, not budgeted
 //     (nothing is sent); writes are not retried.
+//
+// The server's floor is x-ms-retry-after-ms on a 449 or 503 answer, when
+// present and well formed, clamped by MaxRetryAfter (a negative hint is
+// 0). Only that header counts: Retry-After is not read on these answers.
+// Without a floor the wait is the backoff alone. The floor raises a wait
+// but never makes a retry that the rules above would not make: with the
+// unavailability backoff turned off, a retry that would back off is
+// still not made.
 //
 // Unavailable, ServerError, RequestTimeout, NeverSent and Ambiguous
 // retries share the cap MaxUnavailableRetries; CircuitOpen retries have
@@ -165,22 +175,22 @@ func (r *Retrier) Decide(write bool, o Outcome, resp *http.Response) Decision {
 	case Throttled:
 		return r.throttled(resp)
 	case RetryWith:
-		return r.retryWithBackoff()
+		return r.retryWithBackoff(r.floor(resp))
 	case Unavailable:
 		if write {
-			return r.unavailability(o, SameEndpoint, false)
+			return r.unavailability(o, SameEndpoint, false, r.floor(resp))
 		}
-		return r.unavailability(o, NextRegion, true)
+		return r.unavailability(o, NextRegion, true, r.floor(resp))
 	case NeverSent:
 		if write {
-			return r.unavailability(o, SameEndpoint, true)
+			return r.unavailability(o, SameEndpoint, true, 0)
 		}
-		return r.unavailability(o, NextRegion, true)
+		return r.unavailability(o, NextRegion, true, 0)
 	case Ambiguous:
 		if write {
 			return stop
 		}
-		return r.unavailability(o, NextRegion, true)
+		return r.unavailability(o, NextRegion, true, 0)
 	case ServerError:
 		if write {
 			return stop
@@ -245,7 +255,24 @@ func (r *Retrier) throttled(resp *http.Response) Decision {
 	return Decision{Retry: true, Wait: wait, Route: SameEndpoint, Reason: Throttled}
 }
 
-func (r *Retrier) retryWithBackoff() Decision {
+// floor returns the server's floor for the wait after resp, a 449 or a
+// 503: its x-ms-retry-after-ms clamped by MaxRetryAfter, or 0 if it has
+// none that is well formed.
+func (r *Retrier) floor(resp *http.Response) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	d, ok := parseMillis(strings.TrimSpace(resp.Header.Get(HeaderRetryAfterMs)))
+	if !ok {
+		return 0
+	}
+	if r.o.MaxRetryAfter >= 0 {
+		d = min(d, r.o.MaxRetryAfter)
+	}
+	return d
+}
+
+func (r *Retrier) retryWithBackoff(floor time.Duration) Decision {
 	stop := Decision{Reason: RetryWith}
 	if r.o.RetryWithInitial < 0 || r.o.RetryWithMax < 0 || r.o.MaxRetryWithWait < 0 {
 		return stop
@@ -253,7 +280,7 @@ func (r *Retrier) retryWithBackoff() Decision {
 	if r.retryWith == nil {
 		r.retryWith = r.newBackOff(r.o.RetryWithInitial, r.o.RetryWithMax)
 	}
-	wait := r.jittered(min(r.retryWith.NextBackOff(), r.o.RetryWithMax))
+	wait := max(r.jittered(min(r.retryWith.NextBackOff(), r.o.RetryWithMax)), floor)
 	if wait > r.o.MaxRetryWithWait-r.retryWithWaited {
 		return stop
 	}
@@ -262,14 +289,14 @@ func (r *Retrier) retryWithBackoff() Decision {
 }
 
 // unavailability decides a budgeted retry after o. If firstAtOnce, the
-// call's first unavailability retry goes without waiting; the others wait
-// the unavailability backoff.
-func (r *Retrier) unavailability(o Outcome, route Route, firstAtOnce bool) Decision {
+// call's first unavailability retry goes without waiting for backoff; the
+// others wait the unavailability backoff. No wait is below floor.
+func (r *Retrier) unavailability(o Outcome, route Route, firstAtOnce bool, floor time.Duration) Decision {
 	stop := Decision{Reason: o}
 	if r.unavailableRetries >= max(r.o.MaxUnavailableRetries, 0) {
 		return stop
 	}
-	var wait time.Duration
+	wait := floor
 	if !firstAtOnce || r.unavailableRetries > 0 {
 		if r.o.UnavailableInitial < 0 || r.o.UnavailableMax < 0 {
 			return stop
@@ -277,7 +304,7 @@ func (r *Retrier) unavailability(o Outcome, route Route, firstAtOnce bool) Decis
 		if r.unavailable == nil {
 			r.unavailable = r.newBackOff(r.o.UnavailableInitial, r.o.UnavailableMax)
 		}
-		wait = r.jittered(min(r.unavailable.NextBackOff(), r.o.UnavailableMax))
+		wait = max(r.jittered(min(r.unavailable.NextBackOff(), r.o.UnavailableMax)), floor)
 	}
 	r.unavailableRetries++
 	return Decision{Retry: true, Wait: wait, Route: route, Budgeted: true, Reason: o}

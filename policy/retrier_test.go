@@ -421,3 +421,75 @@ func TestRouteString(t *testing.T) {
 	assert.Equal(t, "refresh", policy.Refresh.String())
 	assert.Equal(t, "unknown", policy.Route(9).String())
 }
+
+func TestServerFloorOnRetryWithAndUnavailable(t *testing.T) {
+	const hdr = "x-ms-retry-after-ms"
+	small449 := policy.RetryOptions{MaxRetryWithWait: 100 * ms}
+	for _, tc := range []struct {
+		name    string
+		o       policy.RetryOptions
+		rand    float64
+		write   bool
+		outcome policy.Outcome
+		header  []string // name, value pairs
+		want    []time.Duration
+	}{
+		// 449: backoff 10, 20, 40 ms; the next (80) would pass 100 ms.
+		{"449 no hint", small449, 0, true, policy.RetryWith, nil, []time.Duration{10 * ms, 20 * ms, 40 * ms}},
+		{"449 hint above the backoff", small449, 0, true, policy.RetryWith, []string{hdr, "30"}, []time.Duration{30 * ms, 30 * ms, 40 * ms}},
+		{"449 hint below the backoff", small449, 0, true, policy.RetryWith, []string{hdr, "5"}, []time.Duration{10 * ms, 20 * ms, 40 * ms}},
+		{"449 decimal hint", small449, 0, true, policy.RetryWith, []string{hdr, " 12.5 "}, []time.Duration{12500 * time.Microsecond, 20 * ms, 40 * ms}},
+		{"449 hint counts toward MaxRetryWithWait", small449, 0, true, policy.RetryWith, []string{hdr, "45"}, []time.Duration{45 * ms, 45 * ms}},
+		{"449 hint past MaxRetryWithWait", small449, 0, true, policy.RetryWith, []string{hdr, "101"}, nil},
+		{"449 hint clamped by MaxRetryAfter", policy.RetryOptions{MaxRetryWithWait: 100 * ms, MaxRetryAfter: 25 * ms}, 0, true, policy.RetryWith, []string{hdr, "1000"}, []time.Duration{25 * ms, 25 * ms, 40 * ms}},
+		{"449 huge hint clamped by the default MaxRetryAfter", policy.RetryOptions{MaxRetryWithWait: time.Minute, RetryWithMax: 10 * ms}, 0, true, policy.RetryWith, []string{hdr, "99999999999999999999"}, []time.Duration{30 * time.Second, 30 * time.Second}},
+		{"449 hint floors the jittered wait", small449, 0.5, true, policy.RetryWith, []string{hdr, "10"}, []time.Duration{10 * ms, 15 * ms, 30 * ms}},
+		{"449 malformed hint", small449, 0, true, policy.RetryWith, []string{hdr, "1e3"}, []time.Duration{10 * ms, 20 * ms, 40 * ms}},
+		{"449 negative hint", small449, 0, true, policy.RetryWith, []string{hdr, "-500"}, []time.Duration{10 * ms, 20 * ms, 40 * ms}},
+		{"449 Retry-After is not a floor", small449, 0, true, policy.RetryWith, []string{"Retry-After", "1"}, []time.Duration{10 * ms, 20 * ms, 40 * ms}},
+
+		// 503 reads: the first retry at once, then 100, 200 ms.
+		{"503 read no hint", policy.RetryOptions{}, 0, false, policy.Unavailable, nil, []time.Duration{0, 100 * ms, 200 * ms}},
+		{"503 read hint delays even the first retry", policy.RetryOptions{}, 0, false, policy.Unavailable, []string{hdr, "150"}, []time.Duration{150 * ms, 150 * ms, 200 * ms}},
+		{"503 read hint below the backoff", policy.RetryOptions{}, 0, false, policy.Unavailable, []string{hdr, "50"}, []time.Duration{50 * ms, 100 * ms, 200 * ms}},
+		{"503 read hint clamped by MaxRetryAfter", policy.RetryOptions{MaxRetryAfter: 120 * ms}, 0, false, policy.Unavailable, []string{hdr, "5000"}, []time.Duration{120 * ms, 120 * ms, 200 * ms}},
+		{"503 read malformed hint", policy.RetryOptions{}, 0, false, policy.Unavailable, []string{hdr, "soon"}, []time.Duration{0, 100 * ms, 200 * ms}},
+		{"503 read Retry-After is not a floor", policy.RetryOptions{}, 0, false, policy.Unavailable, []string{"Retry-After", "3"}, []time.Duration{0, 100 * ms, 200 * ms}},
+		{"503 read hint with backoff off", policy.RetryOptions{UnavailableInitial: -1}, 0, false, policy.Unavailable, []string{hdr, "150"}, []time.Duration{150 * ms}},
+
+		// 503 writes: 100, 200, 400 ms.
+		{"503 write no hint", policy.RetryOptions{}, 0, true, policy.Unavailable, nil, []time.Duration{100 * ms, 200 * ms, 400 * ms}},
+		{"503 write hint", policy.RetryOptions{}, 0, true, policy.Unavailable, []string{hdr, "300"}, []time.Duration{300 * ms, 300 * ms, 400 * ms}},
+		{"503 write hint floors the jittered wait", policy.RetryOptions{}, 0.5, true, policy.Unavailable, []string{hdr, "100"}, []time.Duration{100 * ms, 150 * ms, 300 * ms}},
+		{"503 write unclamped hint", policy.RetryOptions{MaxRetryAfter: -1}, 0, true, policy.Unavailable, []string{hdr, "60000"}, []time.Duration{time.Minute, time.Minute, time.Minute}},
+		{"503 write hint with backoff off", policy.RetryOptions{UnavailableMax: -1}, 0, true, policy.Unavailable, []string{hdr, "300"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := response(map[policy.Outcome]int{policy.RetryWith: 449, policy.Unavailable: 503}[tc.outcome], 0)
+			for i := 0; i+1 < len(tc.header); i += 2 {
+				resp.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			clock := newClock()
+			r := policy.NewRetrier(tc.o, clock, fixedRand(tc.rand))
+			ds := retries(t, r, clock, 0, tc.write, tc.outcome, resp)
+			if len(tc.want) == 0 {
+				assert.Empty(t, ds)
+			} else {
+				assert.Equal(t, tc.want, waits(ds))
+			}
+			for _, d := range ds {
+				assert.Equal(t, tc.outcome == policy.Unavailable, d.Budgeted)
+			}
+		})
+	}
+}
+
+func TestServerFloorIsPerAnswer(t *testing.T) {
+	// A hint on one answer does not carry over to the next one without.
+	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	assert.Equal(t, 250*ms, r.Decide(false, policy.Unavailable, withHeader(503, "x-ms-retry-after-ms", "250")).Wait)
+	assert.Equal(t, 100*ms, r.Decide(false, policy.Unavailable, response(503, 0)).Wait)
+	assert.Equal(t, 10*ms, r.Decide(true, policy.RetryWith, nil).Wait)
+	assert.Equal(t, 250*ms, r.Decide(true, policy.RetryWith, withHeader(449, "x-ms-retry-after-ms", "250")).Wait)
+	assert.Equal(t, 40*ms, r.Decide(true, policy.RetryWith, response(449, 0)).Wait)
+}

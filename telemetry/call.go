@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -183,8 +182,9 @@ func (c *Call) Charge(resp *http.Response) {
 // db.client.operation.duration and the request charge histogram, and ends
 // the span. A call failed when it ends with an error, a non-empty errorType
 // or a status of 400 or more; then error.type is set (errorType, else the
-// status code, else "timeout", "canceled" or the error's type) and the span
-// status is Error. Only the first End counts.
+// status code, else a stable name for the error's class: "timeout",
+// "canceled", "eof", "connection_reset", … or "_OTHER"; see the package
+// documentation) and the span status is Error. Only the first End counts.
 func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if c == nil || c.ended {
 		return
@@ -245,7 +245,7 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 }
 
 // errorTypeAttr returns error.type for a failed call: errorType if given,
-// else the status code, else the error's class.
+// else the status code, else the error's class (errorTypeOf).
 func errorTypeAttr(status int, err error, errorType string) attribute.KeyValue {
 	switch {
 	case errorType != "":
@@ -256,17 +256,4 @@ func errorTypeAttr(status int, err error, errorType string) attribute.KeyValue {
 		return errorTypeOf(err)
 	}
 	return semconv.ErrorTypeOther
-}
-
-// errorTypeOf classifies err for error.type: "timeout" and "canceled" for
-// the context errors, else the value of an ErrorType() string method in its
-// chain, else its type name.
-func errorTypeOf(err error) attribute.KeyValue {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return semconv.ErrorTypeKey.String("timeout")
-	case errors.Is(err, context.Canceled):
-		return semconv.ErrorTypeKey.String("canceled")
-	}
-	return semconv.ErrorType(err)
 }

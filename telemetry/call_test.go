@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +107,9 @@ func TestCallErrorTypeOnlyOnFailure(t *testing.T) {
 		{"deadline", nil, fmt.Errorf("transport: %w", context.DeadlineExceeded), "", "timeout"},
 		{"canceled", nil, fmt.Errorf("transport: %w", context.Canceled), "", "canceled"},
 		{"typed error", nil, fmt.Errorf("wrapped: %w", typedErr{}), "", "typed_failure"},
-		{"network error", nil, opErr, "", "*net.OpError"},
+		{"network error", nil, opErr, "", "dial_error"},
+		{"eof", nil, &url.Error{Op: "Get", URL: "https://a.example/", Err: io.EOF}, "", "eof"},
+		{"unclassified error", nil, errors.New("boom"), "", "_OTHER"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,9 +22,23 @@
 // azure.cosmosdb.operation.request_charge (x-ms-request-charge summed over
 // the attempts) and azure.cosmosdb.operation.contacted_regions. A call
 // failed, as the Cosmos DB conventions define it, when it ends with an
-// error or a status of 400 or more; only then are error.type (the chain's
-// own name such as "circuit_open", else the status code, else "timeout",
-// "canceled" or the error's type) and span status Error set.
+// error or a status of 400 or more; only then are error.type and span
+// status Error set. error.type is the chain's own name such as
+// "circuit_open", else the status code, else a name for the error's class,
+// found with errors.Is and errors.As and never from the error's text, the
+// first that applies of: "timeout" and "canceled" for the context errors;
+// the value of an ErrorType() string method in the error's chain; a
+// snake_case name for a well-known failure ("eof", "unexpected_eof",
+// "connection_refused", "connection_reset", "connection_aborted",
+// "broken_pipe", "host_unreachable", "network_unreachable",
+// "dns_not_found", "dns_timeout", "dns_error",
+// "server_certificate_invalid", "tls_handshake", "timeout",
+// "connection_closed", "dial_error", "read_error", "write_error",
+// "proxy_connect_error", "network_error"); "package/path.Type" for an
+// error of an exported named type; "_OTHER". The account refresh span's
+// error.type follows the same rules. Attempt spans and otelhttp's
+// http.client.* metrics keep otelhttp's own error.type, named after the
+// error's Go type.
 //
 // # Metrics
 //
