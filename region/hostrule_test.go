@@ -55,6 +55,12 @@ func TestInAccount(t *testing.T) {
 		{acct, "https:///path", false},
 		{acct, "https://contoso-westus.documents.azure.com:99999/", false},
 		{acct, "https://contoso-westus.documents.azure.com:/", false},
+		{acct, "https://contoso-westus.documents.azure.com:0/", false},
+		{acct, "https://contoso.documents.azure.com:00/", false},
+		{"http://127.0.0.1:8081/", "http://127.0.0.1:0/", false},
+		{"https://[::1]:8081/", "https://[::1]:0/", false},
+		{"https://contoso.documents.azure.com:0/", "https://contoso.documents.azure.com:0/", false},
+		{acct, "https://contoso-westus.documents.azure.com:00443/", true},
 		// IP-literal accounts: the same address only, any port.
 		{"http://127.0.0.1:8081/", "http://127.0.0.1:9000/", true},
 		{"http://127.0.0.1:8081/", "http://127.0.0.1/", true},
