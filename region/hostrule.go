@@ -102,8 +102,8 @@ func parseHost(hostport string) (host, bool) {
 		if i := strings.IndexByte(hostport, ':'); i >= 0 {
 			name, port = hostport[:i], hostport[i:]
 		}
-		if ip, err := netip.ParseAddr(name); err == nil {
-			h.ip, h.isIP = ip.Unmap(), true
+		if ip, ok := parseIPv4(name); ok {
+			h.ip, h.isIP = ip, true
 		} else {
 			h.name = strings.ToLower(strings.TrimSuffix(name, "."))
 			if !validDNSName(h.name) {
@@ -120,6 +120,17 @@ func parseHost(hostport string) (host, bool) {
 		h.port = n
 	}
 	return h, true
+}
+
+// parseIPv4 parses an IPv4 address. Only digits and dots can make one;
+// checking that first spares host names the allocation of ParseAddr's
+// error.
+func parseIPv4(s string) (netip.Addr, bool) {
+	if s == "" || strings.Trim(s, "0123456789.") != "" {
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(s)
+	return ip, err == nil
 }
 
 // validDNSName reports whether s (lower case, no trailing dot) is a

@@ -139,39 +139,22 @@ func (r *Router) Close() error {
 	return nil
 }
 
-// Owns reports whether u targets this account: its scheme, host and port
-// are the global endpoint's or those of an endpoint the current account
-// lists. A request to any other host, even one InAccount would accept,
-// is not the router's to re-route.
+// Owns reports whether u targets this account, that is whether
+// InAccount(RouterOptions.Endpoint, u) holds: u keeps the global
+// endpoint's scheme and names its host or a sibling of it (any port but
+// 0). The answer does not depend on the account document, so a regional
+// URL is owned before the account was ever loaded. Requests the router
+// owns may be routed, signed and resent to any endpoint of the account.
+// Owns does not allocate when u's host is spelt as the global
+// endpoint's, nor for any lower-case host.
 func (r *Router) Owns(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
-	// Fast paths without building a key: the URL as the account or the
-	// document spells it.
-	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme {
+	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme && u.User == nil && u.Opaque == "" {
 		return true
 	}
-	rts := r.cache.routes(r.now())
-	for _, ep := range rts.read {
-		if u.Host == ep.Host && u.Scheme == ep.Scheme {
-			return true
-		}
-	}
-	for _, ep := range rts.write {
-		if u.Host == ep.Host && u.Scheme == ep.Scheme {
-			return true
-		}
-	}
-	key, ok := endpointKey(u)
-	if !ok {
-		return false
-	}
-	if key == r.endpointKey {
-		return true
-	}
-	_, known := rts.known[key]
-	return known
+	return InAccount(r.endpoint, u)
 }
 
 // WriteEndpoint returns the endpoint for the next write: the first

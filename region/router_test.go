@@ -175,39 +175,57 @@ func TestRouterMarkTTLDefaultsToFiveMinutes(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, hosts(r.ReadEndpoints()))
 }
 
-func TestRouterOwnsOnlyTheGlobalAndKnownEndpoints(t *testing.T) {
+func TestRouterOwnsWhatTheHostRuleAccepts(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{})
 
 	owned := []string{
 		"https://contoso.documents.azure.com/dbs/d/colls/c/docs",
 		"https://CONTOSO.documents.azure.com:443/",
-	}
-	known := []string{
-		"https://contoso-a.documents.azure.com/dbs",
-		"https://contoso-b.documents.azure.com:443/",
+		"https://contoso-a.documents.azure.com/dbs",    // listed by the account
+		"https://contoso-b.documents.azure.com:443/",   // listed by the account
+		"https://contoso-c.documents.azure.com/",       // a sibling the account does not list
+		"https://contoso.documents.azure.com:8443/",    // another port
+		"https://contoso-westus.documents.azure.com./", // a trailing dot
 	}
 	never := []string{
-		"https://contoso-c.documents.azure.com/",      // in the account's domain, but not listed
-		"https://contoso.documents.azure.com:8443/",   // another port
 		"http://contoso.documents.azure.com/",         // another scheme
 		"https://contoso-a.documents.azure.com.evil/", // look-alike
+		"https://evil-documents.azure.com/",           // look-alike
+		"https://u@contoso.documents.azure.com/",      // userinfo
+		"https://contoso.documents.azure.com:0/",      // port 0
+		"https://contoso-a.documents.azure.com:0/",    // port 0
 		"https://example.com/",
 	}
-	for _, s := range owned {
-		assert.True(t, r.Owns(mustURL(t, s)), s)
+	check := func(when string) {
+		for _, s := range owned {
+			assert.True(t, r.Owns(mustURL(t, s)), "%s: %s", when, s)
+			assert.True(t, InAccount(mustURL(t, testAccountURL), mustURL(t, s)), s)
+		}
+		for _, s := range never {
+			assert.False(t, r.Owns(mustURL(t, s)), "%s: %s", when, s)
+		}
 	}
-	for _, s := range append(known, never...) {
-		assert.False(t, r.Owns(mustURL(t, s)), "before the account is loaded: %s", s)
-	}
+	check("before the account is loaded")
+	assert.Zero(t, rt.count(), "Owns does no I/O")
 	require.NoError(t, r.Ensure(t.Context()))
-	for _, s := range append(owned, known...) {
-		assert.True(t, r.Owns(mustURL(t, s)), s)
-	}
-	for _, s := range never {
-		assert.False(t, r.Owns(mustURL(t, s)), s)
-	}
+	check("after")
 	assert.False(t, r.Owns(nil))
+}
+
+func TestRouterOwnsDoesNotAllocate(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
+	r := newTestRouter(t, rt, RouterOptions{})
+	require.NoError(t, r.Ensure(t.Context()))
+	for _, s := range []string{
+		"https://contoso.documents.azure.com:443/dbs/d/colls/c/docs/1", // as RouterOptions.Endpoint spells it
+		"https://contoso.documents.azure.com/dbs",
+		"https://contoso-b.documents.azure.com:443/dbs",
+		"https://evil.example.com/",
+	} {
+		u := mustURL(t, s)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { r.Owns(u) }), s)
+	}
 }
 
 func TestRouterNeverRoutesToTheGlobalEndpointUnlessListed(t *testing.T) {
