@@ -28,9 +28,10 @@ type RouterOptions struct {
 	Endpoint *url.URL
 	// Credential signs the DatabaseAccount look-ups. Required.
 	Credential Credential
-	// PreferredRegions orders read endpoints: the listed regions first, in
-	// this order (names compared case-insensitively), then the others in
-	// the account's order.
+	// PreferredRegions orders read endpoints, and the write endpoints of a
+	// multi-write account: the listed regions first, in this order (names
+	// compared case-insensitively), then the others in the account's
+	// order.
 	PreferredRegions []string
 	// Transport carries the look-ups; nil means http.DefaultTransport.
 	Transport http.RoundTripper
@@ -157,16 +158,28 @@ func (r *Router) Owns(u *url.URL) bool {
 	return InAccount(r.endpoint, u)
 }
 
-// WriteEndpoint returns the endpoint for the next write: the first
-// writable location not marked unavailable for writes, or the first
-// writable location if all are marked. It returns false before the
-// account is loaded. The URL must not be modified.
+// WriteEndpoint returns the endpoint for the next write, the first of
+// WriteEndpoints, and false before the account is loaded. The URL must
+// not be modified.
 func (r *Router) WriteEndpoint() (*url.URL, bool) {
 	rt := r.cache.routes(r.now())
 	if len(rt.write) == 0 {
 		return nil, false
 	}
 	return rt.write[0], true
+}
+
+// WriteEndpoints returns the write endpoints in the order writes use
+// them, those marked unavailable for writes moved to the end (or all in
+// that order if all are marked). In a single-write account they keep the
+// account's order, whose first is the write region. In a multi-write
+// account (Account.MultipleWriteLocations) they follow
+// RouterOptions.PreferredRegions as ReadEndpoints do: the listed regions
+// first, in that order, then the others in the account's order. It is
+// empty before the account is loaded. The slice is shared and
+// precomputed: callers must not modify it or its URLs.
+func (r *Router) WriteEndpoints() []*url.URL {
+	return r.cache.routes(r.now()).write
 }
 
 // ReadEndpoints returns the read endpoints in preference order (see

@@ -131,6 +131,38 @@ func TestRouterLoadsLazilyThenRoutes(t *testing.T) {
 	})
 }
 
+func TestRouterWriteEndpointsOfAMultiWriteAccount(t *testing.T) {
+	doc := strings.Replace(accountDocFor([]string{"West US", "East US", "North Europe"}, []string{"West US"}),
+		`{`, `{"enableMultipleWriteLocations": true, `, 1)
+	rt := &fakeAccount{doc: doc}
+	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"north europe", "East US"}})
+	assert.Empty(t, r.WriteEndpoints(), "before the account is loaded")
+	require.NoError(t, r.Ensure(t.Context()))
+	require.True(t, r.Account().MultipleWriteLocations)
+
+	eps := r.WriteEndpoints()
+	assert.Equal(t, []string{"north-europe", "east-us", "west-us"}, hosts(eps))
+	w, ok := r.WriteEndpoint()
+	require.True(t, ok)
+	assert.Same(t, eps[0], w, "WriteEndpoint is the first of WriteEndpoints")
+	assert.Same(t, &eps[0], &r.WriteEndpoints()[0], "the slice is shared until something changes")
+
+	r.MarkUnavailable(w, true)
+	assert.Equal(t, []string{"east-us", "west-us", "north-europe"}, hosts(r.WriteEndpoints()))
+	w, _ = r.WriteEndpoint()
+	assert.Equal(t, "contoso-east-us.documents.azure.com", w.Hostname())
+}
+
+func TestRouterWriteEndpointsOfASingleWriteAccount(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"West US", "East US"}, []string{"West US", "East US"})}
+	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"East US"}})
+	require.NoError(t, r.Ensure(t.Context()))
+	assert.Equal(t, []string{"west-us", "east-us"}, hosts(r.WriteEndpoints()), "the write region first, whatever the preference")
+	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.ReadEndpoints()))
+	r.MarkUnavailable(regionURL(t, "West US"), true)
+	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.WriteEndpoints()))
+}
+
 func TestRouterMarksExpireWithTheClock(t *testing.T) {
 	now := testNow
 	var mu sync.Mutex
