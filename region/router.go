@@ -41,8 +41,10 @@ type RouterOptions struct {
 	// MarkTTL is how long MarkUnavailable's marks last; 0 means
 	// DefaultMarkTTL, negative means marks are ignored.
 	MarkTTL time.Duration
-	// RefreshTimeout bounds one look-up; 0 means DefaultRefreshTimeout,
-	// negative means no bound other than Close.
+	// RefreshTimeout bounds one look-up, the tries of regional endpoints
+	// included (see Router); 0 means DefaultRefreshTimeout, negative means
+	// no bound other than Close, in which case a stalled endpoint stalls
+	// the look-up.
 	RefreshTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -58,9 +60,25 @@ type RouterOptions struct {
 
 // A Router knows the account's regions and says which endpoint serves an
 // attempt. It loads the DatabaseAccount lazily (Ensure), refreshes it in
-// the background and on demand (Refresh), with at most one look-up in
-// flight at a time, and keeps unavailability marks per endpoint. A failed
-// look-up keeps the previous account. A Router is safe for concurrent use.
+// the background and on demand (Refresh, StartRefresh), with at most one
+// look-up in flight at a time, and keeps unavailability marks per
+// endpoint. A failed look-up keeps the previous account. A Router is safe
+// for concurrent use.
+//
+// A look-up reads the DatabaseAccount from the global endpoint. When that
+// fails (a transport error, any status but 200, a body that cannot be
+// read or is not a valid document) and the look-up has neither timed out
+// nor been ended by Close, it asks the regional endpoints of the current
+// account in turn, as the official SDKs do: the read endpoints in the
+// order ReadEndpoints gives, then the write endpoints, each once, at most
+// three, signed by the same credential, their documents validated for the
+// global endpoint. While more endpoints remain, a try gets at most half of
+// the time left before RefreshTimeout, so a stalled global endpoint (half
+// of the time) still leaves time for the others; the last try gets all
+// that is left. With no account loaded yet only the global endpoint is
+// asked. When every endpoint fails, the error names each endpoint's host
+// and failure and unwraps to each failure (errors.As finds a
+// *StatusError).
 type Router struct {
 	endpoint    *url.URL
 	endpointKey string
@@ -77,9 +95,10 @@ type Router struct {
 
 	started atomic.Uint64 // look-ups started; written under mu
 
-	mu       sync.Mutex // guards inflight, last and closed
-	inflight *flight    // the running look-up, nil if none
-	last     *flight    // the latest completed look-up, nil if none
+	mu       sync.Mutex      // guards inflight, last, queued and closed
+	inflight *flight         // the running look-up, nil if none
+	last     *flight         // the latest completed look-up, nil if none
+	queued   context.Context // non-nil: a forced look-up to start when inflight completes
 	closed   bool
 }
 

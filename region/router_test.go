@@ -39,12 +39,14 @@ type fakeAccount struct {
 	doc   string        // the answer; "" means 500
 	gate  chan struct{} // when set, a look-up waits for it to close (or its ctx)
 	auth  []string      // Authorization headers seen
+	hosts []string      // hosts asked, in order
 }
 
 func (f *fakeAccount) RoundTrip(req *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	f.calls++
 	f.auth = append(f.auth, req.Header.Get("Authorization"))
+	f.hosts = append(f.hosts, req.URL.Hostname())
 	gate := f.gate
 	f.mu.Unlock()
 	if gate != nil {
@@ -75,6 +77,19 @@ func (f *fakeAccount) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls
+}
+
+// countAt returns how many look-ups asked host.
+func (f *fakeAccount) countAt(host string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, h := range f.hosts {
+		if h == host {
+			n++
+		}
+	}
+	return n
 }
 
 // newTestRouter returns a Router of testAccountURL over rt, without
