@@ -29,8 +29,9 @@ type routes struct {
 // unavailability marks, and publishes routes computed from them. It is
 // safe for concurrent use; routes is lock-free while nothing changes.
 type locationCache struct {
-	preferred []string      // lower-cased region names, in preference order
-	ttl       time.Duration // how long a mark lasts; <= 0: marks are ignored
+	preferred        []string      // lower-cased region names, in preference order
+	preferredAsGiven []string      // the same names as given, trimmed
+	ttl              time.Duration // how long a mark lasts; <= 0: marks are ignored
 
 	mu      sync.Mutex // guards account and marks, and serialises publishing snap
 	account *Account
@@ -42,8 +43,9 @@ type locationCache struct {
 func newLocationCache(preferred []string, ttl time.Duration) *locationCache {
 	c := &locationCache{ttl: ttl, marks: make(map[string]mark)}
 	for _, p := range preferred {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			c.preferred = append(c.preferred, p)
+		if p = strings.TrimSpace(p); p != "" {
+			c.preferred = append(c.preferred, strings.ToLower(p))
+			c.preferredAsGiven = append(c.preferredAsGiven, p)
 		}
 	}
 	c.snap.Store(&routes{})
