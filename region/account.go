@@ -83,10 +83,10 @@ type locationDoc struct {
 // case-insensitively. Validation is strict about where requests may go:
 // a location whose endpoint is not an absolute URL, uses another scheme
 // than the account (https is never downgraded to http), has a query,
-// fragment, userinfo or port 0, or fails InAccount is dropped and described in
-// Account.Dropped; so is a location whose name is longer than 256 bytes or
-// not printable UTF-8, and a location repeating an earlier endpoint or
-// name (case-insensitively) of the same list.
+// fragment, userinfo or port 0, or fails InAccount is dropped and
+// described in Account.Dropped; so is a location whose name is longer
+// than 256 bytes or not printable UTF-8, and a location repeating an
+// earlier endpoint or name (case-insensitively) of the same list.
 //
 // The error wraps ErrBadAccount if data is not a JSON object, a known
 // field has the wrong type, or a list has more than 64 entries; it wraps

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -298,4 +299,70 @@ func TestLookupFallsBackWhenTheGlobalEndpointFails(t *testing.T) {
 			assert.Equal(t, int32(1), regional.Load())
 		})
 	}
+}
+
+func TestLookupIsBoundedByRefreshTimeoutAndClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: make(chan struct{})}
+		r := newTestRouter(t, rt, RouterOptions{RefreshTimeout: 30 * time.Second})
+		start := time.Now()
+		err := r.Ensure(context.Background())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 30*time.Second, time.Since(start))
+
+		// Close cancels a look-up in flight and waits for it.
+		done := make(chan error, 1)
+		go func() { done <- r.Refresh(context.Background(), r.Epoch()) }()
+		synctest.Wait()
+		require.NoError(t, r.Close())
+		require.ErrorIs(t, <-done, context.Canceled)
+		assert.Equal(t, 2, rt.count())
+	})
+}
+
+type ctxKey struct{}
+
+func TestOnRefreshWrapsEachLookup(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+	type call struct {
+		forced bool
+		value  any
+		err    error
+	}
+	var mu sync.Mutex
+	var calls []call
+	hook := func(ctx context.Context, forced bool) (context.Context, func(error)) {
+		return ctx, func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, call{forced, ctx.Value(ctxKey{}), err})
+		}
+	}
+	r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
+	ctx := context.WithValue(t.Context(), ctxKey{}, "span")
+	require.NoError(t, r.Ensure(ctx))
+	rt.set("", nil)
+	require.Error(t, r.Refresh(ctx, r.Epoch()))
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, calls, 2)
+	assert.Equal(t, call{false, "span", nil}, calls[0])
+	assert.True(t, calls[1].forced)
+	assert.Equal(t, "span", calls[1].value, "the look-up keeps the caller's values")
+	var se *StatusError
+	assert.ErrorAs(t, calls[1].err, &se)
+}
+
+func TestLookupsAreSignedForTheAccount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+		r := newTestRouter(t, rt, RouterOptions{})
+		require.NoError(t, r.Ensure(t.Context()))
+		date := time.Now().UTC().Format(http.TimeFormat)
+		want := url.QueryEscape("type=master&ver=1.0&sig=" + testKey(t).Signature("GET", "", "", date))
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		assert.Equal(t, []string{want}, rt.auth)
+	})
 }
