@@ -115,6 +115,19 @@ func TestInAccountRejectsHandBuiltHosts(t *testing.T) {
 	assert.False(t, InAccount(acct, &url.URL{Scheme: "https", Opaque: "x.documents.azure.com"}))
 }
 
+func TestInAccountDoesNotAllocateForLowerCaseHosts(t *testing.T) {
+	for _, p := range [][2]string{
+		{"https://contoso.documents.azure.com/", "https://contoso-a.documents.azure.com:443/"},
+		{"https://contoso.documents.azure.com/", "https://evil.example.com/"},
+		{"https://contoso.documents.azure.com/", "https://127.0.0.1/"},
+		{"http://127.0.0.1:8081/", "http://127.0.0.1:9/"},
+		{"https://[::1]:8081/", "https://[::1]:9/"},
+	} {
+		account, u := mustURL(t, p[0]), mustURL(t, p[1])
+		assert.Zero(t, testing.AllocsPerRun(100, func() { InAccount(account, u) }), "%s in %s", p[1], p[0])
+	}
+}
+
 func TestEndpointKeyCanonicalises(t *testing.T) {
 	for _, pair := range [][2]string{
 		{"https://Contoso-WestUS.documents.azure.com:443/x", "https://contoso-westus.documents.azure.com"},
