@@ -121,12 +121,14 @@ func (r *Router) StartRefresh(ctx context.Context, seen uint64) {
 	}
 	switch {
 	case r.closed:
-	case r.last != nil && r.last.n > seen:
+	case r.last != nil && r.last.n > seen: // a look-up after seen has completed
 	case r.inflight == nil:
 		_, _ = r.startLocked(ctx, true)
-	case r.inflight.n <= seen && r.queued == nil:
+	case r.inflight.n <= seen && r.queued == nil: // an older one is in flight
 		r.queued = ctx
 	}
+	// Otherwise the look-up in flight started after seen, or a forced one
+	// is already queued behind it.
 }
 
 // wait returns f's error when f completes, or an error wrapping ctx.Err()

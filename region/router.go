@@ -73,12 +73,12 @@ type RouterOptions struct {
 // order ReadEndpoints gives, then the write endpoints, each once, at most
 // three, signed by the same credential, their documents validated for the
 // global endpoint. While more endpoints remain, a try gets at most half of
-// the time left before RefreshTimeout, so a stalled global endpoint (half
-// of the time) still leaves time for the others; the last try gets all
-// that is left. With no account loaded yet only the global endpoint is
-// asked. When every endpoint fails, the error names each endpoint's host
-// and failure and unwraps to each failure (errors.As finds a
-// *StatusError).
+// the time left before RefreshTimeout, so a stalled global endpoint uses
+// at most half of it and leaves the rest to the others; the last try gets
+// all that is left. With no account loaded yet only the global endpoint
+// is asked. When every endpoint fails, the error names each endpoint's
+// host and failure (never the Authorization value) and unwraps to each
+// failure, for errors.Is and errors.As.
 type Router struct {
 	endpoint    *url.URL
 	endpointKey string
