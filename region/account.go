@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -82,10 +83,10 @@ type locationDoc struct {
 // case-insensitively. Validation is strict about where requests may go:
 // a location whose endpoint is not an absolute URL, uses another scheme
 // than the account (https is never downgraded to http), has a query,
-// fragment or userinfo, or fails InAccount is dropped and described in
-// Account.Dropped; so is a location whose name is longer than 256 bytes or
-// not printable UTF-8, and a location repeating an earlier endpoint or
-// name (case-insensitively) of the same list.
+// fragment, userinfo or port 0, or fails InAccount is dropped and
+// described in Account.Dropped; so is a location whose name is longer
+// than 256 bytes or not printable UTF-8, and a location repeating an
+// earlier endpoint or name (case-insensitively) of the same list.
 //
 // The error wraps ErrBadAccount if data is not a JSON object, a known
 // field has the wrong type, or a list has more than 64 entries; it wraps
@@ -168,6 +169,9 @@ func regionalEndpoint(s string, account *url.URL) (*url.URL, string) {
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, "endpoint has userinfo, query or fragment"
 	}
+	if p := u.Port(); p != "" && strings.Trim(p, "0") == "" {
+		return nil, "endpoint port is 0"
+	}
 	if !InAccount(account, u) {
 		return nil, "endpoint host outside the account"
 	}
@@ -179,8 +183,8 @@ func regionalEndpoint(s string, account *url.URL) (*url.URL, string) {
 			hostport = "[" + hostport + "]"
 		}
 	}
-	if h.port != "" {
-		hostport += ":" + h.port
+	if h.port != 0 {
+		hostport += ":" + strconv.Itoa(h.port)
 	}
 	return &url.URL{Scheme: strings.ToLower(u.Scheme), Host: hostport, Path: "/"}, ""
 }

@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,34 +38,99 @@ type Credential interface {
 }
 
 // MasterKey is a Credential that signs with an account's primary or
-// secondary key (HMAC-SHA256). It is safe for concurrent use.
+// secondary key (HMAC-SHA256). It is safe for concurrent use, Update
+// included: a signature uses either the old key or the new one, whole.
+// The zero MasterKey has no key until Update gives it one.
+//
+// A MasterKey never prints its key: every fmt verb (%v, %+v, %#v, %s,
+// %q, %x, …) of a *MasterKey, or of a struct holding one, prints
+// "region.MasterKey(redacted)" or, for a MasterKey held by value, only
+// the address of its key. Do not copy a MasterKey (go vet reports
+// copies); share the pointer.
+//
+// To rotate a key, give the chain a *MasterKey as its credential rather
+// than the key text, and call Update with the new key. An SDK above the
+// chain that signs its own requests must be rotated too, by the same
+// function. With azcosmos v1.5.0, whose NewClientWithKey keeps a copy of
+// the KeyCredential it is given (so that KeyCredential.Update does not
+// reach a client already built), that function also builds the client
+// again, over the same chain:
+//
+//	mk, _ := region.NewMasterKey(key) // the chain's Credential
+//	cred, _ := azcosmos.NewKeyCredential(key)
+//
+//	rotate := func(key string) (*azcosmos.Client, error) {
+//		if err := mk.Update(key); err != nil {
+//			return nil, err // the chain keeps the old key
+//		}
+//		if err := cred.Update(key); err != nil {
+//			return nil, err
+//		}
+//		return azcosmos.NewClientWithKey(endpoint, cred, opts) // opts: the chain as transport
+//	}
+//
+// Both of an account's keys stay valid while one is regenerated, so
+// requests signed with either succeed while the two are updated one after
+// the other.
 type MasterKey struct {
-	key []byte
+	key atomic.Pointer[[]byte] // the decoded key; nil until set
 }
 
 // NewMasterKey decodes a base64 account key. The error, if any, wraps
 // ErrBadKey and never contains the key.
 func NewMasterKey(key string) (*MasterKey, error) {
-	k, err := base64.StdEncoding.DecodeString(key)
-	if err != nil || len(k) == 0 {
-		return nil, ErrBadKey
+	m := new(MasterKey)
+	if err := m.Update(key); err != nil {
+		return nil, err
 	}
-	return &MasterKey{key: k}, nil
+	return m, nil
 }
 
-// Authorization implements Credential.
+// Update replaces the key with key, a base64 account key, atomically:
+// signatures computed from now on use it. If key is not valid base64 or is
+// empty, Update returns ErrBadKey (never containing the key) and the
+// MasterKey keeps its key.
+func (m *MasterKey) Update(key string) error {
+	k, err := base64.StdEncoding.DecodeString(key)
+	if err != nil || len(k) == 0 {
+		return ErrBadKey
+	}
+	m.key.Store(&k)
+	return nil
+}
+
+// Authorization implements Credential. It fails with ErrBadKey if the
+// MasterKey has no key.
 func (m *MasterKey) Authorization(_ context.Context, verb, resourceType, resourceLink, date string) (string, error) {
+	if m.key.Load() == nil {
+		return "", ErrBadKey
+	}
 	return url.QueryEscape("type=master&ver=1.0&sig=" + m.Signature(verb, resourceType, resourceLink, date)), nil
 }
 
 // Signature returns the base64 HMAC-SHA256 signature of the canonical
-// string built from the verb, resource type, resource link and date.
+// string built from the verb, resource type, resource link and date (with
+// an empty key if the MasterKey has none).
 func (m *MasterKey) Signature(verb, resourceType, resourceLink, date string) string {
-	h := hmac.New(sha256.New, m.key)
+	var key []byte
+	if k := m.key.Load(); k != nil {
+		key = *k
+	}
+	h := hmac.New(sha256.New, key)
 	h.Write([]byte(strings.ToLower(verb) + "\n" + strings.ToLower(resourceType) + "\n" +
 		resourceLink + "\n" + strings.ToLower(date) + "\n" + "\n"))
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
+
+// redacted is what a MasterKey prints instead of its key.
+const redacted = "region.MasterKey(redacted)"
+
+// String returns "region.MasterKey(redacted)", never the key.
+func (m *MasterKey) String() string { return redacted }
+
+// Format implements fmt.Formatter so that every verb, %#v and %x
+// included, prints "region.MasterKey(redacted)", never the key.
+func (m *MasterKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
 
 // ResourceOf returns the resource type and resource link that sign a request
 // for the given URL path. Empty segments ("//") are ignored. An even number

@@ -2,8 +2,13 @@ package region
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,4 +75,122 @@ func TestSignSetsHeadersThatVerify(t *testing.T) {
 	assert.Equal(t, APIVersion, req.Header.Get(HeaderVersion))
 	want, _ := k.Authorization(context.Background(), "post", "docs", "dbs/d/colls/c", "Thu, 27 Apr 2017 00:51:12 GMT")
 	assert.Equal(t, want, req.Header.Get("Authorization"))
+}
+
+// otherKey is a second valid key, distinct from testVectorKey.
+const otherKey = "b3RoZXIga2V5IGZvciByb3RhdGlvbiB0ZXN0cywgbm90IGEgc2VjcmV0IQ=="
+
+const vectorDate = "Thu, 27 Apr 2017 00:51:12 GMT"
+
+func TestMasterKeyUpdateRotatesTheKey(t *testing.T) {
+	k := testKey(t)
+	other, err := NewMasterKey(otherKey)
+	require.NoError(t, err)
+	vectorSig := k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate)
+	otherSig := other.Signature("GET", "dbs", "dbs/ToDoList", vectorDate)
+	require.NotEqual(t, vectorSig, otherSig)
+
+	require.NoError(t, k.Update(otherKey))
+	assert.Equal(t, otherSig, k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
+	for _, bad := range []string{"", "not base64!!", testVectorKey[:5]} {
+		err := k.Update(bad)
+		require.ErrorIs(t, err, ErrBadKey, "%q", bad)
+		if bad != "" {
+			assert.NotContains(t, err.Error(), bad)
+		}
+		assert.Equal(t, otherSig, k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate), "a bad key keeps the old one")
+	}
+	require.NoError(t, k.Update(testVectorKey))
+	assert.Equal(t, vectorSig, k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
+}
+
+func TestZeroMasterKeySignsNothingUntilUpdated(t *testing.T) {
+	var k MasterKey
+	_, err := k.Authorization(context.Background(), "GET", "dbs", "dbs/ToDoList", vectorDate)
+	require.ErrorIs(t, err, ErrBadKey)
+	req, err := http.NewRequest(http.MethodGet, "https://contoso.documents.azure.com/dbs", nil)
+	require.NoError(t, err)
+	require.ErrorIs(t, Sign(context.Background(), req, &k, testNow), ErrBadKey)
+	assert.Empty(t, req.Header.Get("Authorization"))
+
+	require.NoError(t, k.Update(testVectorKey))
+	assert.Equal(t, "c09PEVJrgp2uQRkr934kFbTqhByc7TVr3OHyqlu+c+c=", k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
+}
+
+func TestMasterKeyUpdateWhileSigning(t *testing.T) {
+	k := testKey(t)
+	other, err := NewMasterKey(otherKey)
+	require.NoError(t, err)
+	want := map[string]bool{
+		testKey(t).Signature("GET", "dbs", "dbs/ToDoList", vectorDate): true,
+		other.Signature("GET", "dbs", "dbs/ToDoList", vectorDate):      true,
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				auth, err := k.Authorization(context.Background(), "GET", "dbs", "dbs/ToDoList", vectorDate)
+				if !assert.NoError(t, err) {
+					return
+				}
+				sig, _ := url.QueryUnescape(auth)
+				if !assert.True(t, want[strings.TrimPrefix(sig, "type=master&ver=1.0&sig=")], "a signature by neither key") {
+					return
+				}
+			}
+		})
+	}
+	for i := range 1000 {
+		key := testVectorKey
+		if i%2 == 0 {
+			key = otherKey
+		}
+		require.NoError(t, k.Update(key))
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestMasterKeyNeverPrintsItsKey(t *testing.T) {
+	k := testKey(t)
+	raw, err := base64.StdEncoding.DecodeString(testVectorKey)
+	require.NoError(t, err)
+	var held struct{ K MasterKey } // a MasterKey held by value
+	require.NoError(t, held.K.Update(testVectorKey))
+	values := map[string]any{
+		"*MasterKey":                   k,
+		"struct with *MasterKey":       struct{ K *MasterKey }{k},
+		"struct with unexported field": struct{ k *MasterKey }{k},
+		"pointer to struct with value": &held,
+		"RouterOptions":                RouterOptions{Credential: k},
+		"slice":                        []Credential{k},
+		"map":                          map[string]*MasterKey{"k": k},
+	}
+	forbidden := []string{
+		testVectorKey[:12],                           // base64
+		string(raw[:8]),                              // raw bytes
+		hex.EncodeToString(raw[:8]),                  // %x
+		strings.ToUpper(hex.EncodeToString(raw[:8])), // %X
+		strings.Trim(fmt.Sprint(raw[:4]), "[]"),      // decimal bytes, as %v of a []byte
+		fmt.Sprintf("%q", raw[:4])[1:9],              // %q of the bytes
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+			out := fmt.Sprintf(verb, v)
+			for _, f := range forbidden {
+				assert.NotContains(t, out, f, "%s printed with %s: %s", name, verb, out)
+			}
+		}
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		assert.Equal(t, "region.MasterKey(redacted)", fmt.Sprintf(verb, k))
+	}
+	assert.Equal(t, "region.MasterKey(redacted)", k.String())
+	assert.Contains(t, fmt.Sprintf("%v", struct{ K *MasterKey }{k}), "region.MasterKey(redacted)")
 }

@@ -49,10 +49,17 @@ func Fetch(ctx context.Context, rt http.RoundTripper, account *url.URL, cred Cre
 	if cred == nil {
 		return nil, errors.New("region: no credential to sign the DatabaseAccount look-up")
 	}
+	return fetchFrom(ctx, rt, account, account, cred, now)
+}
+
+// fetchFrom is Fetch reading the document from the endpoint from, an
+// endpoint of the account that InAccount accepts, and validating it for
+// account.
+func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL, cred Credential, now time.Time) (*Account, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	root := &url.URL{Scheme: account.Scheme, Host: account.Host, Path: "/"}
+	root := &url.URL{Scheme: from.Scheme, Host: from.Host, Path: "/"}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, root.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("region: building the DatabaseAccount look-up: %w", err)

@@ -12,7 +12,8 @@ import (
 // signature inside the account:
 //
 //   - u is an absolute http or https URL with the account's scheme (so https
-//     is never downgraded to http), a non-empty host and no userinfo;
+//     is never downgraded to http), a non-empty host, no userinfo and, if
+//     it has a port, a port from 1 to 65535 (port 0 reaches no server);
 //   - if the account's host is an IP address, u's host is the same address
 //     (IPv4-mapped IPv6 equals its IPv4 form; zones must match), any port;
 //   - otherwise u's host equals the account's host, or ends with "." + the
@@ -29,6 +30,8 @@ import (
 // provider's domain ("documents.azure.com"), so an account endpoint must be
 // at least three labels below a public suffix for the rule to be tight, as
 // every Cosmos DB account endpoint is.
+//
+// InAccount does not allocate unless a host has upper-case letters.
 func InAccount(account, u *url.URL) bool {
 	if account == nil || u == nil || u.User != nil || u.Opaque != "" {
 		return false
@@ -68,7 +71,7 @@ type host struct {
 	name string
 	ip   netip.Addr
 	isIP bool
-	port string // empty when absent
+	port int // 1 to 65535; 0 when absent
 }
 
 // parseHost splits and validates a URL's Host field (host[:port]).
@@ -77,14 +80,14 @@ func parseHost(hostport string) (host, bool) {
 		return host{}, false
 	}
 	var h host
-	name := hostport
+	name, port := hostport, ""
 	if strings.HasPrefix(hostport, "[") {
 		end := strings.IndexByte(hostport, ']')
 		if end < 0 {
 			return host{}, false
 		}
-		name, h.port = hostport[1:end], hostport[end+1:]
-		if h.port != "" && h.port[0] != ':' {
+		name, port = hostport[1:end], hostport[end+1:]
+		if port != "" && port[0] != ':' {
 			return host{}, false
 		}
 		ip, err := netip.ParseAddr(name)
@@ -97,10 +100,10 @@ func parseHost(hostport string) (host, bool) {
 			return host{}, false
 		}
 		if i := strings.IndexByte(hostport, ':'); i >= 0 {
-			name, h.port = hostport[:i], hostport[i:]
+			name, port = hostport[:i], hostport[i:]
 		}
-		if ip, err := netip.ParseAddr(name); err == nil {
-			h.ip, h.isIP = ip.Unmap(), true
+		if ip, ok := parseIPv4(name); ok {
+			h.ip, h.isIP = ip, true
 		} else {
 			h.name = strings.ToLower(strings.TrimSuffix(name, "."))
 			if !validDNSName(h.name) {
@@ -108,15 +111,26 @@ func parseHost(hostport string) (host, bool) {
 			}
 		}
 	}
-	if h.port != "" {
-		h.port = h.port[1:]
-		n, err := strconv.Atoi(h.port)
-		if err != nil || n < 0 || n > 65535 || strings.TrimLeft(h.port, "0123456789") != "" {
+	if port != "" {
+		port = port[1:]
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || strings.TrimLeft(port, "0123456789") != "" {
 			return host{}, false
 		}
-		h.port = strconv.Itoa(n)
+		h.port = n
 	}
 	return h, true
+}
+
+// parseIPv4 parses an IPv4 address. Only digits and dots can make one;
+// checking that first spares host names the allocation of ParseAddr's
+// error.
+func parseIPv4(s string) (netip.Addr, bool) {
+	if s == "" || strings.Trim(s, "0123456789.") != "" {
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(s)
+	return ip, err == nil
 }
 
 // validDNSName reports whether s (lower case, no trailing dot) is a
@@ -127,8 +141,9 @@ func validDNSName(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
+	last := ""
+	for rest := s; ; {
+		l, tail, more := strings.Cut(rest, ".")
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}
@@ -138,8 +153,13 @@ func validDNSName(s string) bool {
 				return false
 			}
 		}
+		if !more {
+			last = l
+			break
+		}
+		rest = tail
 	}
-	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+	return strings.Trim(last, "0123456789") != ""
 }
 
 // endpointKey returns the canonical scheme://host:port of u (the default
@@ -155,15 +175,15 @@ func endpointKey(u *url.URL) (string, bool) {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	port := h.port
-	if port == "" {
-		port = "443"
+	if port == 0 {
+		port = 443
 		if scheme == "http" {
-			port = "80"
+			port = 80
 		}
 	}
 	name := h.name
 	if h.isIP {
 		name = "[" + h.ip.String() + "]"
 	}
-	return scheme + "://" + name + ":" + port, true
+	return scheme + "://" + name + ":" + strconv.Itoa(port), true
 }

@@ -10,7 +10,8 @@ import (
 // FuzzInAccount checks InAccount on arbitrary account endpoints and hand-
 // built URLs with arbitrary schemes and hosts: it never panics, never
 // accepts another scheme, userinfo or an odd host, and its answer does not
-// depend on the port, the case of the host or one trailing dot.
+// depend on the port (other than 0), the case of the host or one trailing
+// dot.
 func FuzzInAccount(f *testing.F) {
 	for _, s := range []struct{ account, scheme, host string }{
 		{"https://contoso.documents.azure.com:443/", "https", "contoso-westus.documents.azure.com:443"},
@@ -91,11 +92,14 @@ func FuzzInAccount(f *testing.F) {
 		if !ok {
 			t.Fatalf("%q accepts the malformed host %q", rawAccount, host)
 		}
-		// Any port.
+		// Any port but 0.
 		for _, p := range []string{"", ":1", ":443", ":65535"} {
 			if h := rejoinFuzzHost(name, p, bracketed); !in(scheme, h) {
 				t.Fatalf("%q accepts %q but not %q", rawAccount, host, h)
 			}
+		}
+		if h := rejoinFuzzHost(name, ":0", bracketed); in(scheme, h) {
+			t.Fatalf("%q accepts port 0: %q", rawAccount, h)
 		}
 		// The account accepts itself, and an address or a sibling at its
 		// own depth accepts the account.

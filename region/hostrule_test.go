@@ -55,6 +55,12 @@ func TestInAccount(t *testing.T) {
 		{acct, "https:///path", false},
 		{acct, "https://contoso-westus.documents.azure.com:99999/", false},
 		{acct, "https://contoso-westus.documents.azure.com:/", false},
+		{acct, "https://contoso-westus.documents.azure.com:0/", false},
+		{acct, "https://contoso.documents.azure.com:00/", false},
+		{"http://127.0.0.1:8081/", "http://127.0.0.1:0/", false},
+		{"https://[::1]:8081/", "https://[::1]:0/", false},
+		{"https://contoso.documents.azure.com:0/", "https://contoso.documents.azure.com:0/", false},
+		{acct, "https://contoso-westus.documents.azure.com:00443/", true},
 		// IP-literal accounts: the same address only, any port.
 		{"http://127.0.0.1:8081/", "http://127.0.0.1:9000/", true},
 		{"http://127.0.0.1:8081/", "http://127.0.0.1/", true},
@@ -107,6 +113,19 @@ func TestInAccountRejectsHandBuiltHosts(t *testing.T) {
 	assert.False(t, InAccount(nil, acct))
 	assert.False(t, InAccount(acct, nil))
 	assert.False(t, InAccount(acct, &url.URL{Scheme: "https", Opaque: "x.documents.azure.com"}))
+}
+
+func TestInAccountDoesNotAllocateForLowerCaseHosts(t *testing.T) {
+	for _, p := range [][2]string{
+		{"https://contoso.documents.azure.com/", "https://contoso-a.documents.azure.com:443/"},
+		{"https://contoso.documents.azure.com/", "https://evil.example.com/"},
+		{"https://contoso.documents.azure.com/", "https://127.0.0.1/"},
+		{"http://127.0.0.1:8081/", "http://127.0.0.1:9/"},
+		{"https://[::1]:8081/", "https://[::1]:9/"},
+	} {
+		account, u := mustURL(t, p[0]), mustURL(t, p[1])
+		assert.Zero(t, testing.AllocsPerRun(100, func() { InAccount(account, u) }), "%s in %s", p[1], p[0])
+	}
 }
 
 func TestEndpointKeyCanonicalises(t *testing.T) {

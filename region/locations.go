@@ -16,19 +16,22 @@ type mark struct {
 // routes is an immutable snapshot of where requests go, valid until
 // expires (the earliest mark expiry; zero: until the next change).
 type routes struct {
-	account *Account
-	write   []*url.URL          // write endpoints, the usable ones first
-	read    []*url.URL          // read endpoints by preference, the usable ones first
-	known   map[string]struct{} // endpoint keys of every location of account
-	expires time.Time
+	account   *Account
+	write     []*url.URL          // write endpoints in the order used, the usable ones first
+	read      []*url.URL          // read endpoints by preference, the usable ones first
+	writeLocs []Location          // the locations of write, in the same order
+	readLocs  []Location          // the locations of read, in the same order
+	known     map[string]struct{} // endpoint keys of every location of account
+	expires   time.Time
 }
 
 // locationCache holds the current account, the preferred regions and the
 // unavailability marks, and publishes routes computed from them. It is
 // safe for concurrent use; routes is lock-free while nothing changes.
 type locationCache struct {
-	preferred []string      // lower-cased region names, in preference order
-	ttl       time.Duration // how long a mark lasts; <= 0: marks are ignored
+	preferred        []string      // lower-cased region names, in preference order
+	preferredAsGiven []string      // the same names as given, trimmed
+	ttl              time.Duration // how long a mark lasts; <= 0: marks are ignored
 
 	mu      sync.Mutex // guards account and marks, and serialises publishing snap
 	account *Account
@@ -40,8 +43,9 @@ type locationCache struct {
 func newLocationCache(preferred []string, ttl time.Duration) *locationCache {
 	c := &locationCache{ttl: ttl, marks: make(map[string]mark)}
 	for _, p := range preferred {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			c.preferred = append(c.preferred, p)
+		if p = strings.TrimSpace(p); p != "" {
+			c.preferred = append(c.preferred, strings.ToLower(p))
+			c.preferredAsGiven = append(c.preferredAsGiven, p)
 		}
 	}
 	c.snap.Store(&routes{})
@@ -125,12 +129,15 @@ func (c *locationCache) publishLocked(now time.Time) *routes {
 				}
 			}
 		}
-		r.write = c.order(a.Write, false, true)
+		// A single-write account writes to its first writable location
+		// only; the others take over after a failover.
+		r.writeLocs = c.order(a.Write, a.MultipleWriteLocations, true)
 		readable := a.Read
 		if len(readable) == 0 {
 			readable = a.Write
 		}
-		r.read = c.order(readable, true, false)
+		r.readLocs = c.order(readable, true, false)
+		r.write, r.read = endpoints(r.writeLocs), endpoints(r.readLocs)
 	}
 	c.snap.Store(r)
 	return r
@@ -144,11 +151,11 @@ func live(t, now time.Time) time.Time {
 	return time.Time{}
 }
 
-// order returns the endpoints of locs, by preferred region first when
-// prefer is set (unlisted regions after, in the account's order), then
-// with the endpoints marked for the operation (write or read) moved to the
-// end, keeping their relative order.
-func (c *locationCache) order(locs []Location, prefer, write bool) []*url.URL {
+// order returns locs by preferred region first when prefer is set
+// (unlisted regions after, in the account's order), then with the
+// endpoints marked for the operation (write or read) moved to the end,
+// keeping their relative order.
+func (c *locationCache) order(locs []Location, prefer, write bool) []Location {
 	ordered := make([]Location, 0, len(locs))
 	if prefer {
 		taken := make([]bool, len(locs))
@@ -168,16 +175,25 @@ func (c *locationCache) order(locs []Location, prefer, write bool) []*url.URL {
 	} else {
 		ordered = append(ordered, locs...)
 	}
-	usable := make([]*url.URL, 0, len(ordered))
-	var marked []*url.URL
+	usable := make([]Location, 0, len(ordered))
+	var marked []Location
 	for _, l := range ordered {
 		key, _ := endpointKey(l.Endpoint)
 		m := c.marks[key]
 		if (write && !m.write.IsZero()) || (!write && !m.read.IsZero()) {
-			marked = append(marked, l.Endpoint)
+			marked = append(marked, l)
 		} else {
-			usable = append(usable, l.Endpoint)
+			usable = append(usable, l)
 		}
 	}
 	return append(usable, marked...)
+}
+
+// endpoints returns the endpoints of locs, in order.
+func endpoints(locs []Location) []*url.URL {
+	out := make([]*url.URL, len(locs))
+	for i, l := range locs {
+		out[i] = l.Endpoint
+	}
+	return out
 }

@@ -169,3 +169,35 @@ func TestRoutesAreSharedUntilSomethingChanges(t *testing.T) {
 	assert.NotSame(t, r1, r3)
 	assert.Same(t, r3, c.routes(testNow.Add(2*time.Second)), "unexpired marks: nothing rebuilt")
 }
+
+func TestWriteOrder(t *testing.T) {
+	write := []string{"A", "B", "C"}
+	tests := []struct {
+		name      string
+		multi     bool
+		preferred []string
+		marked    []string // marked unavailable for writes
+		want      []string
+	}{
+		{"single-write: account order", false, nil, nil, []string{"a", "b", "c"}},
+		{"single-write ignores preferences", false, []string{"C", "B"}, nil, []string{"a", "b", "c"}},
+		{"single-write: marked last", false, []string{"C"}, []string{"A"}, []string{"b", "c", "a"}},
+		{"multi-write: account order without preferences", true, nil, nil, []string{"a", "b", "c"}},
+		{"multi-write: preferred first, in order", true, []string{"c", "Mars", "B"}, nil, []string{"c", "b", "a"}},
+		{"multi-write: marked last", true, []string{"C", "B"}, []string{"C"}, []string{"b", "a", "c"}},
+		{"multi-write: all marked keep the preferred order", true, []string{"C", "B"}, []string{"A", "B", "C"}, []string{"c", "b", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newLocationCache(tt.preferred, time.Minute)
+			a := testAccount(t, write, []string{"A"})
+			a.MultipleWriteLocations = tt.multi
+			c.update(a, testNow)
+			for _, m := range tt.marked {
+				c.mark(regionURL(t, m), true, testNow)
+			}
+			assert.Equal(t, tt.want, hosts(c.routes(testNow).write))
+			assert.Equal(t, []string{"a"}, hosts(c.routes(testNow).read), "write marks leave reads alone")
+		})
+	}
+}

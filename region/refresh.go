@@ -66,7 +66,9 @@ func (r *Router) Epoch() uint64 { return r.started.Load() }
 // single caller's context (it runs on context.WithoutCancel of the
 // starter's context, bounded by RefreshTimeout and Close): a caller whose
 // ctx ends gets an error wrapping ctx.Err() at once and the others still
-// get the result. A failed look-up keeps the previous account.
+// get the result. A failed look-up keeps the previous account. Refresh is
+// not held back by Ensure's pause after a failure: a caller that met 403.3
+// before any account was loaded can force a look-up at once.
 func (r *Router) Refresh(ctx context.Context, seen uint64) error {
 	// Two rounds suffice: at worst the first waits for an older look-up,
 	// the second for one that started after seen.
@@ -101,6 +103,34 @@ func (r *Router) Refresh(ctx context.Context, seen uint64) error {
 	return errors.New("region: account refresh did not settle")
 }
 
+// StartRefresh forces a look-up of the account as Refresh does, but
+// returns at once, without waiting for it. It starts nothing if a look-up
+// that started after epoch seen (see Epoch) is in flight or has
+// completed; if an older look-up is in flight, the forced one starts as
+// soon as that one completes. The look-up runs on the router's own
+// goroutine, on context.WithoutCancel(ctx), bounded by RefreshTimeout and
+// Close, like every look-up; it is not held back by Ensure's 5-second
+// pause after a failure. After Close, StartRefresh does nothing. A caller
+// that later needs the result calls Refresh with the same seen, which
+// joins the look-up instead of starting another.
+func (r *Router) StartRefresh(ctx context.Context, seen uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if started := r.started.Load(); seen > started {
+		seen = started // a future epoch: any new look-up will do
+	}
+	switch {
+	case r.closed:
+	case r.last != nil && r.last.n > seen: // a look-up after seen has completed
+	case r.inflight == nil:
+		_, _ = r.startLocked(ctx, true)
+	case r.inflight.n <= seen && r.queued == nil: // an older one is in flight
+		r.queued = ctx
+	}
+	// Otherwise the look-up in flight started after seen, or a forced one
+	// is already queued behind it.
+}
+
 // wait returns f's error when f completes, or an error wrapping ctx.Err()
 // if ctx ends first.
 func wait(ctx context.Context, f *flight) error {
@@ -123,40 +153,6 @@ func (r *Router) startLocked(ctx context.Context, forced bool) (*flight, error) 
 	r.wg.Add(1)
 	go r.lookup(context.WithoutCancel(ctx), f, forced)
 	return f, nil
-}
-
-// lookup runs one look-up and publishes its result.
-func (r *Router) lookup(ctx context.Context, f *flight, forced bool) {
-	defer r.wg.Done()
-	var cancel context.CancelFunc
-	if r.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, r.timeout)
-	} else {
-		ctx, cancel = context.WithCancel(ctx)
-	}
-	defer cancel()
-	stop := context.AfterFunc(r.closeCtx, cancel)
-	defer stop()
-
-	var finish func(error)
-	if r.onRefresh != nil {
-		var hctx context.Context
-		if hctx, finish = r.onRefresh(ctx, forced); hctx != nil {
-			ctx = hctx
-		}
-	}
-	a, err := Fetch(ctx, r.rt, r.endpoint, r.cred, r.now())
-	if err == nil {
-		r.cache.update(a, r.now())
-	}
-	if finish != nil {
-		finish(err)
-	}
-	r.mu.Lock()
-	f.err, f.end = err, r.now()
-	r.inflight, r.last = nil, f
-	r.mu.Unlock()
-	close(f.done)
 }
 
 // refreshEvery looks the account up every interval until Close, joining a

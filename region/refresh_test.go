@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -200,7 +199,7 @@ func TestFailedRefreshKeepsThePreviousAccount(t *testing.T) {
 		assert.Equal(t, "contoso-a.documents.azure.com", w.Hostname())
 	}
 	require.ErrorIs(t, r.Refresh(t.Context(), r.Epoch()-1), ErrBadAccount, "the last look-up's error, no new look-up")
-	assert.Equal(t, 4, rt.count())
+	assert.Equal(t, 4, rt.countAt("contoso.documents.azure.com"))
 }
 
 func TestRefreshWithAFutureEpochStillLooksUp(t *testing.T) {
@@ -208,59 +207,6 @@ func TestRefreshWithAFutureEpochStillLooksUp(t *testing.T) {
 	r := newTestRouter(t, rt, RouterOptions{})
 	require.NoError(t, r.Refresh(t.Context(), 1000))
 	assert.Equal(t, 1, rt.count())
-}
-
-func TestLookupIsBoundedByRefreshTimeoutAndClose(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: make(chan struct{})}
-		r := newTestRouter(t, rt, RouterOptions{RefreshTimeout: 30 * time.Second})
-		start := time.Now()
-		err := r.Ensure(context.Background())
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Equal(t, 30*time.Second, time.Since(start))
-
-		// Close cancels a look-up in flight and waits for it.
-		done := make(chan error, 1)
-		go func() { done <- r.Refresh(context.Background(), r.Epoch()) }()
-		synctest.Wait()
-		require.NoError(t, r.Close())
-		require.ErrorIs(t, <-done, context.Canceled)
-		assert.Equal(t, 2, rt.count())
-	})
-}
-
-type ctxKey struct{}
-
-func TestOnRefreshWrapsEachLookup(t *testing.T) {
-	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
-	type call struct {
-		forced bool
-		value  any
-		err    error
-	}
-	var mu sync.Mutex
-	var calls []call
-	hook := func(ctx context.Context, forced bool) (context.Context, func(error)) {
-		return ctx, func(err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, call{forced, ctx.Value(ctxKey{}), err})
-		}
-	}
-	r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
-	ctx := context.WithValue(t.Context(), ctxKey{}, "span")
-	require.NoError(t, r.Ensure(ctx))
-	rt.set("", nil)
-	require.Error(t, r.Refresh(ctx, r.Epoch()))
-
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, calls, 2)
-	assert.Equal(t, call{false, "span", nil}, calls[0])
-	assert.True(t, calls[1].forced)
-	assert.Equal(t, "span", calls[1].value, "the look-up keeps the caller's values")
-	var se *StatusError
-	assert.ErrorAs(t, calls[1].err, &se)
 }
 
 func TestPeriodicRefreshRunsEveryIntervalUntilClose(t *testing.T) {
@@ -312,15 +258,117 @@ func TestPeriodicRefreshDefaultsToFiveMinutes(t *testing.T) {
 	})
 }
 
-func TestLookupsAreSignedForTheAccount(t *testing.T) {
+func TestStartRefreshReturnsAtOnceAndLooksUpOnTheRoutersGoroutine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
+		gate := make(chan struct{})
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
 		r := newTestRouter(t, rt, RouterOptions{})
-		require.NoError(t, r.Ensure(t.Context()))
-		date := time.Now().UTC().Format(http.TimeFormat)
-		want := url.QueryEscape("type=master&ver=1.0&sig=" + testKey(t).Signature("GET", "", "", date))
-		rt.mu.Lock()
-		defer rt.mu.Unlock()
-		assert.Equal(t, []string{want}, rt.auth)
+
+		seen := r.Epoch()
+		for range 10 {
+			r.StartRefresh(t.Context(), seen) // would deadlock the bubble if it waited
+		}
+		synctest.Wait()
+		assert.Equal(t, 1, rt.count(), "one look-up for all")
+		assert.Nil(t, r.Account())
+
+		close(gate)
+		synctest.Wait()
+		assert.NotNil(t, r.Account())
+		r.StartRefresh(t.Context(), seen)
+		synctest.Wait()
+		assert.Equal(t, 1, rt.count(), "a look-up that started after seen has completed")
+		require.NoError(t, r.Refresh(t.Context(), seen), "Refresh with the same seen has the result")
+
+		r.StartRefresh(t.Context(), r.Epoch())
+		synctest.Wait()
+		assert.Equal(t, 2, rt.count())
 	})
+}
+
+func TestStartRefreshQueuesBehindAnOlderLookup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		rt := &fakeAccount{doc: accountDocFor([]string{"A", "B"}, nil), gate: gate}
+		var forced []bool
+		var mu sync.Mutex
+		hook := func(ctx context.Context, f bool) (context.Context, func(error)) {
+			mu.Lock()
+			defer mu.Unlock()
+			forced = append(forced, f)
+			return nil, nil
+		}
+		r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
+
+		go func() { _ = r.Ensure(t.Context()) }() // answers the old account
+		synctest.Wait()
+		seen := r.Epoch()
+		for range 10 {
+			r.StartRefresh(t.Context(), seen)
+		}
+		waiter := make(chan error, 1)
+		go func() { waiter <- r.Refresh(t.Context(), seen) }()
+		synctest.Wait()
+		assert.Equal(t, 1, rt.count(), "the forced look-up waits for the older one")
+
+		rt.set(accountDocFor([]string{"B", "A"}, nil), nil) // the failover happened
+		close(gate)
+		synctest.Wait()
+		require.NoError(t, <-waiter)
+		assert.Equal(t, 2, rt.count(), "exactly one look-up after the older one")
+		w, _ := r.WriteEndpoint()
+		assert.Equal(t, "contoso-b.documents.azure.com", w.Hostname())
+		mu.Lock()
+		assert.Equal(t, []bool{false, true}, forced)
+		mu.Unlock()
+	})
+}
+
+func TestStartRefreshAfterOrDuringCloseStartsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
+		r := newTestRouter(t, rt, RouterOptions{})
+		go func() { _ = r.Ensure(t.Context()) }()
+		synctest.Wait()
+		r.StartRefresh(t.Context(), r.Epoch()) // queued behind the look-up in flight
+		require.NoError(t, r.Close())          // cancels that one; the queued one never starts
+		r.StartRefresh(t.Context(), r.Epoch())
+		synctest.Wait()
+		assert.Equal(t, 1, rt.count())
+	})
+}
+
+func TestForcedRefreshIsNotHeldBackByEnsuresPause(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		refresh func(r *Router, ctx context.Context, seen uint64) error
+	}{
+		{"Refresh", (*Router).Refresh},
+		{"StartRefresh", func(r *Router, ctx context.Context, seen uint64) error {
+			r.StartRefresh(ctx, seen)
+			return r.Refresh(ctx, seen) // joins the look-up just started
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rt := &fakeAccount{} // answers 500
+				r := newTestRouter(t, rt, RouterOptions{})
+				require.Error(t, r.Ensure(t.Context()))
+				assert.Nil(t, r.Account())
+
+				// Within Ensure's 5-second pause, a call met 403.3 without
+				// an account: it forces a refresh.
+				rt.set(accountDocFor([]string{"A"}, nil), nil)
+				time.Sleep(time.Second)
+				require.Error(t, r.Ensure(t.Context()), "Ensure still answers with the failure")
+				assert.Equal(t, 1, rt.count())
+				require.NoError(t, tt.refresh(r, t.Context(), r.Epoch()))
+				assert.Equal(t, 2, rt.count())
+				w, ok := r.WriteEndpoint()
+				require.True(t, ok)
+				assert.Equal(t, "contoso-a.documents.azure.com", w.Hostname())
+			})
+		})
+	}
 }

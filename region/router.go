@@ -28,9 +28,10 @@ type RouterOptions struct {
 	Endpoint *url.URL
 	// Credential signs the DatabaseAccount look-ups. Required.
 	Credential Credential
-	// PreferredRegions orders read endpoints: the listed regions first, in
-	// this order (names compared case-insensitively), then the others in
-	// the account's order.
+	// PreferredRegions orders read endpoints, and the write endpoints of a
+	// multi-write account: the listed regions first, in this order (names
+	// compared case-insensitively), then the others in the account's
+	// order.
 	PreferredRegions []string
 	// Transport carries the look-ups; nil means http.DefaultTransport.
 	Transport http.RoundTripper
@@ -40,8 +41,10 @@ type RouterOptions struct {
 	// MarkTTL is how long MarkUnavailable's marks last; 0 means
 	// DefaultMarkTTL, negative means marks are ignored.
 	MarkTTL time.Duration
-	// RefreshTimeout bounds one look-up; 0 means DefaultRefreshTimeout,
-	// negative means no bound other than Close.
+	// RefreshTimeout bounds one look-up, the tries of regional endpoints
+	// included (see Router); 0 means DefaultRefreshTimeout, negative means
+	// no bound other than Close, in which case a stalled endpoint stalls
+	// the look-up.
 	RefreshTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -57,9 +60,25 @@ type RouterOptions struct {
 
 // A Router knows the account's regions and says which endpoint serves an
 // attempt. It loads the DatabaseAccount lazily (Ensure), refreshes it in
-// the background and on demand (Refresh), with at most one look-up in
-// flight at a time, and keeps unavailability marks per endpoint. A failed
-// look-up keeps the previous account. A Router is safe for concurrent use.
+// the background and on demand (Refresh, StartRefresh), with at most one
+// look-up in flight at a time, and keeps unavailability marks per
+// endpoint. A failed look-up keeps the previous account. A Router is safe
+// for concurrent use.
+//
+// A look-up reads the DatabaseAccount from the global endpoint. When that
+// fails (a transport error, any status but 200, a body that cannot be
+// read or is not a valid document) and the look-up has neither timed out
+// nor been ended by Close, it asks the regional endpoints of the current
+// account in turn, as the official SDKs do: the read endpoints in the
+// order ReadEndpoints gives, then the write endpoints, each once, at most
+// three, signed by the same credential, their documents validated for the
+// global endpoint. While more endpoints remain, a try gets at most half of
+// the time left before RefreshTimeout, so a stalled global endpoint uses
+// at most half of it and leaves the rest to the others; the last try gets
+// all that is left. With no account loaded yet only the global endpoint
+// is asked. When every endpoint fails, the error names each endpoint's
+// host and failure (never the Authorization value) and unwraps to each
+// failure, for errors.Is and errors.As.
 type Router struct {
 	endpoint    *url.URL
 	endpointKey string
@@ -76,9 +95,10 @@ type Router struct {
 
 	started atomic.Uint64 // look-ups started; written under mu
 
-	mu       sync.Mutex // guards inflight, last and closed
-	inflight *flight    // the running look-up, nil if none
-	last     *flight    // the latest completed look-up, nil if none
+	mu       sync.Mutex      // guards inflight, last, queued and closed
+	inflight *flight         // the running look-up, nil if none
+	last     *flight         // the latest completed look-up, nil if none
+	queued   context.Context // non-nil: a forced look-up to start when inflight completes
 	closed   bool
 }
 
@@ -139,51 +159,46 @@ func (r *Router) Close() error {
 	return nil
 }
 
-// Owns reports whether u targets this account: its scheme, host and port
-// are the global endpoint's or those of an endpoint the current account
-// lists. A request to any other host, even one InAccount would accept,
-// is not the router's to re-route.
+// Owns reports whether u targets this account, that is whether
+// InAccount(RouterOptions.Endpoint, u) holds: u keeps the global
+// endpoint's scheme and names its host or a sibling of it (any port but
+// 0). The answer does not depend on the account document, so a regional
+// URL is owned before the account was ever loaded. Requests the router
+// owns may be routed, signed and resent to any endpoint of the account.
+// Owns does not allocate when u's host is spelt as the global
+// endpoint's, nor for any lower-case host.
 func (r *Router) Owns(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
-	// Fast paths without building a key: the URL as the account or the
-	// document spells it.
-	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme {
+	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme && u.User == nil && u.Opaque == "" {
 		return true
 	}
-	rts := r.cache.routes(r.now())
-	for _, ep := range rts.read {
-		if u.Host == ep.Host && u.Scheme == ep.Scheme {
-			return true
-		}
-	}
-	for _, ep := range rts.write {
-		if u.Host == ep.Host && u.Scheme == ep.Scheme {
-			return true
-		}
-	}
-	key, ok := endpointKey(u)
-	if !ok {
-		return false
-	}
-	if key == r.endpointKey {
-		return true
-	}
-	_, known := rts.known[key]
-	return known
+	return InAccount(r.endpoint, u)
 }
 
-// WriteEndpoint returns the endpoint for the next write: the first
-// writable location not marked unavailable for writes, or the first
-// writable location if all are marked. It returns false before the
-// account is loaded. The URL must not be modified.
+// WriteEndpoint returns the endpoint for the next write, the first of
+// WriteEndpoints, and false before the account is loaded. The URL must
+// not be modified.
 func (r *Router) WriteEndpoint() (*url.URL, bool) {
 	rt := r.cache.routes(r.now())
 	if len(rt.write) == 0 {
 		return nil, false
 	}
 	return rt.write[0], true
+}
+
+// WriteEndpoints returns the write endpoints in the order writes use
+// them, those marked unavailable for writes moved to the end (or all in
+// that order if all are marked). In a single-write account they keep the
+// account's order, whose first is the write region. In a multi-write
+// account (Account.MultipleWriteLocations) they follow
+// RouterOptions.PreferredRegions as ReadEndpoints do: the listed regions
+// first, in that order, then the others in the account's order. It is
+// empty before the account is loaded. The slice is shared and
+// precomputed: callers must not modify it or its URLs.
+func (r *Router) WriteEndpoints() []*url.URL {
+	return r.cache.routes(r.now()).write
 }
 
 // ReadEndpoints returns the read endpoints in preference order (see

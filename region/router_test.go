@@ -39,12 +39,14 @@ type fakeAccount struct {
 	doc   string        // the answer; "" means 500
 	gate  chan struct{} // when set, a look-up waits for it to close (or its ctx)
 	auth  []string      // Authorization headers seen
+	hosts []string      // hosts asked, in order
 }
 
 func (f *fakeAccount) RoundTrip(req *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	f.calls++
 	f.auth = append(f.auth, req.Header.Get("Authorization"))
+	f.hosts = append(f.hosts, req.URL.Hostname())
 	gate := f.gate
 	f.mu.Unlock()
 	if gate != nil {
@@ -75,6 +77,19 @@ func (f *fakeAccount) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls
+}
+
+// countAt returns how many look-ups asked host.
+func (f *fakeAccount) countAt(host string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, h := range f.hosts {
+		if h == host {
+			n++
+		}
+	}
+	return n
 }
 
 // newTestRouter returns a Router of testAccountURL over rt, without
@@ -131,6 +146,38 @@ func TestRouterLoadsLazilyThenRoutes(t *testing.T) {
 	})
 }
 
+func TestRouterWriteEndpointsOfAMultiWriteAccount(t *testing.T) {
+	doc := strings.Replace(accountDocFor([]string{"West US", "East US", "North Europe"}, []string{"West US"}),
+		`{`, `{"enableMultipleWriteLocations": true, `, 1)
+	rt := &fakeAccount{doc: doc}
+	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"north europe", "East US"}})
+	assert.Empty(t, r.WriteEndpoints(), "before the account is loaded")
+	require.NoError(t, r.Ensure(t.Context()))
+	require.True(t, r.Account().MultipleWriteLocations)
+
+	eps := r.WriteEndpoints()
+	assert.Equal(t, []string{"north-europe", "east-us", "west-us"}, hosts(eps))
+	w, ok := r.WriteEndpoint()
+	require.True(t, ok)
+	assert.Same(t, eps[0], w, "WriteEndpoint is the first of WriteEndpoints")
+	assert.Same(t, &eps[0], &r.WriteEndpoints()[0], "the slice is shared until something changes")
+
+	r.MarkUnavailable(w, true)
+	assert.Equal(t, []string{"east-us", "west-us", "north-europe"}, hosts(r.WriteEndpoints()))
+	w, _ = r.WriteEndpoint()
+	assert.Equal(t, "contoso-east-us.documents.azure.com", w.Hostname())
+}
+
+func TestRouterWriteEndpointsOfASingleWriteAccount(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"West US", "East US"}, []string{"West US", "East US"})}
+	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"East US"}})
+	require.NoError(t, r.Ensure(t.Context()))
+	assert.Equal(t, []string{"west-us", "east-us"}, hosts(r.WriteEndpoints()), "the write region first, whatever the preference")
+	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.ReadEndpoints()))
+	r.MarkUnavailable(regionURL(t, "West US"), true)
+	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.WriteEndpoints()))
+}
+
 func TestRouterMarksExpireWithTheClock(t *testing.T) {
 	now := testNow
 	var mu sync.Mutex
@@ -175,39 +222,57 @@ func TestRouterMarkTTLDefaultsToFiveMinutes(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, hosts(r.ReadEndpoints()))
 }
 
-func TestRouterOwnsOnlyTheGlobalAndKnownEndpoints(t *testing.T) {
+func TestRouterOwnsWhatTheHostRuleAccepts(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{})
 
 	owned := []string{
 		"https://contoso.documents.azure.com/dbs/d/colls/c/docs",
 		"https://CONTOSO.documents.azure.com:443/",
-	}
-	known := []string{
-		"https://contoso-a.documents.azure.com/dbs",
-		"https://contoso-b.documents.azure.com:443/",
+		"https://contoso-a.documents.azure.com/dbs",    // listed by the account
+		"https://contoso-b.documents.azure.com:443/",   // listed by the account
+		"https://contoso-c.documents.azure.com/",       // a sibling the account does not list
+		"https://contoso.documents.azure.com:8443/",    // another port
+		"https://contoso-westus.documents.azure.com./", // a trailing dot
 	}
 	never := []string{
-		"https://contoso-c.documents.azure.com/",      // in the account's domain, but not listed
-		"https://contoso.documents.azure.com:8443/",   // another port
 		"http://contoso.documents.azure.com/",         // another scheme
 		"https://contoso-a.documents.azure.com.evil/", // look-alike
+		"https://evil-documents.azure.com/",           // look-alike
+		"https://u@contoso.documents.azure.com/",      // userinfo
+		"https://contoso.documents.azure.com:0/",      // port 0
+		"https://contoso-a.documents.azure.com:0/",    // port 0
 		"https://example.com/",
 	}
-	for _, s := range owned {
-		assert.True(t, r.Owns(mustURL(t, s)), s)
+	check := func(when string) {
+		for _, s := range owned {
+			assert.True(t, r.Owns(mustURL(t, s)), "%s: %s", when, s)
+			assert.True(t, InAccount(mustURL(t, testAccountURL), mustURL(t, s)), s)
+		}
+		for _, s := range never {
+			assert.False(t, r.Owns(mustURL(t, s)), "%s: %s", when, s)
+		}
 	}
-	for _, s := range append(known, never...) {
-		assert.False(t, r.Owns(mustURL(t, s)), "before the account is loaded: %s", s)
-	}
+	check("before the account is loaded")
+	assert.Zero(t, rt.count(), "Owns does no I/O")
 	require.NoError(t, r.Ensure(t.Context()))
-	for _, s := range append(owned, known...) {
-		assert.True(t, r.Owns(mustURL(t, s)), s)
-	}
-	for _, s := range never {
-		assert.False(t, r.Owns(mustURL(t, s)), s)
-	}
+	check("after")
 	assert.False(t, r.Owns(nil))
+}
+
+func TestRouterOwnsDoesNotAllocate(t *testing.T) {
+	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
+	r := newTestRouter(t, rt, RouterOptions{})
+	require.NoError(t, r.Ensure(t.Context()))
+	for _, s := range []string{
+		"https://contoso.documents.azure.com:443/dbs/d/colls/c/docs/1", // as RouterOptions.Endpoint spells it
+		"https://contoso.documents.azure.com/dbs",
+		"https://contoso-b.documents.azure.com:443/dbs",
+		"https://evil.example.com/",
+	} {
+		u := mustURL(t, s)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { r.Owns(u) }), s)
+	}
 }
 
 func TestRouterNeverRoutesToTheGlobalEndpointUnlessListed(t *testing.T) {
