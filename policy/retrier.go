@@ -24,7 +24,7 @@ type Route uint8
 // The routes of a retry.
 const (
 	SameEndpoint Route = iota // resend where the last attempt went
-	NextRegion                // reads: next preferred read region; writes: the (current) write endpoint
+	NextRegion                // reads: next preferred read region; writes: next write region of a multi-write account, else the (current) write endpoint
 	WriteRegion               // resend to the write region (404.1002)
 	Refresh                   // mark the endpoint, force an account refresh, resend to the endpoint it names (403.3, 403.1008)
 )
@@ -94,15 +94,18 @@ const (
 //     while the total 449 wait ≤ MaxRetryWithWait. Not budgeted.
 //   - Unavailable (503): reads go to the next region, the call's first
 //     unavailability retry at once and later ones after backoff
-//     (UnavailableInitial doubling to UnavailableMax); writes go to the
-//     same endpoint after backoff. Either way the wait is at least the
+//     (UnavailableInitial doubling to UnavailableMax); writes go after
+//     backoff to the next write region of a multi-write account, else to
+//     the write endpoint again. Either way the wait is at least the
 //     server's floor. Budgeted.
 //   - ServerError (500): reads retry once at once, in another region only;
 //     writes are not retried. Budgeted.
 //   - RequestTimeout (408): reads retry once at once, next region; writes
 //     are not retried (the write may have run). Budgeted.
-//   - NeverSent: reads go to the next region, writes to the same endpoint
-//     (nothing was sent), the first at once and later ones after backoff.
+//   - NeverSent: reads go to the next region, writes to the next write
+//     region of a multi-write account, else to the (current) write
+//     endpoint (nothing was sent), the first at once and later ones after
+//     backoff.
 //     Budgeted.
 //   - Ambiguous: reads as NeverSent; writes are never retried, so that no
 //     write runs twice.
@@ -113,8 +116,9 @@ const (
 //   - RegionNotFound (403.1008): reads and writes, as WriteForbidden.
 //   - SessionNotAvailable (404.1002): reads retry at once on the write
 //     region, at most MaxSessionRetries times; writes are not retried.
-//   - CircuitOpen: reads go at once to another region only, not budgeted
-//     (nothing is sent); writes are not retried.
+//   - CircuitOpen: reads, and writes of a multi-write account, go at once
+//     to another region only (OtherRegionOnly), not budgeted (nothing is
+//     sent); a single-write account has no other region for a write.
 //
 // The server's floor is x-ms-retry-after-ms on a 449 or 503 answer, when
 // present and well formed, clamped by MaxRetryAfter (a negative hint is
@@ -178,13 +182,10 @@ func (r *Retrier) Decide(write bool, o Outcome, resp *http.Response) Decision {
 		return r.retryWithBackoff(r.floor(resp))
 	case Unavailable:
 		if write {
-			return r.unavailability(o, SameEndpoint, false, r.floor(resp))
+			return r.unavailability(o, NextRegion, false, r.floor(resp))
 		}
 		return r.unavailability(o, NextRegion, true, r.floor(resp))
 	case NeverSent:
-		if write {
-			return r.unavailability(o, SameEndpoint, true, 0)
-		}
 		return r.unavailability(o, NextRegion, true, 0)
 	case Ambiguous:
 		if write {
@@ -217,7 +218,7 @@ func (r *Retrier) Decide(write bool, o Outcome, resp *http.Response) Decision {
 		r.sessionRetries++
 		return Decision{Retry: true, Route: WriteRegion, Reason: o}
 	case CircuitOpen:
-		if write || r.circuitRetries >= max(r.o.MaxUnavailableRetries, 0) {
+		if r.circuitRetries >= max(r.o.MaxUnavailableRetries, 0) {
 			return stop
 		}
 		r.circuitRetries++

@@ -209,9 +209,9 @@ func TestUnavailableWrites(t *testing.T) {
 	r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
 	ds := retries(t, r, nil, 0, true, policy.Unavailable, response(503, 0))
 	assert.Equal(t, []policy.Decision{
-		{Retry: true, Wait: 100 * ms, Route: policy.SameEndpoint, Budgeted: true, Reason: policy.Unavailable},
-		{Retry: true, Wait: 200 * ms, Route: policy.SameEndpoint, Budgeted: true, Reason: policy.Unavailable},
-		{Retry: true, Wait: 400 * ms, Route: policy.SameEndpoint, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 100 * ms, Route: policy.NextRegion, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 200 * ms, Route: policy.NextRegion, Budgeted: true, Reason: policy.Unavailable},
+		{Retry: true, Wait: 400 * ms, Route: policy.NextRegion, Budgeted: true, Reason: policy.Unavailable},
 	}, ds)
 
 	r = policy.NewRetrier(policy.RetryOptions{MaxUnavailableRetries: 5, UnavailableMax: 150 * ms}, newClock(), fixedRand(0.5))
@@ -224,12 +224,10 @@ func TestNeverSent(t *testing.T) {
 		r := policy.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
 		ds := retries(t, r, nil, 0, write, policy.NeverSent, nil)
 		assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "write %v", write)
-		route := policy.NextRegion
-		if write {
-			route = policy.SameEndpoint
-		}
 		for _, d := range ds {
-			assert.Equal(t, route, d.Route, "write %v", write)
+			// Writes: the next write region of a multi-write account, else
+			// the write endpoint again (nothing was sent).
+			assert.Equal(t, policy.NextRegion, d.Route, "write %v", write)
 			assert.True(t, d.Budgeted)
 		}
 	}
@@ -355,7 +353,10 @@ func TestCircuitOpen(t *testing.T) {
 	ds := retries(t, r, nil, 0, false, policy.CircuitOpen, nil)
 	want := policy.Decision{Retry: true, Route: policy.NextRegion, OtherRegionOnly: true, Reason: policy.CircuitOpen}
 	assert.Equal(t, []policy.Decision{want, want, want}, ds)
-	assert.Empty(t, retries(t, policy.NewRetrier(policy.RetryOptions{}, newClock(), nil), nil, 0, true, policy.CircuitOpen, nil), "writes")
+	// Writes too, but only to another region: one that a multi-write
+	// account has and a single-write account has not.
+	ds = retries(t, policy.NewRetrier(policy.RetryOptions{}, newClock(), nil), nil, 0, true, policy.CircuitOpen, nil)
+	assert.Equal(t, []policy.Decision{want, want, want}, ds, "writes")
 }
 
 func TestFinalOutcomesAreNotRetried(t *testing.T) {

@@ -7,7 +7,10 @@
 //	    │            retry budget; signing of unsigned account requests
 //	    └─ Breaker   one circuit per endpoint; open → ErrCircuitOpen at once
 //	       └─ attempt span (otelhttp), http.request.resend_count
-//	          └─ Base   *http.Transport
+//	          └─ phases  how far the attempt got on its connection
+//	             │       (httptrace): decides whether a failed attempt
+//	             │       was sent
+//	             └─ Base   *http.Transport
 //
 // Retry and Breaker are usable alone (NewRetry, NewBreaker). Only Retry
 // retries: the account's regions are a router it consults, not a second

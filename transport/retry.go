@@ -26,6 +26,10 @@ type Retry struct {
 	retryDeps
 }
 
+// headerAllowTentativeWrites lets any write region of a multi-write
+// account take a write.
+const headerAllowTentativeWrites = "X-Ms-Cosmos-Allow-Tentative-Writes"
+
 // retryDeps are what New gives the loop beyond a stand-alone Retry: the
 // account's router and credential, telemetry, and the chain's closing.
 type retryDeps struct {
@@ -81,9 +85,12 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	defer body.close()
 
 	write := policy.IsWrite(req)
-	owned := r.router != nil && r.router.Owns(req.URL)
-	rt := newRoute(ctx, r.router, owned, req.URL, write)
-	sign := owned && r.cred != nil && req.Header.Get("Authorization") == ""
+	var owner *region.Router
+	if r.router != nil && r.router.Owns(req.URL) {
+		owner = r.router
+	}
+	rt := newRoute(ctx, owner, req.URL, write)
+	sign := owner != nil && r.cred != nil && req.Header.Get("Authorization") == ""
 	var retrier *policy.Retrier // made at the first answer that may call for a retry
 	maxDrain := max(r.opts.MaxDrain, 0)
 
@@ -103,13 +110,13 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			call.Attempt(rt.regionName())
 		}
 		resp, err = r.next.RoundTrip(areq)
+		var answered uint64 // look-ups started by the time of the answer
+		if r.router != nil {
+			answered = r.router.Epoch()
+		}
 		outcome := policy.Classify(resp, err)
 		if errors.Is(err, ErrCircuitOpen) {
 			outcome = policy.CircuitOpen
-		}
-		var epoch uint64
-		if r.router != nil {
-			epoch = r.router.Epoch()
 		}
 		call.Charge(resp)
 		r.account(outcome, err)
@@ -121,7 +128,14 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			retrier = policy.NewRetrier(r.opts, nil, nil)
 		}
 		d := retrier.Decide(write, outcome, resp)
-		if !r.shouldRetry(ctx, d, &rt, &body) {
+		resend := r.shouldRetry(ctx, d, &rt, &body)
+		rt.observe(ctx, outcome, answered, resend)
+		if resend && d.Route == policy.Refresh && !rt.known {
+			// Only the account can say where this goes: learn it now, or
+			// return the answer rather than resend it where it was refused.
+			resend = rt.learn(ctx, answered)
+		}
+		if !resend {
 			return resp, err
 		}
 		// The next attempt's body, before the answer is drained when the
@@ -144,12 +158,11 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
 		}
-		before := rt.target
-		if err := rt.advance(ctx, d, epoch); err != nil {
+		if err := rt.advance(ctx, d, answered); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
-		if d.Reason == policy.WriteForbidden && !sameEndpoint(before, rt.target) {
+		if d.Reason == policy.WriteForbidden && !sameEndpoint(rt.sent, rt.target) {
 			call.Failover()
 		}
 	}
@@ -163,6 +176,9 @@ func (r *Retry) shouldRetry(ctx context.Context, d policy.Decision, rt *route, b
 	}
 	if d.OtherRegionOnly && !rt.hasOther() {
 		return false
+	}
+	if d.Route == policy.Refresh && !rt.canRefresh() {
+		return false // no account to learn the new region from: a client above may know
 	}
 	if d.Budgeted && !r.budget.Allow() {
 		return false
@@ -202,8 +218,13 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 	if length >= 0 {
 		areq.ContentLength = length
 	}
-	if sign {
+	if sign || rt.tentative() {
 		areq.Header = req.Header.Clone()
+	}
+	if rt.tentative() {
+		areq.Header.Set(headerAllowTentativeWrites, "true")
+	}
+	if sign {
 		if err := region.Sign(ctx, areq, r.cred, time.Now()); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
@@ -252,8 +273,11 @@ func closeBody(b io.ReadCloser) {
 // errorType names a final error for telemetry's error.type when the
 // error's type alone would not say it; "" lets telemetry decide.
 func errorType(err error) string {
-	if errors.Is(err, ErrCircuitOpen) {
+	switch {
+	case errors.Is(err, ErrCircuitOpen):
 		return "circuit_open"
+	case errors.Is(err, ErrClosed):
+		return "closed"
 	}
 	return ""
 }
