@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // replayBody hands out the request body for each attempt of one call.
@@ -16,6 +18,10 @@ type replayBody struct {
 	getBody func() (io.ReadCloser, error) // later attempts; nil: not replayable
 	length  int64                         // the buffered body's length; -1: leave the request's ContentLength
 	used    bool
+
+	// want, when positive, is the request's ContentLength, which the
+	// bodies handed out unbuffered (the caller's own) must match exactly.
+	want int64
 
 	// shared says the bodies come from the caller (req.Body and
 	// req.GetBody, which may hand out one rewound reader each time): an
@@ -40,11 +46,31 @@ func (b *closeSignal) Close() error {
 	return err
 }
 
+// bodyLengthError says a request body did not have the length its
+// ContentLength announced; the wording follows net/http's.
+type bodyLengthError struct {
+	want, got int64
+	over      bool // the body had more than got bytes
+}
+
+func (e *bodyLengthError) Error() string {
+	if e.over {
+		return fmt.Sprintf("ContentLength=%d with Body length over %d", e.want, e.got)
+	}
+	return fmt.Sprintf("ContentLength=%d with Body length %d", e.want, e.got)
+}
+
 // newReplayBody prepares req's body for resends without modifying req.
 // A body with GetBody is replayed through it (no copy). Otherwise a body of
 // at most max bytes is buffered; a longer one is sent once, unbuffered
 // beyond what was read, and the call is not retried. max < 0 disables
 // buffering.
+//
+// A body is never sent as complete unless it is: when the caller's reader
+// fails, newReplayBody (or the attempt reading it) returns the reader's
+// error, wrapped; when the request's ContentLength is positive, a body
+// shorter or longer than it is an error. On an error from newReplayBody
+// req.Body is closed and nothing may be sent.
 func newReplayBody(req *http.Request, max int64) (replayBody, error) {
 	if req.Body == nil {
 		return replayBody{getBody: nilBody, length: -1}, nil
@@ -52,11 +78,12 @@ func newReplayBody(req *http.Request, max int64) (replayBody, error) {
 	if req.Body == http.NoBody {
 		return replayBody{getBody: noBody, length: -1}, nil
 	}
+	want := req.ContentLength // checked by lengthGuard when positive
 	if req.GetBody != nil {
-		return replayBody{first: req.Body, getBody: req.GetBody, length: -1, shared: true}, nil
+		return replayBody{first: req.Body, getBody: req.GetBody, length: -1, want: want, shared: true}, nil
 	}
 	if max < 0 || req.ContentLength > max {
-		return replayBody{first: req.Body, length: -1}, nil
+		return replayBody{first: req.Body, length: -1, want: want}, nil
 	}
 	buf, err := readBounded(req.Body, req.ContentLength, max)
 	if err != nil {
@@ -64,7 +91,8 @@ func newReplayBody(req *http.Request, max int64) (replayBody, error) {
 		return replayBody{}, fmt.Errorf("transport: reading request body: %w", err)
 	}
 	if int64(len(buf)) > max {
-		// Too long to keep: send what was read followed by the rest, once.
+		// Too long to keep (and of unknown length, or readBounded would
+		// have failed): send what was read followed by the rest, once.
 		return replayBody{first: struct {
 			io.Reader
 			io.Closer
@@ -78,24 +106,70 @@ func newReplayBody(req *http.Request, max int64) (replayBody, error) {
 	return replayBody{getBody: get, length: int64(len(buf))}, nil
 }
 
-// readBounded reads body up to max+1 bytes, in one allocation when its
-// length is known. A body longer than max comes back with max+1 bytes.
+// maxPreallocated bounds the buffer readBounded allocates on the word of a
+// ContentLength; a longer announced body is buffered as it arrives.
+const maxPreallocated = 4 << 20
+
+// readBounded reads body to its end, up to max+1 bytes, in one allocation
+// when its length is known. A body of unknown length (known ≤ 0) longer
+// than max comes back with max+1 bytes. A body whose length is known (at
+// most max) must have exactly that length: a shorter or longer one is a
+// *bodyLengthError. Any error of the reader but io.EOF is returned as it
+// is, whatever its value: a reader's io.ErrUnexpectedEOF is a failure, not
+// the end of the body.
 func readBounded(body io.Reader, known, max int64) ([]byte, error) {
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++
+	}
 	if known <= 0 {
-		return io.ReadAll(io.LimitReader(body, max+1))
+		return io.ReadAll(io.LimitReader(body, limit))
 	}
-	// Room for one byte more than announced, to see a body longer than its
-	// ContentLength (the transport would send ContentLength bytes only).
-	buf := make([]byte, known+1)
-	n, err := io.ReadFull(body, buf)
-	switch err {
-	case io.ErrUnexpectedEOF, io.EOF:
-		return buf[:n], nil
-	case nil:
-		rest, err := io.ReadAll(io.LimitReader(body, max+1-int64(n)))
-		return append(buf, rest...), err
+	// Room for one byte more than announced, to see a longer body.
+	var buf []byte
+	var err error
+	if known < maxPreallocated {
+		buf = make([]byte, known+1)
+		var n int
+		n, err = readUntilEOF(body, buf)
+		buf = buf[:n]
+	} else {
+		buf, err = io.ReadAll(io.LimitReader(body, known+1))
 	}
-	return nil, err
+	switch n := int64(len(buf)); {
+	case err != nil:
+		return nil, err
+	case n < known:
+		return nil, &bodyLengthError{want: known, got: n}
+	case n == known:
+		return buf, nil
+	}
+	// Longer than announced: count on, within the bound, to say by how much.
+	rest, err := io.Copy(io.Discard, io.LimitReader(body, max-known))
+	if err != nil {
+		return nil, err
+	}
+	if got := known + 1 + rest; got <= max {
+		return nil, &bodyLengthError{want: known, got: got}
+	}
+	return nil, &bodyLengthError{want: known, got: max, over: true}
+}
+
+// readUntilEOF fills buf from r until buf is full or r reports an error;
+// io.EOF comes back as a nil error, any other error as it is.
+func readUntilEOF(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
@@ -144,7 +218,13 @@ func (b *replayBody) next(ctx context.Context) (io.ReadCloser, error) {
 		}
 	}
 	b.used = true
-	if b.shared && body != nil && body != http.NoBody {
+	if body == nil || body == http.NoBody {
+		return body, nil
+	}
+	if b.want > 0 {
+		body = &lengthGuard{body: body, want: b.want, left: b.want}
+	}
+	if b.shared {
 		b.last = &closeSignal{ReadCloser: body, closed: make(chan struct{})}
 		return b.last, nil
 	}
@@ -158,12 +238,142 @@ func (b *replayBody) close() {
 	}
 }
 
-// drain reads at most max bytes of a discarded response and closes it,
-// so that its connection can be reused.
-func drain(resp *http.Response, max int64) {
+// maxEmptyReads bounds the reads that return nothing and no error in a
+// row (which io.Reader discourages) before a reader is deemed stuck.
+const maxEmptyReads = 100
+
+// lengthGuard passes on a body the caller supplied with a positive
+// ContentLength, and fails rather than let a body that does not match it
+// look complete. net/http sends the first ContentLength bytes before it
+// checks for more, so a longer body would otherwise reach the service as a
+// complete request: the guard holds back the read that would complete the
+// body until it has seen the source end. A read error of the source is
+// returned wrapped, also in place of the completing bytes. Not safe for
+// concurrent use, like the body it guards.
+type lengthGuard struct {
+	body       io.ReadCloser
+	want, left int64
+	err        error // sticky
+}
+
+func (g *lengthGuard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.left == 0 {
+		return 0, io.EOF // only after the end was confirmed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p)) > g.left {
+		p = p[:g.left]
+	}
+	n, err := g.body.Read(p)
+	g.left -= int64(n)
+	switch {
+	case err == io.EOF && g.left > 0:
+		return 0, g.fail(&bodyLengthError{want: g.want, got: g.want - g.left})
+	case err != nil && err != io.EOF:
+		return 0, g.fail(err)
+	case g.left > 0:
+		return n, nil
+	case err == nil:
+		if err := g.confirmEnd(); err != nil {
+			return 0, g.fail(err)
+		}
+	}
+	return n, io.EOF
+}
+
+// confirmEnd reads one byte past ContentLength, expecting io.EOF.
+func (g *lengthGuard) confirmEnd() error {
+	var one [1]byte
+	for range maxEmptyReads {
+		n, err := g.body.Read(one[:])
+		if n > 0 {
+			return &bodyLengthError{want: g.want, got: g.want, over: true}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+func (g *lengthGuard) fail(err error) error {
+	g.err = fmt.Errorf("transport: reading request body: %w", err)
+	return g.err
+}
+
+func (g *lengthGuard) Close() error { return g.body.Close() }
+
+// drainTime bounds the time drain spends on a discarded response. The
+// response worth draining is a small error document whose rest is already
+// in flight: it arrives within a round trip, well under this bound, and
+// reading it to the end lets net/http reuse the connection. A response
+// still arriving after it is slow or endless: cutting it off costs one new
+// connection, which is far less than a call stalled behind it (a 429's hint
+// may be 1 ms).
+const drainTime = 100 * time.Millisecond
+
+// drain reads at most max bytes of a discarded response, for at most
+// drainTime, and closes it: a rest that arrives in that budget leaves the
+// connection reusable, anything else drops it. A response whose
+// ContentLength exceeds max is closed without reading. The time bound is
+// checked between reads, so a body that trickles is cut off; a single read
+// that blocks ends only with the request's context (see drainOrAbort).
+// drain never touches the body from another goroutine, so it is safe for
+// any body, and it starts none.
+func drain(resp *http.Response, max int64) { drainOrAbort(resp, max, nil) }
+
+// drainOrAbort is drain, with abort, when not nil, called once if drain is
+// still reading when the time bound passes. abort must make a blocked read
+// return without touching the body itself, as cancelling the attempt's
+// context does for net/http (the cancellation the RoundTripper contract
+// defines; closing the body from another goroutine would be a data race on
+// bodies that do not expect it). drainOrAbort returns only after abort has
+// returned.
+func drainOrAbort(resp *http.Response, max int64, abort func()) {
 	if resp == nil || resp.Body == nil {
 		return
 	}
-	io.CopyN(io.Discard, resp.Body, max)
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if max <= 0 || resp.ContentLength > max {
+		return // its end is out of reach: the connection goes either way
+	}
+	until := time.Now().Add(drainTime)
+	if abort != nil {
+		fired := make(chan struct{})
+		t := time.AfterFunc(drainTime, func() { abort(); close(fired) })
+		defer func() {
+			if !t.Stop() {
+				<-fired
+			}
+		}()
+	}
+	io.Copy(io.Discard, &boundedReader{r: resp.Body, left: max, until: until})
+}
+
+// boundedReader reads r until left bytes were read or the time until has
+// come, then reports io.EOF.
+type boundedReader struct {
+	r     io.Reader
+	left  int64
+	until time.Time
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 || !time.Now().Before(b.until) {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

@@ -2,8 +2,13 @@ package transport
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -92,4 +97,312 @@ func TestRetryTakesASharedBodyOnlyAfterTheLastAttemptReleasedIt(t *testing.T) {
 			assert.Equal(t, payload, g, "attempt %d sent the whole body", i)
 		}
 	})
+}
+
+// sourceBody is a caller's request body: data up to failAt, then failErr
+// (io.EOF when nil or failAt ≥ len(data)). It records whether it was closed.
+type sourceBody struct {
+	mu      sync.Mutex // guards all below
+	data    []byte
+	failAt  int
+	failErr error
+	off     int
+	closed  bool
+}
+
+func newSource(data []byte, failAt int, failErr error) *sourceBody {
+	if failErr == nil || failAt > len(data) {
+		failAt, failErr = len(data), io.EOF
+	}
+	return &sourceBody{data: data, failAt: failAt, failErr: failErr}
+}
+
+func (s *sourceBody) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.off >= s.failAt {
+		return 0, s.failErr
+	}
+	n := copy(p, s.data[s.off:s.failAt])
+	s.off += n
+	return n, nil
+}
+
+func (s *sourceBody) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+func (s *sourceBody) wasClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// received is what a loopback server read of one request body.
+type received struct {
+	length   int64 // Content-Length as announced
+	got      int
+	complete bool // the whole announced body arrived
+}
+
+// recordingServer answers 201 to every request whose body it read whole,
+// and records what it read.
+func recordingServer(t *testing.T) (*httptest.Server, func() []received) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []received
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		rec := received{length: r.ContentLength, got: len(b), complete: err == nil}
+		mu.Lock()
+		seen = append(seen, rec)
+		mu.Unlock()
+		if err != nil {
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	return srv, func() []received {
+		srv.Close() // waits for the handlers
+		mu.Lock()
+		defer mu.Unlock()
+		return seen
+	}
+}
+
+var errSourceBroke = errors.New("source broke")
+
+// A body whose reader fails, or whose length differs from its
+// ContentLength, is never sent as complete: the call fails with the
+// reader's error or one saying the lengths differ, and the caller's body
+// is closed.
+func TestTruncatedOrOverlongRequestBodyIsAnErrorNotARequest(t *testing.T) {
+	const big = 256 << 10 // past any socket buffer: net/http writes it through
+	for _, tc := range []struct {
+		name    string
+		length  int64
+		body    *sourceBody
+		max     int64 // MaxBufferedBody
+		wantIs  error
+		wantMsg string
+	}{
+		{name: "reader fails after 12 of 27 bytes", length: 27,
+			body: newSource(bytes.Repeat([]byte("a"), 27), 12, io.ErrUnexpectedEOF), wantIs: io.ErrUnexpectedEOF,
+			wantMsg: "transport: reading request body: unexpected EOF"},
+		{name: "body ends after 12 of 27 bytes", length: 27,
+			body: newSource(bytes.Repeat([]byte("a"), 12), 0, nil), wantMsg: "transport: reading request body: ContentLength=27 with Body length 12"},
+		{name: "body longer than its ContentLength", length: 10,
+			body: newSource(bytes.Repeat([]byte("a"), 15), 0, nil), wantMsg: "transport: reading request body: ContentLength=10 with Body length 15"},
+		{name: "unbuffered body longer than its ContentLength", length: big, max: -1,
+			body: newSource(bytes.Repeat([]byte("a"), big+1), 0, nil), wantMsg: "ContentLength=262144 with Body length over 262144"},
+		{name: "unbuffered body whose reader fails after the announced length", length: big, max: -1,
+			body: newSource(bytes.Repeat([]byte("a"), big), big, errSourceBroke), wantIs: errSourceBroke},
+		{name: "unbuffered body ends early", length: big, max: -1,
+			body: newSource(bytes.Repeat([]byte("a"), big-1), 0, nil), wantMsg: "ContentLength=262144 with Body length 262143"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, seen := recordingServer(t)
+			defer srv.Close()
+			rt, err := New(Options{Retry: policy.RetryOptions{MaxBufferedBody: tc.max}})
+			require.NoError(t, err)
+			defer rt.Close()
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/dbs/d/colls/c/docs", tc.body)
+			require.NoError(t, err)
+			req.ContentLength = tc.length
+
+			resp, err := rt.RoundTrip(req)
+			if resp != nil {
+				resp.Body.Close()
+				t.Fatalf("got %d, want an error", resp.StatusCode)
+			}
+			require.Error(t, err)
+			if tc.wantIs != nil {
+				assert.ErrorIs(t, err, tc.wantIs)
+			}
+			assert.Contains(t, err.Error(), "transport: reading request body: ")
+			assert.Contains(t, err.Error(), tc.wantMsg)
+			assert.True(t, tc.body.wasClosed(), "the caller's body was closed")
+			for _, r := range seen() {
+				assert.False(t, r.complete && int64(r.got) == r.length, "the server received a complete request: %+v", r)
+			}
+		})
+	}
+}
+
+// trickle429 answers the first request with a 429 whose hint is 1 ms and
+// whose 1000-byte body arrives a byte every 10 ms (10 s in all, unless the
+// client goes away), and later requests with 200. It counts connections.
+func trickle429(t *testing.T) (srv *httptest.Server, conns func() int) {
+	t.Helper()
+	var mu sync.Mutex
+	n, c := 0, 0
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if !first {
+			io.WriteString(w, `{"id":"1"}`)
+			return
+		}
+		w.Header().Set("X-Ms-Retry-After-Ms", "1")
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusTooManyRequests)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for range 1000 { // bounded: 10 s at most
+			if _, err := w.Write([]byte("x")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			c++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	return srv, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return c
+	}
+}
+
+// A discarded 429 whose body trickles costs the call its hint and drain's
+// small time bound, not the body's 10 s, with or without a deadline; its
+// connection is dropped.
+func TestTricklingDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
+	for _, deadline := range []time.Duration{0, 30 * time.Second} {
+		t.Run(fmt.Sprintf("deadline %s", deadline), func(t *testing.T) {
+			srv, conns := trickle429(t)
+			defer srv.Close()
+			rt, err := New(Options{})
+			require.NoError(t, err)
+			defer rt.Close()
+			ctx := context.Background()
+			if deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, deadline)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
+			require.NoError(t, err)
+
+			start := time.Now()
+			resp, err := rt.RoundTrip(req)
+			took := time.Since(start)
+			require.NoError(t, err)
+			resp.Body.Close()
+			t.Logf("429 (hint 1 ms) with a 10 s body, then 200: the call took %s", took)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Less(t, took, 2*time.Second, "the hint and the drain bound, not the body's 10 s")
+			assert.Equal(t, 2, conns(), "the trickling response's connection was dropped")
+		})
+	}
+}
+
+// stalled answers with 10 of 1000 announced bytes and then nothing, until
+// the client goes away.
+func stalled(t *testing.T) *httptest.Server {
+	t.Helper()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "unavailab")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+}
+
+// A body that stalls in the middle of a read is cut off at drain's time
+// bound by aborting the attempt's context, without closing the body from
+// another goroutine.
+func TestDrainOrAbortEndsAStalledBodyThroughTheAttemptContext(t *testing.T) {
+	srv := stalled(t)
+	defer srv.Close()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	defer base.CloseIdleConnections()
+	ctx, abort := context.WithCancelCause(context.Background())
+	defer abort(nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err := base.RoundTrip(req)
+	require.NoError(t, err)
+
+	start := time.Now()
+	aborted := false
+	drainOrAbort(resp, 64<<10, func() { aborted = true; abort(errors.New("drained")) })
+	took := time.Since(start)
+	t.Logf("a stalled body was drained in %s", took)
+	assert.True(t, aborted)
+	assert.GreaterOrEqual(t, took, drainTime)
+	assert.Less(t, took, 2*time.Second)
+}
+
+// drainBody is a response body that hands out size bytes, chunk bytes a
+// read, each read taking delay. It counts what was read and whether it was
+// closed. Not safe for concurrent use: drain must not need it to be.
+type drainBody struct {
+	size, chunk int
+	delay       time.Duration
+	read        int
+	closed      bool
+}
+
+func (b *drainBody) Read(p []byte) (int, error) {
+	if b.closed {
+		return 0, errors.New("read after close")
+	}
+	if b.read >= b.size {
+		return 0, io.EOF
+	}
+	time.Sleep(b.delay)
+	n := min(len(p), b.chunk, b.size-b.read)
+	b.read += n
+	return n, nil
+}
+
+func (b *drainBody) Close() error { b.closed = true; return nil }
+
+func TestDrainBoundsBytesAndTime(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		body     drainBody
+		length   int64
+		max      int64
+		wantRead int
+		wantTime time.Duration
+	}{
+		{name: "small and fast: read to the end", body: drainBody{size: 500, chunk: 100}, length: -1, max: 1000, wantRead: 500},
+		{name: "longer than max: max bytes", body: drainBody{size: 5000, chunk: 700}, length: -1, max: 1000, wantRead: 1000},
+		{name: "announced longer than max: not read", body: drainBody{size: 5000, chunk: 700}, length: 5000, max: 1000},
+		{name: "max off", body: drainBody{size: 5, chunk: 5}, length: -1, max: -1},
+		{name: "trickling: cut off at the bound", body: drainBody{size: 1000, chunk: 1, delay: 10 * time.Millisecond},
+			length: 1000, max: 64 << 10, wantRead: 10, wantTime: drainTime},
+		{name: "slow reads: the bound is checked between reads", body: drainBody{size: 1000, chunk: 10, delay: 70 * time.Millisecond},
+			length: -1, max: 64 << 10, wantRead: 20, wantTime: 140 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := tc.body
+				start := time.Now()
+				drain(&http.Response{Body: &b, ContentLength: tc.length}, tc.max)
+				assert.Equal(t, tc.wantRead, b.read)
+				assert.True(t, b.closed)
+				assert.Equal(t, tc.wantTime, time.Since(start))
+			})
+		})
+	}
 }

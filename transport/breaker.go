@@ -1,7 +1,12 @@
 package transport
 
 import (
+	"container/list"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,12 +16,35 @@ import (
 	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
-// Breaker is a RoundTripper with one circuit breaker per endpoint (the
-// request URL's host). An endpoint whose circuit is open is answered at once
-// with a *CircuitOpenError, without touching the network. 500s and
-// never-sent transport errors count as failures, throttling and the
-// caller's cancellation are not counted, all other answers count as
-// successes (see policy.BreakerVerdict). It is safe for concurrent use.
+// maxCircuits bounds the circuits a Breaker keeps. An account has a
+// handful of endpoints; the bound is for a chain that is sent to many
+// hosts (or to hosts an attacker names), which would otherwise keep a
+// breaker, and a series of the cosmosrt.breaker.state gauge, for every
+// host ever seen: 1 024 stays under the 2 000 series a metric stream gets
+// by default in the OpenTelemetry SDK.
+const maxCircuits = 1024
+
+// Breaker is a RoundTripper with one circuit breaker per endpoint: the
+// request URL's scheme, host (in lower case) and port (the scheme's
+// default when absent), so "https://A:443" and "https://a" share one. An
+// endpoint whose circuit is open is answered at once with a
+// *CircuitOpenError, without touching the network. 500s and never-sent
+// transport errors count as failures, throttling and the caller's
+// cancellation are not counted, all other answers count as successes (see
+// policy.BreakerVerdict).
+//
+// A Breaker keeps at most 1 024 circuits. To make room for a new endpoint
+// it forgets the closed circuit used least recently or, when there is
+// none, an open or half-open circuit that no request has used for a whole
+// OpenTimeout (its open period is over and no probe is under way, so
+// forgetting it costs at most one probe's worth of protection). It never
+// forgets a circuit that is open or half-open and in use. When every
+// circuit is, a request to a new endpoint goes through without a circuit
+// until room is made: forgetting a circuit in use would send traffic back
+// to an endpoint known to be failing, while the untracked request costs
+// only the protection of an endpoint not yet seen to fail.
+//
+// It is safe for concurrent use.
 type Breaker struct {
 	next http.RoundTripper
 	opts policy.BreakerOptions
@@ -25,23 +53,35 @@ type Breaker struct {
 	// gobreaker's lock.
 	onTransition func(endpoint string, from, to gobreaker.State)
 
-	mu       sync.Mutex // guards circuits
+	mu       sync.Mutex // guards circuits and idle
 	circuits map[string]*circuit
+	idle     list.List // of *circuit, most recently used first
 }
 
 var _ http.RoundTripper = (*Breaker)(nil)
 
 // circuit is one endpoint's breaker and the transitions it recorded.
 type circuit struct {
+	key         string
 	cb          *gobreaker.TwoStepCircuitBreaker[struct{}]
 	openTimeout time.Duration
+	elem        *list.Element // in Breaker.idle; guarded by Breaker.mu
+	lastUsed    time.Time     // guarded by Breaker.mu
 
-	mu       sync.Mutex // guards pending and openedAt; taken inside gobreaker's lock, so never held while calling out
+	mu       sync.Mutex // guards pending, state and openedAt; taken inside gobreaker's lock, so never held while calling out
 	pending  []transition
+	state    gobreaker.State // as of the last transition gobreaker reported
 	openedAt time.Time
 }
 
 type transition struct{ from, to gobreaker.State }
+
+// circuitStatus is what an operator sees of a circuit that is not closed.
+type circuitStatus struct {
+	endpoint string          // the circuit's endpoint key, e.g. "https://contoso-westus.documents.azure.com:443"
+	state    gobreaker.State // open or half-open
+	until    time.Time       // when an open circuit lets a probe through; zero when half-open
+}
 
 // NewBreaker returns a Breaker in front of next (nil: http.DefaultTransport).
 func NewBreaker(next http.RoundTripper, o policy.BreakerOptions) *Breaker {
@@ -53,9 +93,12 @@ func NewBreaker(next http.RoundTripper, o policy.BreakerOptions) *Breaker {
 
 // RoundTrip implements http.RoundTripper.
 func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := b.circuit(req.URL.Host)
+	c := b.circuit(endpointKey(req.URL))
+	if c == nil {
+		return b.next.RoundTrip(req) // no room: untracked, see Breaker
+	}
 	done, err := c.cb.Allow()
-	b.flush(req.URL.Host, c)
+	b.flush(c)
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
@@ -64,14 +107,21 @@ func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := b.next.RoundTrip(req)
 	done(policy.BreakerResult(policy.Classify(resp, err)))
-	b.flush(req.URL.Host, c)
+	b.flush(c)
 	return resp, err
 }
 
-// State returns the state of endpoint's circuit (closed if never used).
+// State returns the state of endpoint's circuit (closed if it has none).
+// endpoint is a URL such as "https://contoso.documents.azure.com:443/", or
+// a host[:port], taken as https; it is normalised as request URLs are.
 func (b *Breaker) State(endpoint string) gobreaker.State {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		u = &url.URL{Scheme: "https", Host: endpoint}
+	}
+	key := endpointKey(u)
 	b.mu.Lock()
-	c := b.circuits[endpoint]
+	c := b.circuits[key]
 	b.mu.Unlock()
 	if c == nil {
 		return gobreaker.StateClosed
@@ -79,42 +129,103 @@ func (b *Breaker) State(endpoint string) gobreaker.State {
 	return c.cb.State()
 }
 
-// States calls yield with every known endpoint and its circuit's state.
+// States calls yield with every endpoint that has a circuit (at most
+// 1 024, named as "https://host:port") and its circuit's state.
 func (b *Breaker) States(yield func(endpoint string, state gobreaker.State)) {
+	for _, c := range b.snapshot() {
+		yield(c.key, c.cb.State())
+	}
+}
+
+// openCircuits returns the circuits that are open or half-open, by
+// endpoint, for an operator's status.
+func (b *Breaker) openCircuits() []circuitStatus {
+	var out []circuitStatus
+	for _, c := range b.snapshot() {
+		s := c.cb.State() // moves an open circuit whose time is up to half-open
+		b.flush(c)
+		if s == gobreaker.StateClosed {
+			continue
+		}
+		out = append(out, circuitStatus{endpoint: c.key, state: s, until: c.reopensAt()})
+	}
+	slices.SortFunc(out, func(a, b circuitStatus) int { return strings.Compare(a.endpoint, b.endpoint) })
+	return out
+}
+
+func (b *Breaker) snapshot() []*circuit {
 	b.mu.Lock()
-	hosts := make([]string, 0, len(b.circuits))
+	defer b.mu.Unlock()
 	cs := make([]*circuit, 0, len(b.circuits))
-	for h, c := range b.circuits {
-		hosts = append(hosts, h)
+	for _, c := range b.circuits {
 		cs = append(cs, c)
 	}
-	b.mu.Unlock()
-	for i, c := range cs {
-		yield(hosts[i], c.cb.State())
-	}
+	return cs
 }
 
 // CloseIdleConnections forwards to next.
 func (b *Breaker) CloseIdleConnections() { closeIdle(b.next) }
 
-func (b *Breaker) circuit(host string) *circuit {
+// circuit returns key's circuit, made if need be, and marks it used; nil
+// when there is no room for it.
+func (b *Breaker) circuit(key string) *circuit {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c, ok := b.circuits[host]; ok {
+	now := time.Now()
+	if c, ok := b.circuits[key]; ok {
+		b.idle.MoveToFront(c.elem)
+		c.lastUsed = now
 		return c
 	}
-	c := &circuit{}
-	st := b.opts.Settings(host, c.record)
+	if len(b.circuits) >= maxCircuits && !b.evictLocked(now) {
+		return nil
+	}
+	c := &circuit{key: key, lastUsed: now}
+	st := b.opts.Settings(key, c.record)
 	c.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
 	c.openTimeout = st.Timeout
-	b.circuits[host] = c
+	c.elem = b.idle.PushFront(c)
+	b.circuits[key] = c
 	return c
+}
+
+// evictLocked forgets the closed circuit used least recently or, failing
+// that, the one used least recently of those idle for at least their
+// OpenTimeout, reporting whether there was one. b.mu is held.
+func (b *Breaker) evictLocked(now time.Time) bool {
+	var stale *circuit
+	for e := b.idle.Back(); e != nil; e = e.Prev() {
+		c := e.Value.(*circuit)
+		if c.closed() {
+			stale = c
+			break
+		}
+		if stale == nil && now.Sub(c.lastUsed) >= c.openTimeout {
+			stale = c
+		}
+	}
+	if stale == nil {
+		return false
+	}
+	b.idle.Remove(stale.elem)
+	delete(b.circuits, stale.key)
+	return true
+}
+
+// closed reports whether the circuit was closed at its last transition.
+// An open circuit becomes half-open only when gobreaker is next asked, so
+// this never takes an open circuit for a closed one.
+func (c *circuit) closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == gobreaker.StateClosed
 }
 
 // record runs under gobreaker's lock: it only notes the change.
 func (c *circuit) record(_ string, from, to gobreaker.State) {
 	c.mu.Lock()
 	c.pending = append(c.pending, transition{from, to})
+	c.state = to
 	if to == gobreaker.StateOpen {
 		c.openedAt = time.Now()
 	}
@@ -135,7 +246,7 @@ func (c *circuit) reopensAt() time.Time {
 }
 
 // flush reports recorded transitions, outside gobreaker's lock.
-func (b *Breaker) flush(host string, c *circuit) {
+func (b *Breaker) flush(c *circuit) {
 	c.mu.Lock()
 	pending := c.pending
 	c.pending = nil
@@ -144,8 +255,32 @@ func (b *Breaker) flush(host string, c *circuit) {
 		return
 	}
 	for _, t := range pending {
-		b.onTransition(host, t.from, t.to)
+		b.onTransition(c.key, t.from, t.to)
 	}
+}
+
+// endpointKey names u's endpoint: scheme, lower-case host and port, the
+// scheme's default port when u has none ("https://a:443"; IPv6 hosts in
+// brackets).
+func endpointKey(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	if port == "" {
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		return scheme + "://" + host
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 func closeIdle(rt http.RoundTripper) {
