@@ -335,55 +335,85 @@ func TestFailoverKeyRotation(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, code, "signed with the new key")
 }
 
-// TestMultiWriteRoutesToThePreferredWriteRegionAndMovesOn: in a
-// multi-write account, writes go to the first preferred write region with
-// tentative writes allowed, and move to the next write region on 503,
-// on a refused connection and on an open circuit.
-func TestMultiWriteRoutesToThePreferredWriteRegionAndMovesOn(t *testing.T) {
+// multiWrite is a multi-write account and a chain that prefers East US,
+// then North Europe; West US 2 is the hub.
+type multiWrite struct {
+	acct *cosmostest.Account
+	base *refusing
+	rt   *Transport
+}
+
+func newMultiWrite(t *testing.T) multiWrite {
 	acct := cosmostest.NewAccount(cosmostest.Options{MultipleWriteLocations: true})
-	defer acct.Close()
+	t.Cleanup(acct.Close)
 	base := &refusing{next: http.DefaultTransport.(*http.Transport).Clone(), down: map[string]bool{}}
-	defer base.CloseIdleConnections()
+	t.Cleanup(base.CloseIdleConnections)
 	rt := newTransport(t, acct, Options{
 		Base:             base,
 		PreferredRegions: []string{"East US", "North Europe"},
 		Breaker:          policy.BreakerOptions{ConsecutiveFailures: 2},
 	})
-	writesTo := func(region string) []cosmostest.Entry {
-		return entries(acct, func(e cosmostest.Entry) bool { return e.Write && e.Region == region })
-	}
+	return multiWrite{acct, base, rt}
+}
 
-	code, err := createAt(t, context.Background(), rt, acct.Endpoint(), "m0")
+func (m multiWrite) create(t *testing.T, id string) int {
+	t.Helper()
+	code, err := createAt(t, context.Background(), m.rt, m.acct.Endpoint(), id)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, code)
-	east := writesTo("East US")
-	require.Len(t, east, 1, "the first preferred write region, not the hub")
-	assert.True(t, east[0].Tentative, "tentative writes allowed")
+	return code
+}
 
-	t.Run("503", func(t *testing.T) {
-		acct.ResetLog()
-		acct.Inject("East US", cosmostest.Fault{Status: 503, Count: 1, Ops: cosmostest.WriteOps})
-		code, err := createAt(t, context.Background(), rt, acct.Endpoint(), "m503")
-		require.NoError(t, err)
-		assert.Equal(t, http.StatusCreated, code)
-		assert.Len(t, writesTo("East US"), 1)
-		assert.Len(t, writesTo("North Europe"), 1, "the next preferred write region")
-		assert.Equal(t, 1, acct.Commits("d", "c", "m503"))
+func (m multiWrite) writesTo(region string) []cosmostest.Entry {
+	return entries(m.acct, func(e cosmostest.Entry) bool { return e.Write && e.Region == region })
+}
+
+// TestMultiWriteRoutesToThePreferredWriteRegionAndMovesOn: in a
+// multi-write account, writes go to the first preferred write region with
+// tentative writes allowed, and move to the next write region on 503,
+// on a refused connection and on an open circuit.
+func TestMultiWriteRoutesToThePreferredWriteRegionAndMovesOn(t *testing.T) {
+	t.Run("preferred region, tentative", func(t *testing.T) {
+		m := newMultiWrite(t)
+		require.Equal(t, http.StatusCreated, m.create(t, "m0"))
+		east := m.writesTo("East US")
+		require.Len(t, east, 1, "the first preferred write region, not the hub")
+		assert.True(t, east[0].Tentative, "tentative writes allowed")
+		assert.Equal(t, 1, m.acct.Commits("d", "c", "m0"))
 	})
 
-	t.Run("refused connections, then an open circuit", func(t *testing.T) {
-		acct.ClearFaults("East US")
-		base.set(hostOf(acct.RegionEndpoint("East US")), true)
-		base.set(hostOf(acct.RegionEndpoint("North Europe")), true)
-		for i := range 4 {
-			acct.ResetLog()
-			code, err := createAt(t, context.Background(), rt, acct.Endpoint(), fmt.Sprint("down", i))
-			require.NoError(t, err)
-			assert.Equal(t, http.StatusCreated, code)
-			assert.Len(t, writesTo("West US 2"), 1, "the write region that is left")
-			assert.Equal(t, 1, acct.Commits("d", "c", fmt.Sprint("down", i)))
+	t.Run("503", func(t *testing.T) {
+		m := newMultiWrite(t)
+		m.acct.Inject("East US", cosmostest.Fault{Status: 503, Count: 1, Ops: cosmostest.WriteOps})
+		assert.Equal(t, http.StatusCreated, m.create(t, "m503"))
+		assert.Len(t, m.writesTo("East US"), 1)
+		assert.Len(t, m.writesTo("North Europe"), 1, "the next preferred write region")
+		assert.Equal(t, 1, m.acct.Commits("d", "c", "m503"))
+	})
+
+	t.Run("open circuit", func(t *testing.T) {
+		m := newMultiWrite(t)
+		m.acct.Inject("East US", cosmostest.Fault{Status: 500, Count: 2, Ops: cosmostest.WriteOps})
+		for i := range 2 { // writes are not retried after a 500; two open the circuit
+			require.Equal(t, http.StatusInternalServerError, m.create(t, fmt.Sprint("m500-", i)))
 		}
-		st := rt.Status()
-		assert.NotEmpty(t, st.OpenCircuits, "the refusing regions' circuits opened")
+		m.acct.ResetLog()
+		assert.Equal(t, http.StatusCreated, m.create(t, "mopen"))
+		assert.Empty(t, m.writesTo("East US"), "its circuit is open")
+		assert.Len(t, m.writesTo("North Europe"), 1, "the next preferred write region")
+		st := m.rt.Status()
+		require.Len(t, st.OpenCircuits, 1)
+		assert.Equal(t, "http://"+hostOf(m.acct.RegionEndpoint("East US")), st.OpenCircuits[0].Endpoint)
+	})
+
+	t.Run("refused connections", func(t *testing.T) {
+		m := newMultiWrite(t)
+		m.base.set(hostOf(m.acct.RegionEndpoint("East US")), true)
+		m.base.set(hostOf(m.acct.RegionEndpoint("North Europe")), true)
+		for i := range 3 {
+			m.acct.ResetLog()
+			assert.Equal(t, http.StatusCreated, m.create(t, fmt.Sprint("down", i)))
+			assert.Len(t, m.writesTo("West US 2"), 1, "the write region that is left")
+			assert.Equal(t, 1, m.acct.Commits("d", "c", fmt.Sprint("down", i)))
+		}
 	})
 }

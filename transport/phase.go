@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cosmosrt/cosmosrt/policy"
@@ -16,57 +17,63 @@ import (
 // with the response, after the request was written, is then ambiguous; a
 // TLS handshake timeout is never-sent.
 //
-// It knows the phases only of a Base that reports them: an *http.Transport
-// does; for any other Base an attempt that reported nothing keeps
-// PhaseUnknown and Classify falls back to the error's type.
+// It watches only a Base that reports its connections, an *http.Transport;
+// any other Base's errors pass untagged and Classify falls back to the
+// error's type (conservatively: only errors that can come from nothing but
+// connecting are never-sent).
 type phases struct {
-	next http.RoundTripper
-	// traced says next reports every connection it seeks (an
-	// *http.Transport), so an error before any report is a local refusal.
-	traced bool
+	next *http.Transport
 }
 
-func newPhases(next http.RoundTripper) *phases {
-	_, traced := next.(*http.Transport)
-	return &phases{next: next, traced: traced}
+// newPhases returns next wrapped in a phases stage when next reports its
+// connections, else next itself.
+func newPhases(next http.RoundTripper) http.RoundTripper {
+	if t, ok := next.(*http.Transport); ok {
+		return &phases{next: t}
+	}
+	return next
 }
 
 func (p *phases) RoundTrip(req *http.Request) (*http.Response, error) {
-	var w phaseWatch
-	ctx := httptrace.WithClientTrace(req.Context(), w.trace())
+	w := watches.Get().(*phaseWatch)
+	w.reset()
+	defer watches.Put(w)
+	ctx := httptrace.WithClientTrace(req.Context(), &w.trace)
 	resp, err := p.next.RoundTrip(req.WithContext(ctx))
 	if err == nil {
 		return resp, nil
 	}
 	phase := w.phase()
-	if phase == policy.PhaseUnknown && p.traced {
+	if phase == policy.PhaseUnknown {
+		// An *http.Transport reports GetConn before it seeks a connection:
+		// it refused the request itself.
 		phase = policy.PhaseLocal
 	}
 	return resp, &attemptError{err: err, phase: phase}
 }
 
-func (p *phases) CloseIdleConnections() { closeIdle(p.next) }
+func (p *phases) CloseIdleConnections() { p.next.CloseIdleConnections() }
+
+// watches recycles phaseWatches, whose hooks are bound once, so that an
+// attempt costs no allocation for them. A hook that net/http calls late,
+// after its attempt returned, can only raise the phase of a later attempt
+// that reuses the watch: that attempt then counts as possibly sent, never
+// the reverse, so no write is resent because of it.
+var watches = sync.Pool{New: func() any { return newPhaseWatch() }}
 
 // phaseWatch records the furthest phase an attempt reached. Its hooks may
 // run on net/http's connection goroutines; net/http returns an error only
-// after its writer for the request has stopped, so the phase is settled
-// when RoundTrip returns.
+// after its writer for the request has stopped (HTTP/1), so the phase is
+// settled when RoundTrip returns.
 type phaseWatch struct {
-	reached atomic.Uint32 // a policy.Phase; only ever raised
+	reached atomic.Uint32 // a policy.Phase; only ever raised while in use
 	h2      atomic.Bool   // the connection speaks HTTP/2
+	trace   httptrace.ClientTrace
 }
 
-func (w *phaseWatch) raise(p policy.Phase) {
-	for {
-		old := w.reached.Load()
-		if old >= uint32(p) || w.reached.CompareAndSwap(old, uint32(p)) {
-			return
-		}
-	}
-}
-
-func (w *phaseWatch) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
+func newPhaseWatch() *phaseWatch {
+	w := &phaseWatch{}
+	w.trace = httptrace.ClientTrace{
 		GetConn: func(string) { w.raise(policy.PhaseConnecting) },
 		GotConn: func(info httptrace.GotConnInfo) {
 			if c, ok := info.Conn.(*tls.Conn); ok && c.ConnectionState().NegotiatedProtocol == "h2" {
@@ -75,7 +82,21 @@ func (w *phaseWatch) trace() *httptrace.ClientTrace {
 			w.raise(policy.PhaseConnected)
 		},
 		WroteHeaders: func() { w.raise(policy.PhaseWritten) },
-		WroteRequest: func(httptrace.WroteRequestInfo) { w.raise(policy.PhaseWritten) },
+	}
+	return w
+}
+
+func (w *phaseWatch) reset() {
+	w.reached.Store(uint32(policy.PhaseUnknown))
+	w.h2.Store(false)
+}
+
+func (w *phaseWatch) raise(p policy.Phase) {
+	for {
+		old := w.reached.Load()
+		if old >= uint32(p) || w.reached.CompareAndSwap(old, uint32(p)) {
+			return
+		}
 	}
 }
 
