@@ -417,3 +417,20 @@ func TestMultiWriteRoutesToThePreferredWriteRegionAndMovesOn(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusShowsAMisspeltPreferredRegion: a preferred region that matches
+// nothing is not silently ignored.
+func TestStatusShowsAMisspeltPreferredRegion(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	rt := newTransport(t, acct, Options{PreferredRegions: []string{"East US", "Nort Europe"}})
+	code, err := createAt(t, context.Background(), rt, acct.Endpoint(), "s")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+	st := rt.Status()
+	assert.True(t, st.Account.Loaded)
+	assert.Equal(t, []string{"Nort Europe"}, st.Account.UnmatchedPreferred)
+	require.NotEmpty(t, st.Account.Read)
+	assert.Equal(t, "East US", st.Account.Read[0].Region)
+	assert.Empty(t, st.OpenCircuits)
+}
