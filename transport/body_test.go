@@ -406,3 +406,54 @@ func TestDrainBoundsBytesAndTime(t *testing.T) {
 		})
 	}
 }
+
+// TestStalledDiscardedResponseDelaysTheCallByTheDrainBoundOnly: a 503
+// whose body stops arriving is cut off at the drain bound (through the
+// attempt's context), and the read goes on to the next answer, with or
+// without a deadline.
+func TestStalledDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
+	for _, deadline := range []time.Duration{0, 30 * time.Second} {
+		t.Run(fmt.Sprintf("deadline %s", deadline), func(t *testing.T) {
+			var mu sync.Mutex
+			n := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				first := n == 1
+				mu.Unlock()
+				if !first {
+					io.WriteString(w, `{"id":"1"}`)
+					return
+				}
+				w.Header().Set("Content-Length", "1000")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, "unavailab")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			}))
+			defer srv.Close()
+			rt, err := New(Options{})
+			require.NoError(t, err)
+			defer rt.Close()
+			ctx := context.Background()
+			if deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, deadline)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
+			require.NoError(t, err)
+			start := time.Now()
+			resp, err := rt.RoundTrip(req)
+			took := time.Since(start)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err, "the returned body is readable: its attempt's context lives until Close")
+			t.Logf("503 whose body stalls, then 200: the call took %s", took)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, `{"id":"1"}`, string(b))
+			assert.Less(t, took, 2*time.Second, "the drain bound, not a hang")
+		})
+	}
+}

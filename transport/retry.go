@@ -102,8 +102,12 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		return nil, fmt.Errorf("transport: request body for attempt 1: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
-		areq, err := r.attemptRequest(ctx, req, &rt, b, body.length, attempt, sign)
+		// The attempt's own context: cancelling it ends a drain that
+		// stalls; the caller's Close of a returned body releases it.
+		actx, abort := context.WithCancel(ctx)
+		areq, err := r.attemptRequest(actx, req, &rt, b, body.length, attempt, sign)
 		if err != nil {
+			abort()
 			return nil, err
 		}
 		if call != nil { // naming the region scans the account: only when recorded
@@ -122,7 +126,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		r.account(outcome, err)
 
 		if outcome == policy.OK || outcome == policy.Final {
-			return resp, err // the happy path: no retry state needed
+			return keep(resp, abort), err // the happy path: no retry state needed
 		}
 		if retrier == nil {
 			retrier = policy.NewRetrier(r.opts, nil, nil)
@@ -136,7 +140,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			resend = rt.learn(ctx, answered)
 		}
 		if !resend {
-			return resp, err
+			return keep(resp, abort), err
 		}
 		// The next attempt's body, before the answer is drained when the
 		// last attempt has released it: if the caller's GetBody fails, the
@@ -144,11 +148,13 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		var berr error
 		if body.released() {
 			if b, berr = body.next(ctx); berr != nil {
-				return resp, err
+				return keep(resp, abort), err
 			}
-			drain(resp, maxDrain)
+			drainOrAbort(resp, maxDrain, abort)
+			abort()
 		} else {
-			drain(resp, maxDrain)
+			drainOrAbort(resp, maxDrain, abort)
+			abort()
 			if b, berr = body.next(ctx); berr != nil {
 				return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+2, berr)
 			}
@@ -166,6 +172,30 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			call.Failover()
 		}
 	}
+}
+
+// keep returns resp to the caller with its attempt's context alive until
+// the body is closed; with no body to read, the context ends now.
+func keep(resp *http.Response, cancel context.CancelFunc) *http.Response {
+	if resp == nil || resp.Body == nil || resp.Body == http.NoBody {
+		cancel()
+		return resp
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp
+}
+
+// cancelOnClose is a response body that ends its attempt's context when
+// closed, as http.Client does for a request with a timeout.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // shouldRetry applies what the decision alone cannot know: the body, the
