@@ -324,20 +324,16 @@ const drainTime = 100 * time.Millisecond
 // drainTime, and closes it: a rest that arrives in that budget leaves the
 // connection reusable, anything else drops it. A response whose
 // ContentLength exceeds max is closed without reading. The time bound is
-// checked between reads, so a body that trickles is cut off; a single read
-// that blocks ends only with the request's context (see drainOrAbort).
-// drain never touches the body from another goroutine, so it is safe for
-// any body, and it starts none.
-func drain(resp *http.Response, max int64) { drainOrAbort(resp, max, nil) }
-
-// drainOrAbort is drain, with abort, when not nil, called once if drain is
-// still reading when the time bound passes. abort must make a blocked read
-// return without touching the body itself, as cancelling the attempt's
-// context does for net/http (the cancellation the RoundTripper contract
-// defines; closing the body from another goroutine would be a data race on
-// bodies that do not expect it). drainOrAbort returns only after abort has
-// returned.
-func drainOrAbort(resp *http.Response, max int64, abort func()) {
+// checked between reads, so a body that trickles is cut off. A single read
+// that blocks is ended by abort, when not nil: drain calls it once if it
+// is still reading when the time bound passes, and returns only after
+// abort has returned. abort must make a blocked read return without
+// touching the body itself, as cancelling the attempt's context does for
+// net/http (the cancellation the RoundTripper contract defines; closing
+// the body from another goroutine would be a data race on bodies that do
+// not expect it). drain never touches the body from another goroutine, so
+// it is safe for any body.
+func drain(resp *http.Response, max int64, abort func()) {
 	if resp == nil || resp.Body == nil {
 		return
 	}

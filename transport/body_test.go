@@ -329,7 +329,7 @@ func stalled(t *testing.T) *httptest.Server {
 // A body that stalls in the middle of a read is cut off at drain's time
 // bound by aborting the attempt's context, without closing the body from
 // another goroutine.
-func TestDrainOrAbortEndsAStalledBodyThroughTheAttemptContext(t *testing.T) {
+func TestDrainEndsAStalledBodyThroughTheAttemptContext(t *testing.T) {
 	srv := stalled(t)
 	defer srv.Close()
 	base := http.DefaultTransport.(*http.Transport).Clone()
@@ -343,7 +343,7 @@ func TestDrainOrAbortEndsAStalledBodyThroughTheAttemptContext(t *testing.T) {
 
 	start := time.Now()
 	aborted := false
-	drainOrAbort(resp, 64<<10, func() { aborted = true; abort(errors.New("drained")) })
+	drain(resp, 64<<10, func() { aborted = true; abort(errors.New("drained")) })
 	took := time.Since(start)
 	t.Logf("a stalled body was drained in %s", took)
 	assert.True(t, aborted)
@@ -398,7 +398,7 @@ func TestDrainBoundsBytesAndTime(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := tc.body
 				start := time.Now()
-				drain(&http.Response{Body: &b, ContentLength: tc.length}, tc.max)
+				drain(&http.Response{Body: &b, ContentLength: tc.length}, tc.max, nil)
 				assert.Equal(t, tc.wantRead, b.read)
 				assert.True(t, b.closed)
 				assert.Equal(t, tc.wantTime, time.Since(start))

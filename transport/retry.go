@@ -137,24 +137,24 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if resend && d.Route == policy.Refresh && !rt.known {
 			// Only the account can say where this goes: learn it now, or
 			// return the answer rather than resend it where it was refused.
-			resend = rt.learn(ctx, answered)
+			resend = rt.lookUp(ctx, answered) == nil && rt.known
 		}
 		if !resend {
 			return keep(resp, abort), err
 		}
-		// The next attempt's body, before the answer is drained when the
+		// Take the next attempt's body before draining the answer when the
 		// last attempt has released it: if the caller's GetBody fails, the
 		// caller still gets the answer as it came.
 		var berr error
-		if body.released() {
+		early := body.released()
+		if early {
 			if b, berr = body.next(ctx); berr != nil {
 				return keep(resp, abort), err
 			}
-			drainOrAbort(resp, maxDrain, abort)
-			abort()
-		} else {
-			drainOrAbort(resp, maxDrain, abort)
-			abort()
+		}
+		drain(resp, maxDrain, abort)
+		abort()
+		if !early {
 			if b, berr = body.next(ctx); berr != nil {
 				return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+2, berr)
 			}

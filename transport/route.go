@@ -97,34 +97,20 @@ func (rt *route) observe(ctx context.Context, o policy.Outcome, answered uint64,
 	}
 	switch o {
 	case policy.WriteForbidden, policy.RegionNotFound:
-		rt.owner.MarkUnavailable(rt.target, rt.write)
+		rt.owner.MarkUnavailable(rt.sent, rt.write)
 		if !resending {
 			rt.owner.StartRefresh(ctx, answered)
 		}
 	case policy.NeverSent, policy.CircuitOpen:
-		rt.owner.MarkUnavailable(rt.target, rt.write)
+		rt.owner.MarkUnavailable(rt.sent, rt.write)
 		if rt.write && !rt.multi {
 			rt.owner.StartRefresh(ctx, answered)
 		}
 	case policy.Unavailable:
 		if !rt.write || rt.multi { // a single write region is retried in place: the service says it is safe
-			rt.owner.MarkUnavailable(rt.target, rt.write)
+			rt.owner.MarkUnavailable(rt.sent, rt.write)
 		}
 	}
-}
-
-// learn loads the account for a call that started without it and met an
-// answer only the account can resolve; it reports whether the account is
-// now known, with the route reset to it. answered is the router's epoch
-// when the answer arrived.
-func (rt *route) learn(ctx context.Context, answered uint64) bool {
-	if rt.owner == nil {
-		return false
-	}
-	if rt.lookUp(ctx, answered) != nil {
-		return false
-	}
-	return rt.known
 }
 
 // advance moves the route as the decision asks. For Refresh it waits for
@@ -163,7 +149,9 @@ func (rt *route) advance(ctx context.Context, d policy.Decision, answered uint64
 }
 
 // lookUp waits for an account look-up that can say where the last attempt,
-// refused, should go, and resets the route to its account. It first joins
+// refused, should go, and resets the route to its account: for a call that
+// started without the account (then rt.known says whether it has one
+// now), or one whose account still names the refusing endpoint. It first joins
 // the newest look-up (in flight, or the last completed); only if that one
 // names no other endpoint does it wait for one that started after the
 // answer (answered is the router's epoch then), which cannot predate the
