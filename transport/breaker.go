@@ -54,7 +54,7 @@ type Breaker struct {
 	onTransition func(endpoint string, from, to gobreaker.State)
 
 	mu       sync.Mutex // guards circuits and idle
-	circuits map[string]*circuit
+	circuits map[endpoint]*circuit
 	idle     list.List // of *circuit, most recently used first
 }
 
@@ -62,7 +62,8 @@ var _ http.RoundTripper = (*Breaker)(nil)
 
 // circuit is one endpoint's breaker and the transitions it recorded.
 type circuit struct {
-	key         string
+	id          endpoint
+	key         string // id as a string, for telemetry and operators
 	cb          *gobreaker.TwoStepCircuitBreaker[struct{}]
 	openTimeout time.Duration
 	elem        *list.Element // in Breaker.idle; guarded by Breaker.mu
@@ -88,12 +89,12 @@ func NewBreaker(next http.RoundTripper, o policy.BreakerOptions) *Breaker {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return &Breaker{next: next, opts: o, circuits: make(map[string]*circuit)}
+	return &Breaker{next: next, opts: o, circuits: make(map[endpoint]*circuit)}
 }
 
 // RoundTrip implements http.RoundTripper.
 func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := b.circuit(endpointKey(req.URL))
+	c := b.circuit(endpointOf(req.URL))
 	if c == nil {
 		return b.next.RoundTrip(req) // no room: untracked, see Breaker
 	}
@@ -119,9 +120,9 @@ func (b *Breaker) State(endpoint string) gobreaker.State {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		u = &url.URL{Scheme: "https", Host: endpoint}
 	}
-	key := endpointKey(u)
+	id := endpointOf(u)
 	b.mu.Lock()
-	c := b.circuits[key]
+	c := b.circuits[id]
 	b.mu.Unlock()
 	if c == nil {
 		return gobreaker.StateClosed
@@ -166,13 +167,13 @@ func (b *Breaker) snapshot() []*circuit {
 // CloseIdleConnections forwards to next.
 func (b *Breaker) CloseIdleConnections() { closeIdle(b.next) }
 
-// circuit returns key's circuit, made if need be, and marks it used; nil
+// circuit returns id's circuit, made if need be, and marks it used; nil
 // when there is no room for it.
-func (b *Breaker) circuit(key string) *circuit {
+func (b *Breaker) circuit(id endpoint) *circuit {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
-	if c, ok := b.circuits[key]; ok {
+	if c, ok := b.circuits[id]; ok {
 		b.idle.MoveToFront(c.elem)
 		c.lastUsed = now
 		return c
@@ -180,12 +181,12 @@ func (b *Breaker) circuit(key string) *circuit {
 	if len(b.circuits) >= maxCircuits && !b.evictLocked(now) {
 		return nil
 	}
-	c := &circuit{key: key, lastUsed: now}
-	st := b.opts.Settings(key, c.record)
+	c := &circuit{id: id, key: id.String(), lastUsed: now}
+	st := b.opts.Settings(c.key, c.record)
 	c.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
 	c.openTimeout = st.Timeout
 	c.elem = b.idle.PushFront(c)
-	b.circuits[key] = c
+	b.circuits[id] = c
 	return c
 }
 
@@ -208,7 +209,7 @@ func (b *Breaker) evictLocked(now time.Time) bool {
 		return false
 	}
 	b.idle.Remove(stale.elem)
-	delete(b.circuits, stale.key)
+	delete(b.circuits, stale.id)
 	return true
 }
 
@@ -259,28 +260,34 @@ func (b *Breaker) flush(c *circuit) {
 	}
 }
 
-// endpointKey names u's endpoint: scheme, lower-case host and port, the
-// scheme's default port when u has none ("https://a:443"; IPv6 hosts in
-// brackets).
-func endpointKey(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		switch scheme {
+// An endpoint identifies a circuit: scheme, lower-case host (without
+// brackets) and port, the scheme's default when the URL has none. Made
+// from a URL already in lower case, it costs no allocation.
+type endpoint struct{ scheme, host, port string }
+
+func endpointOf(u *url.URL) endpoint {
+	e := endpoint{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
+	if e.port == "" {
+		switch e.scheme {
 		case "https":
-			port = "443"
+			e.port = "443"
 		case "http":
-			port = "80"
+			e.port = "80"
 		}
 	}
-	if port == "" {
+	return e
+}
+
+// String names the endpoint as "https://a:443" (IPv6 hosts in brackets).
+func (e endpoint) String() string {
+	if e.port == "" {
+		host := e.host
 		if strings.Contains(host, ":") {
 			host = "[" + host + "]"
 		}
-		return scheme + "://" + host
+		return e.scheme + "://" + host
 	}
-	return scheme + "://" + net.JoinHostPort(host, port)
+	return e.scheme + "://" + net.JoinHostPort(e.host, e.port)
 }
 
 func closeIdle(rt http.RoundTripper) {
