@@ -36,7 +36,7 @@ func retryAfterHint(h http.Header, now time.Time) (time.Duration, bool) {
 	if h == nil {
 		return 0, false
 	}
-	if d, ok := parseMillis(strings.TrimSpace(h.Get(HeaderRetryAfterMs))); ok {
+	if d, ok := retryAfterMs(h); ok {
 		return d, true
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -47,6 +47,12 @@ func retryAfterHint(h http.Header, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// retryAfterMs returns the x-ms-retry-after-ms hint, not clamped, and
+// whether there was a well-formed one.
+func retryAfterMs(h http.Header) (time.Duration, bool) {
+	return parseMillis(strings.TrimSpace(h.Get(HeaderRetryAfterMs)))
 }
 
 // parseMillis parses [-]digits[.digits] as milliseconds, saturating at the

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -243,8 +242,8 @@ func (r *Retrier) throttled(resp *http.Response) Decision {
 		return stop
 	case !ok:
 		hint = r.o.DefaultRetryAfter
-	case r.o.MaxRetryAfter >= 0:
-		hint = min(hint, r.o.MaxRetryAfter)
+	default:
+		hint = r.clamp(hint)
 	}
 	left := r.o.MaxThrottleWait - r.throttleWaited
 	if hint > left {
@@ -263,14 +262,19 @@ func (r *Retrier) floor(resp *http.Response) time.Duration {
 	if resp == nil {
 		return 0
 	}
-	d, ok := parseMillis(strings.TrimSpace(resp.Header.Get(HeaderRetryAfterMs)))
+	d, ok := retryAfterMs(resp.Header)
 	if !ok {
 		return 0
 	}
+	return r.clamp(d)
+}
+
+// clamp bounds a server's hint by MaxRetryAfter, unless that is negative.
+func (r *Retrier) clamp(hint time.Duration) time.Duration {
 	if r.o.MaxRetryAfter >= 0 {
-		d = min(d, r.o.MaxRetryAfter)
+		return min(hint, r.o.MaxRetryAfter)
 	}
-	return d
+	return hint
 }
 
 func (r *Retrier) retryWithBackoff(floor time.Duration) Decision {
