@@ -232,10 +232,36 @@ func TestTruncatedOrOverlongRequestBodyIsAnErrorNotARequest(t *testing.T) {
 	}
 }
 
-// trickle429 answers the first request with a 429 whose hint is 1 ms and
-// whose 1000-byte body arrives a byte every 10 ms (10 s in all, unless the
-// client goes away), and later requests with 200. It counts connections.
-func trickle429(t *testing.T) (srv *httptest.Server, conns func() int) {
+// trickle writes a discarded answer's 1000-byte body a byte every 10 ms
+// (10 s in all), unless the client goes away.
+func trickle(w http.ResponseWriter, r *http.Request) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for range 1000 { // bounded: 10 s at most
+		if _, err := w.Write([]byte("x")); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// stall writes 9 of a discarded answer's 1000 bytes, then nothing until
+// the client goes away.
+func stall(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, "unavailab")
+	w.(http.Flusher).Flush()
+	<-r.Context().Done()
+}
+
+// slowFirstAnswer answers the first request with status, header and a
+// body of 1000 announced bytes written by body, and later requests with
+// 200 and {"id":"1"}. It counts connections.
+func slowFirstAnswer(t *testing.T, status int, header http.Header, body http.HandlerFunc) (srv *httptest.Server, conns func() int) {
 	t.Helper()
 	var mu sync.Mutex
 	n, c := 0, 0
@@ -248,22 +274,12 @@ func trickle429(t *testing.T) (srv *httptest.Server, conns func() int) {
 			io.WriteString(w, `{"id":"1"}`)
 			return
 		}
-		w.Header().Set("X-Ms-Retry-After-Ms", "1")
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(http.StatusTooManyRequests)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for range 1000 { // bounded: 10 s at most
-			if _, err := w.Write([]byte("x")); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-tick.C:
-			}
+		for k, v := range header {
+			w.Header()[k] = v
 		}
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(status)
+		body(w, r)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
@@ -280,57 +296,60 @@ func trickle429(t *testing.T) (srv *httptest.Server, conns func() int) {
 	}
 }
 
-// A discarded 429 whose body trickles costs the call its hint and drain's
-// small time bound, not the body's 10 s, with or without a deadline; its
-// connection is dropped.
-func TestTricklingDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
-	for _, deadline := range []time.Duration{0, 30 * time.Second} {
-		t.Run(fmt.Sprintf("deadline %s", deadline), func(t *testing.T) {
-			srv, conns := trickle429(t)
-			defer srv.Close()
-			rt, err := New(Options{})
-			require.NoError(t, err)
-			defer rt.Close()
-			ctx := context.Background()
-			if deadline > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, deadline)
-				defer cancel()
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
-			require.NoError(t, err)
-
-			start := time.Now()
-			resp, err := rt.RoundTrip(req)
-			took := time.Since(start)
-			require.NoError(t, err)
-			resp.Body.Close()
-			t.Logf("429 (hint 1 ms) with a 10 s body, then 200: the call took %s", took)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Less(t, took, 2*time.Second, "the hint and the drain bound, not the body's 10 s")
-			assert.Equal(t, 2, conns(), "the trickling response's connection was dropped")
-		})
+// A discarded answer whose body trickles or stalls costs the call its hint
+// and drain's small time bound, not the body's 10 s or a hang, with or
+// without a deadline: a trickle is cut between reads, a stall by ending
+// the attempt's context. The slow answer's connection is dropped; the
+// answer returned is intact, its attempt's context alive until Close.
+func TestSlowDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		header http.Header
+		body   http.HandlerFunc
+	}{
+		{"429 (hint 1 ms) trickling for 10 s", http.StatusTooManyRequests, hint("1"), trickle},
+		{"503 stalling", http.StatusServiceUnavailable, nil, stall},
 	}
-}
+	for _, tt := range tests {
+		for _, deadline := range []time.Duration{0, 30 * time.Second} {
+			t.Run(fmt.Sprintf("%s, deadline %s", tt.name, deadline), func(t *testing.T) {
+				srv, conns := slowFirstAnswer(t, tt.status, tt.header, tt.body)
+				defer srv.Close()
+				rt, err := New(Options{})
+				require.NoError(t, err)
+				defer rt.Close()
+				ctx := context.Background()
+				if deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, deadline)
+					defer cancel()
+				}
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
+				require.NoError(t, err)
 
-// stalled answers with 10 of 1000 announced bytes and then nothing, until
-// the client goes away.
-func stalled(t *testing.T) *httptest.Server {
-	t.Helper()
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "unavailab")
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
+				start := time.Now()
+				resp, err := rt.RoundTrip(req)
+				took := time.Since(start)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				require.NoError(t, err, "the returned body is readable: its attempt's context lives until Close")
+				t.Logf("%s, then 200: the call took %s", tt.name, took)
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.Equal(t, `{"id":"1"}`, string(b))
+				assert.Less(t, took, 2*time.Second, "the hint and the drain bound, not the body's 10 s or a hang")
+				assert.Equal(t, 2, conns(), "the slow answer's connection was dropped")
+			})
+		}
+	}
 }
 
 // A body that stalls in the middle of a read is cut off at drain's time
 // bound by aborting the attempt's context, without closing the body from
 // another goroutine.
 func TestDrainEndsAStalledBodyThroughTheAttemptContext(t *testing.T) {
-	srv := stalled(t)
+	srv, _ := slowFirstAnswer(t, http.StatusServiceUnavailable, nil, stall)
 	defer srv.Close()
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	defer base.CloseIdleConnections()
@@ -403,57 +422,6 @@ func TestDrainBoundsBytesAndTime(t *testing.T) {
 				assert.True(t, b.closed)
 				assert.Equal(t, tc.wantTime, time.Since(start))
 			})
-		})
-	}
-}
-
-// TestStalledDiscardedResponseDelaysTheCallByTheDrainBoundOnly: a 503
-// whose body stops arriving is cut off at the drain bound (through the
-// attempt's context), and the read goes on to the next answer, with or
-// without a deadline.
-func TestStalledDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
-	for _, deadline := range []time.Duration{0, 30 * time.Second} {
-		t.Run(fmt.Sprintf("deadline %s", deadline), func(t *testing.T) {
-			var mu sync.Mutex
-			n := 0
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				n++
-				first := n == 1
-				mu.Unlock()
-				if !first {
-					io.WriteString(w, `{"id":"1"}`)
-					return
-				}
-				w.Header().Set("Content-Length", "1000")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				io.WriteString(w, "unavailab")
-				w.(http.Flusher).Flush()
-				<-r.Context().Done()
-			}))
-			defer srv.Close()
-			rt, err := New(Options{})
-			require.NoError(t, err)
-			defer rt.Close()
-			ctx := context.Background()
-			if deadline > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, deadline)
-				defer cancel()
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
-			require.NoError(t, err)
-			start := time.Now()
-			resp, err := rt.RoundTrip(req)
-			took := time.Since(start)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			require.NoError(t, err, "the returned body is readable: its attempt's context lives until Close")
-			t.Logf("503 whose body stalls, then 200: the call took %s", took)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Equal(t, `{"id":"1"}`, string(b))
-			assert.Less(t, took, 2*time.Second, "the drain bound, not a hang")
 		})
 	}
 }

@@ -43,6 +43,9 @@ func refusedWrites(acct *cosmostest.Account, region string) int {
 	}))
 }
 
+// newTransport builds the default chain for acct; the account's key signs,
+// and the account is read on demand only (no background refresh) unless o
+// asks otherwise.
 func newTransport(t *testing.T, acct *cosmostest.Account, o Options) *Transport {
 	t.Helper()
 	o.Endpoint, o.Key = acct.Endpoint(), acct.Key()

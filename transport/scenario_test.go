@@ -19,18 +19,10 @@ import (
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// newChain builds the default chain for acct; the account's key signs.
+// newChain builds the default chain for acct, as a client (see newTransport).
 func newChain(t *testing.T, acct *cosmostest.Account, o Options) *http.Client {
 	t.Helper()
-	o.Endpoint = acct.Endpoint()
-	o.Key = acct.Key()
-	if o.RefreshInterval == 0 {
-		o.RefreshInterval = -1
-	}
-	rt, err := New(o)
-	require.NoError(t, err)
-	t.Cleanup(func() { rt.Close() })
-	return &http.Client{Transport: rt}
+	return &http.Client{Transport: newTransport(t, acct, o)}
 }
 
 // do sends an unsigned request to the account's global endpoint: the chain signs it.
