@@ -209,17 +209,28 @@ func TestRefreshWithAFutureEpochStillLooksUp(t *testing.T) {
 	assert.Equal(t, 1, rt.count())
 }
 
+// recordForced returns an OnRefresh hook that records whether each look-up
+// was forced, and a function returning the record so far.
+func recordForced() (hook func(context.Context, bool) (context.Context, func(error)), forced func() []bool) {
+	var mu sync.Mutex
+	var record []bool
+	hook = func(_ context.Context, f bool) (context.Context, func(error)) {
+		mu.Lock()
+		defer mu.Unlock()
+		record = append(record, f)
+		return nil, nil
+	}
+	return hook, func() []bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]bool(nil), record...)
+	}
+}
+
 func TestPeriodicRefreshRunsEveryIntervalUntilClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
-		var forced []bool
-		var mu sync.Mutex
-		hook := func(ctx context.Context, f bool) (context.Context, func(error)) {
-			mu.Lock()
-			defer mu.Unlock()
-			forced = append(forced, f)
-			return nil, nil
-		}
+		hook, forced := recordForced()
 		r := newTestRouter(t, rt, RouterOptions{RefreshInterval: time.Minute, OnRefresh: hook})
 
 		time.Sleep(time.Minute - time.Second)
@@ -237,9 +248,7 @@ func TestPeriodicRefreshRunsEveryIntervalUntilClose(t *testing.T) {
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		assert.Equal(t, 2, rt.count(), "no look-up after Close")
-		mu.Lock()
-		assert.Equal(t, []bool{false, false}, forced)
-		mu.Unlock()
+		assert.Equal(t, []bool{false, false}, forced())
 	})
 }
 
@@ -290,14 +299,7 @@ func TestStartRefreshQueuesBehindAnOlderLookup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
 		rt := &fakeAccount{doc: accountDocFor([]string{"A", "B"}, nil), gate: gate}
-		var forced []bool
-		var mu sync.Mutex
-		hook := func(ctx context.Context, f bool) (context.Context, func(error)) {
-			mu.Lock()
-			defer mu.Unlock()
-			forced = append(forced, f)
-			return nil, nil
-		}
+		hook, forced := recordForced()
 		r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
 
 		go func() { _ = r.Ensure(t.Context()) }() // answers the old account
@@ -318,9 +320,7 @@ func TestStartRefreshQueuesBehindAnOlderLookup(t *testing.T) {
 		assert.Equal(t, 2, rt.count(), "exactly one look-up after the older one")
 		w, _ := r.WriteEndpoint()
 		assert.Equal(t, "contoso-b.documents.azure.com", w.Hostname())
-		mu.Lock()
-		assert.Equal(t, []bool{false, true}, forced)
-		mu.Unlock()
+		assert.Equal(t, []bool{false, true}, forced())
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -264,7 +263,7 @@ func stall(w http.ResponseWriter, r *http.Request) {
 func slowFirstAnswer(t *testing.T, status int, header http.Header, body http.HandlerFunc) (srv *httptest.Server, conns func() int) {
 	t.Helper()
 	var mu sync.Mutex
-	n, c := 0, 0
+	n := 0
 	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		n++
@@ -281,19 +280,9 @@ func slowFirstAnswer(t *testing.T, status int, header http.Header, body http.Han
 		w.WriteHeader(status)
 		body(w, r)
 	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			mu.Lock()
-			c++
-			mu.Unlock()
-		}
-	}
+	conns = countConns(srv)
 	srv.Start()
-	return srv, func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return c
-	}
+	return srv, conns
 }
 
 // A discarded answer whose body trickles or stalls costs the call its hint

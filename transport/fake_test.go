@@ -2,7 +2,9 @@ package transport
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,4 +127,22 @@ func status(code int, kv ...string) answer {
 		a.header[kv[i]] = kv[i+1]
 	}
 	return a
+}
+
+// countConns makes srv, not yet started, count the connections it accepts.
+func countConns(srv *httptest.Server) (conns func() int) {
+	var mu sync.Mutex
+	n := 0
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+	}
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
 }
