@@ -91,6 +91,10 @@ var _ http.RoundTripper = (*Transport)(nil)
 // New builds the chain. It does no I/O: the account document is read on
 // first use. Errors name the bad option and never contain the key.
 func New(o Options) (*Transport, error) {
+	endpoint, cred, err := accountOf(o)
+	if err != nil {
+		return nil, err
+	}
 	base := o.Base
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
@@ -112,38 +116,46 @@ func New(o Options) (*Transport, error) {
 		t.breaker.States(func(endpoint string, s gobreaker.State) { yield(endpoint, breakerGauge(s)) })
 	})
 	deps := retryDeps{tel: tel, closing: t.closing}
+	if endpoint != nil {
+		t.router, err = region.NewRouter(region.RouterOptions{
+			Endpoint:         endpoint,
+			Credential:       cred,
+			PreferredRegions: o.PreferredRegions,
+			Transport:        attempts,
+			RefreshInterval:  o.RefreshInterval,
+			OnRefresh:        tel.OnRefresh,
+		})
+		if err != nil {
+			tel.Close() // unregisters the breaker gauge's callback
+			return nil, fmt.Errorf("transport: %w", err)
+		}
+		deps.router, deps.cred = t.router, cred
+	}
+	t.retry = newRetry(t.breaker, o.Retry, deps)
+	return t, nil
+}
 
+// accountOf returns the account endpoint of o and the credential that
+// signs for it; a nil endpoint when o has none.
+func accountOf(o Options) (*url.URL, region.Credential, error) {
 	if o.Endpoint == "" {
-		t.retry = newRetry(t.breaker, o.Retry, deps)
-		return t, nil
+		return nil, nil, nil
 	}
 	u, err := url.Parse(o.Endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("transport: Endpoint must be an absolute http(s) URL")
+		return nil, nil, fmt.Errorf("transport: Endpoint must be an absolute http(s) URL")
 	}
-	cred := o.Credential
-	if cred == nil {
-		if o.Key == "" {
-			return nil, errors.New("transport: Endpoint needs Key or Credential")
-		}
-		if cred, err = region.NewMasterKey(o.Key); err != nil {
-			return nil, fmt.Errorf("transport: Key: %w", err)
-		}
+	if o.Credential != nil {
+		return u, o.Credential, nil
 	}
-	t.router, err = region.NewRouter(region.RouterOptions{
-		Endpoint:         u,
-		Credential:       cred,
-		PreferredRegions: o.PreferredRegions,
-		Transport:        attempts,
-		RefreshInterval:  o.RefreshInterval,
-		OnRefresh:        tel.OnRefresh,
-	})
+	if o.Key == "" {
+		return nil, nil, errors.New("transport: Endpoint needs Key or Credential")
+	}
+	key, err := region.NewMasterKey(o.Key)
 	if err != nil {
-		return nil, fmt.Errorf("transport: %w", err)
+		return nil, nil, fmt.Errorf("transport: Key: %w", err)
 	}
-	deps.router, deps.cred = t.router, cred
-	t.retry = newRetry(t.breaker, o.Retry, deps)
-	return t, nil
+	return u, key, nil
 }
 
 // RoundTrip implements http.RoundTripper.
