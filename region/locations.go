@@ -95,7 +95,13 @@ func (c *locationCache) routes(now time.Time) *routes {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r = c.snap.Load(); !r.expires.IsZero() && !now.Before(r.expires) {
+	return c.routesLocked(now)
+}
+
+// routesLocked is routes with c.mu held.
+func (c *locationCache) routesLocked(now time.Time) *routes {
+	r := c.snap.Load()
+	if !r.expires.IsZero() && !now.Before(r.expires) {
 		r = c.publishLocked(now)
 	}
 	return r

@@ -64,10 +64,7 @@ func (r *Router) Status() Status {
 func (c *locationCache) status(now time.Time, s *Status) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rts := c.snap.Load()
-	if !rts.expires.IsZero() && !now.Before(rts.expires) {
-		rts = c.publishLocked(now)
-	}
+	rts := c.routesLocked(now)
 	a := rts.account
 	if a == nil {
 		return

@@ -82,9 +82,9 @@ func validHeaderValue(v string) bool {
 
 // cut shortens caller input quoted in an error.
 func cut(s string) string {
-	const max = 32
-	if len(s) > max {
-		return s[:max] + "…"
+	const maxQuoted = 32
+	if len(s) > maxQuoted {
+		return s[:maxQuoted] + "…"
 	}
 	return s
 }
