@@ -69,6 +69,18 @@ type Options struct {
 	NoAttemptSpans bool
 }
 
+// Format implements fmt.Formatter so that printing Options, with any
+// verb, never shows Key: it prints as "(redacted)" when set. Credential
+// prints as its own type allows (a *region.MasterKey is redacted too).
+func (o Options) Format(f fmt.State, verb rune) {
+	type options Options // the same fields, without this method
+	p := options(o)
+	if p.Key != "" {
+		p.Key = "(redacted)"
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
 // Transport is the default composition of the chain:
 //
 //	retry loop (with the call's span) → breaker → attempt span → Base
