@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/region"
 )
 
@@ -253,10 +254,10 @@ func (a *Account) SetAccountDocument(edit func(def []byte) []byte) {
 }
 
 // Sign signs req for this account: it sets x-ms-date (from the account's
-// clock), x-ms-version (if absent) and Authorization, like region.Sign.
+// clock), x-ms-version (if absent) and Authorization, like account.Sign.
 // req may address any of the account's endpoints.
 func (a *Account) Sign(req *http.Request) error {
-	return region.Sign(req.Context(), req, a.key, a.now())
+	return account.Sign(req.Context(), req, a.key, a.now())
 }
 
 // accountLocation is an entry of writableLocations and readableLocations.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cosmosrt/cosmosrt/region"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // MaxClockSkew is how far a request's x-ms-date may be from the account's
@@ -15,11 +15,11 @@ import (
 const MaxClockSkew = 15 * time.Minute
 
 // verify checks r's master-key signature against the account key, the
-// request's method, path (through region.ResourceOf) and x-ms-date (or
+// request's method, path (through wire.ResourceOf) and x-ms-date (or
 // Date). It returns "" if r may proceed, or the reason it may not; the
 // reason never holds the signature or the key.
 func (a *Account) verify(r *http.Request, now time.Time) string {
-	date := r.Header.Get(region.HeaderDate)
+	date := r.Header.Get(wire.HeaderDate)
 	if date == "" {
 		date = r.Header.Get("Date")
 	}
@@ -40,7 +40,7 @@ func (a *Account) verify(r *http.Request, now time.Time) string {
 	case !strings.EqualFold(typ, "master") || ver != "1.0":
 		return "Only master-key authorization (type=master&ver=1.0) is supported."
 	}
-	rtype, link := region.ResourceOf(r.URL.Path)
+	rtype, link := wire.ResourceOf(r.URL.Path)
 	want := a.key.Signature(r.Method, rtype, link, date)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return "The input authorization token can't serve the request. The payload was built from: verb " +

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/region"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +28,7 @@ func TestVerifySignature(t *testing.T) {
 		require.NoError(t, err)
 		signReq := req.Clone(context.Background())
 		signReq.URL.Path = path
-		require.NoError(t, region.Sign(context.Background(), signReq, cred, at))
+		require.NoError(t, account.Sign(context.Background(), signReq, cred, at))
 		req.Header = signReq.Header
 		return req
 	}
@@ -54,8 +56,8 @@ func TestVerifySignature(t *testing.T) {
 		f    func(h http.Header)
 	}{
 		{"no Authorization", func(h http.Header) { h.Del("Authorization") }},
-		{"no x-ms-date", func(h http.Header) { h.Del(region.HeaderDate) }},
-		{"bad x-ms-date", func(h http.Header) { h.Set(region.HeaderDate, "yesterday") }},
+		{"no x-ms-date", func(h http.Header) { h.Del(wire.HeaderDate) }},
+		{"bad x-ms-date", func(h http.Header) { h.Set(wire.HeaderDate, "yesterday") }},
 		{"resource token", func(h http.Header) { h.Set("Authorization", url.QueryEscape("type=resource&ver=1.0&sig=abc")) }},
 		{"garbage", func(h http.Header) { h.Set("Authorization", "Bearer x") }},
 	} {

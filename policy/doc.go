@@ -1,26 +1,24 @@
-// Package policy holds the pure decisions of the cosmosrt chain: what an
-// answer from Azure Cosmos DB means, whether and how to try again, and how
-// the shared retry budget and the per-endpoint circuit breakers are set up.
-// Nothing in it sends a request, sleeps or starts a goroutine; time enters
-// as a Clock and randomness as a function, so every rule is table-testable.
+// Package policy holds the options of the cosmosrt chain's decisions: the
+// retry rules (RetryOptions), the retry budget shared by a transport's calls
+// (BudgetOptions) and the circuit breaker that guards each endpoint
+// (BreakerOptions). Give them to transport.New through transport.Options, or
+// to the stand-alone stages transport.NewRetry and transport.NewBreaker.
 //
-// The retry loop of package transport uses it once per attempt:
+// Every field's zero value is its documented default; a negative value turns
+// off what the field's comment says. The zero options are the behaviour of
+// the official SDKs, tightened where they are loose:
 //
-//	r := policy.NewRetrier(opts, nil, nil) // one per call
-//	for {
-//		resp, err := next.RoundTrip(attempt)
-//		o := policy.Classify(resp, err)
-//		d := r.Decide(policy.IsWrite(req), o, resp)
-//		if !d.Retry || (d.Budgeted && !budget.Allow()) {
-//			return resp, err // the last answer, as it came
-//		}
-//		// drain and close resp, wait d.Wait, ask the router for d.Route
-//	}
+//	answer                 reads                                writes
+//	429                    wait the server's hint, same endpoint (≤ 9 times, ≤ 30 s)
+//	449                    exponential 10 ms ×2 → 1 s, ≤ 30 s    same
+//	503, never sent        next read region at once, backoff    backoff, same write endpoint
+//	500, 408               once, on another region if any       returned
+//	ambiguous (sent, lost) retried                              returned: never run twice
+//	403.3, 403.1008        —                                    resent to the new write region
+//	                                                            (≤ 60 s, spaced 1 s)
+//	404.1002               on the write region (≤ 2 times)      —
 //
-// Classify maps a response or a transport error to an Outcome; Retrier
-// turns an Outcome into a Decision (retry or not, after how long, where);
-// RetryAfter reads the service's throttling hints; Budget caps retries
-// caused by unavailability across calls; BreakerOptions.Settings configures
-// a gobreaker circuit breaker and BreakerVerdict says how an Outcome counts
-// toward it.
+// Retries caused by unavailability (503, 500, 408, transport errors) draw
+// on the budget: a short burst is retried, a sustained outage costs about
+// one attempt per call.
 package policy

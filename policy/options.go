@@ -75,51 +75,44 @@ type RetryOptions struct {
 	Budget BudgetOptions
 }
 
-// Defaults of RetryOptions.
-const (
-	defaultMaxThrottleRetries    = 9
-	defaultMaxThrottleWait       = 30 * time.Second
-	defaultRetryAfter            = 5 * time.Second
-	defaultMaxRetryAfter         = 30 * time.Second
-	defaultRetryWithInitial      = 10 * time.Millisecond
-	defaultRetryWithMax          = time.Second
-	defaultMaxRetryWithWait      = 30 * time.Second
-	defaultUnavailableInitial    = 100 * time.Millisecond
-	defaultUnavailableMax        = 2 * time.Second
-	defaultMaxUnavailableRetries = 3
-	defaultMaxFailoverWait       = 60 * time.Second
-	defaultFailoverInterval      = time.Second
-	defaultMaxSessionRetries     = 2
-	defaultMaxBufferedBody       = 2<<20 + 64<<10
-	defaultMaxDrain              = 64 << 10
-)
-
-// WithDefaults returns a copy of o in which every zero field, Budget's
-// included, holds its default. Negative fields are kept.
-func (o RetryOptions) WithDefaults() RetryOptions {
-	orDefault(&o.MaxThrottleRetries, defaultMaxThrottleRetries)
-	orDefault(&o.MaxThrottleWait, defaultMaxThrottleWait)
-	orDefault(&o.DefaultRetryAfter, defaultRetryAfter)
-	orDefault(&o.MaxRetryAfter, defaultMaxRetryAfter)
-	orDefault(&o.RetryWithInitial, defaultRetryWithInitial)
-	orDefault(&o.RetryWithMax, defaultRetryWithMax)
-	orDefault(&o.MaxRetryWithWait, defaultMaxRetryWithWait)
-	orDefault(&o.UnavailableInitial, defaultUnavailableInitial)
-	orDefault(&o.UnavailableMax, defaultUnavailableMax)
-	orDefault(&o.MaxUnavailableRetries, defaultMaxUnavailableRetries)
-	orDefault(&o.MaxFailoverWait, defaultMaxFailoverWait)
-	orDefault(&o.FailoverInterval, defaultFailoverInterval)
-	orDefault(&o.MaxSessionRetries, defaultMaxSessionRetries)
-	orDefault(&o.MaxBufferedBody, defaultMaxBufferedBody)
-	orDefault(&o.MaxDrain, defaultMaxDrain)
-	o.Budget = o.Budget.WithDefaults()
-	return o
+// BudgetOptions configures a Budget. The zero value is the default budget.
+type BudgetOptions struct {
+	// Tokens is the capacity of the bucket, which starts full. Default 10;
+	// negative: no budget, every retry is allowed.
+	Tokens float64
+	// Refill is what one successful attempt puts back. Default 0.5: while
+	// fewer than about a third of the attempts fail for unavailability,
+	// the bucket holds and retries go on; above that, or in an outage, it
+	// empties and calls stop retrying. Negative: nothing is put back, so a
+	// spent budget stays spent.
+	Refill float64
 }
 
-// orDefault sets *p to d if *p is zero.
-func orDefault[T comparable](p *T, d T) {
-	var zero T
-	if *p == zero {
-		*p = d
-	}
+// BreakerOptions configures the circuit breaker that guards each endpoint.
+// The zero value is the documented default of every field: 0 means the
+// default, negative turns off what the field's comment says.
+type BreakerOptions struct {
+	// ConsecutiveFailures trips the circuit after this many failures in a
+	// row. Default 5; negative: this rule is off.
+	ConsecutiveFailures int
+	// FailureRatio trips the circuit when failures / (failures + successes)
+	// in the window reaches it, once MinRequests outcomes have been counted.
+	// Default 0.5; negative: this rule is off.
+	FailureRatio float64
+	// MinRequests is how many counted outcomes (successes and failures;
+	// excluded ones are not counted) the ratio rule needs. Default 20;
+	// negative: no minimum.
+	MinRequests int
+	// Interval is the length of the rolling window over which a closed
+	// circuit counts outcomes; it moves in steps of a tenth of Interval.
+	// Default 10s; negative: counts are cleared only when the state changes.
+	Interval time.Duration
+	// OpenTimeout is how long an open circuit refuses requests before it
+	// lets HalfOpenProbes through. Default 30s; negative: no open period,
+	// the circuit half-opens as soon as the clock moves on.
+	OpenTimeout time.Duration
+	// HalfOpenProbes is how many requests a half-open circuit lets
+	// through; that many successes in a row close it, one failure opens it
+	// again. Default 1; negative: 1.
+	HalfOpenProbes int
 }

@@ -8,21 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"time"
-)
-
-// APIVersion is the value of the x-ms-version header that the chain sends
-// when it signs a request itself.
-const APIVersion = "2018-12-31"
-
-// Header names of the Cosmos DB REST protocol used for signing.
-const (
-	HeaderDate    = "X-Ms-Date"
-	HeaderVersion = "X-Ms-Version"
 )
 
 // ErrBadKey reports a master key that is not valid base64.
@@ -131,42 +119,3 @@ func (m *MasterKey) String() string { return redacted }
 // Format implements fmt.Formatter so that every verb, %#v and %x
 // included, prints "region.MasterKey(redacted)", never the key.
 func (m *MasterKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
-
-// ResourceOf returns the resource type and resource link that sign a request
-// for the given URL path. Empty segments ("//") are ignored. An even number
-// of segments names a resource (type is the second-to-last segment, link
-// the segments joined by "/"); an odd number names a feed (type is the last
-// segment, link the ones before it). The root ("/") has an empty type and
-// link: the DatabaseAccount. The link never starts or ends with "/".
-func ResourceOf(path string) (resourceType, resourceLink string) {
-	p := strings.Trim(path, "/")
-	if p == "" {
-		return "", ""
-	}
-	if strings.Contains(p, "//") {
-		p = strings.Join(strings.FieldsFunc(p, func(r rune) bool { return r == '/' }), "/")
-	}
-	segs := strings.Split(p, "/")
-	if len(segs)%2 == 0 {
-		return segs[len(segs)-2], p
-	}
-	return segs[len(segs)-1], strings.Join(segs[:len(segs)-1], "/")
-}
-
-// Sign sets x-ms-date (from now), x-ms-version (when absent) and
-// Authorization on req, computed by cred from req's method and path.
-// It modifies req's headers: callers sign their own copy.
-func Sign(ctx context.Context, req *http.Request, cred Credential, now time.Time) error {
-	date := now.UTC().Format(http.TimeFormat)
-	rtype, link := ResourceOf(req.URL.Path)
-	auth, err := cred.Authorization(ctx, req.Method, rtype, link, date)
-	if err != nil {
-		return fmt.Errorf("region: signing request: %w", err)
-	}
-	req.Header.Set(HeaderDate, date)
-	if req.Header.Get(HeaderVersion) == "" {
-		req.Header.Set(HeaderVersion, APIVersion)
-	}
-	req.Header.Set("Authorization", auth)
-	return nil
-}

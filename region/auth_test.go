@@ -5,12 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,44 +35,6 @@ func TestNewMasterKeyRejectsBadKeyWithoutEchoingIt(t *testing.T) {
 			assert.NotContains(t, err.Error(), key)
 		}
 	}
-}
-
-func TestResourceOf(t *testing.T) {
-	tests := []struct {
-		path, typ, link string
-	}{
-		{"/", "", ""},
-		{"", "", ""},
-		{"/dbs", "dbs", ""},
-		{"/dbs/ToDoList", "dbs", "dbs/ToDoList"},
-		{"/dbs/d/colls", "colls", "dbs/d"},
-		{"/dbs/d/colls/c", "colls", "dbs/d/colls/c"},
-		{"/dbs/d/colls/c/docs", "docs", "dbs/d/colls/c"},
-		{"/dbs/d/colls/c/docs/1", "docs", "dbs/d/colls/c/docs/1"},
-		{"/dbs/d/colls/c/docs/1/", "docs", "dbs/d/colls/c/docs/1"},
-		{"/dbs/d/colls/c/sprocs/s", "sprocs", "dbs/d/colls/c/sprocs/s"},
-		{"/dbs/d//colls", "colls", "dbs/d"},
-		{"//dbs//d//colls//c//docs//1//", "docs", "dbs/d/colls/c/docs/1"},
-	}
-	for _, tt := range tests {
-		typ, link := ResourceOf(tt.path)
-		assert.Equal(t, tt.typ, typ, "type of %q", tt.path)
-		assert.Equal(t, tt.link, link, "link of %q", tt.path)
-	}
-}
-
-func TestSignSetsHeadersThatVerify(t *testing.T) {
-	k, err := NewMasterKey(testVectorKey)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, "https://contoso.documents.azure.com/dbs/d/colls/c/docs", nil)
-	require.NoError(t, err)
-	now := time.Date(2017, 4, 27, 0, 51, 12, 0, time.UTC)
-	require.NoError(t, Sign(context.Background(), req, k, now))
-
-	assert.Equal(t, "Thu, 27 Apr 2017 00:51:12 GMT", req.Header.Get(HeaderDate))
-	assert.Equal(t, APIVersion, req.Header.Get(HeaderVersion))
-	want, _ := k.Authorization(context.Background(), "post", "docs", "dbs/d/colls/c", "Thu, 27 Apr 2017 00:51:12 GMT")
-	assert.Equal(t, want, req.Header.Get("Authorization"))
 }
 
 // otherKey is a second valid key, distinct from testVectorKey.
@@ -108,10 +68,6 @@ func TestZeroMasterKeySignsNothingUntilUpdated(t *testing.T) {
 	var k MasterKey
 	_, err := k.Authorization(context.Background(), "GET", "dbs", "dbs/ToDoList", vectorDate)
 	require.ErrorIs(t, err, ErrBadKey)
-	req, err := http.NewRequest(http.MethodGet, "https://contoso.documents.azure.com/dbs", nil)
-	require.NoError(t, err)
-	require.ErrorIs(t, Sign(context.Background(), req, &k, testNow), ErrBadKey)
-	assert.Empty(t, req.Header.Get("Authorization"))
 
 	require.NoError(t, k.Update(testVectorKey))
 	assert.Equal(t, "c09PEVJrgp2uQRkr934kFbTqhByc7TVr3OHyqlu+c+c=", k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
@@ -168,7 +124,7 @@ func TestMasterKeyNeverPrintsItsKey(t *testing.T) {
 		"struct with *MasterKey":       struct{ K *MasterKey }{k},
 		"struct with unexported field": struct{ k *MasterKey }{k},
 		"pointer to struct with value": &held,
-		"RouterOptions":                RouterOptions{Credential: k},
+		"struct with a Credential":     struct{ Credential Credential }{k},
 		"slice":                        []Credential{k},
 		"map":                          map[string]*MasterKey{"k": k},
 	}
@@ -193,4 +149,13 @@ func TestMasterKeyNeverPrintsItsKey(t *testing.T) {
 	}
 	assert.Equal(t, "region.MasterKey(redacted)", k.String())
 	assert.Contains(t, fmt.Sprintf("%v", struct{ K *MasterKey }{k}), "region.MasterKey(redacted)")
+}
+
+func testKey(t testing.TB) *MasterKey {
+	t.Helper()
+	k, err := NewMasterKey(testVectorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // Response headers read by a Call, in canonical form.
@@ -202,7 +201,7 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if resp != nil {
 		status = resp.StatusCode
 		attrs = append(attrs, semconv.DBResponseStatusCode(strconv.Itoa(status)))
-		if v := resp.Header.Get(policy.HeaderSubStatus); v != "" {
+		if v := resp.Header.Get(wire.HeaderSubStatus); v != "" {
 			if sub, perr := strconv.Atoi(strings.TrimSpace(v)); perr == nil {
 				attrs = append(attrs, semconv.AzureCosmosDBResponseSubStatusCode(sub))
 			}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cosmosrt/cosmosrt/policy"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // Request headers that change what a POST or GET on a feed means, in
@@ -181,7 +181,7 @@ func feedPost(req *http.Request, ops *resourceOps) string {
 			return "execute_bulk"
 		}
 		return "execute_batch"
-	case policy.IsQuery(h):
+	case wire.IsQuery(h):
 		return ops.query
 	case isTrue(h.Get(headerIsUpsert)) && ops.upsert != "":
 		return ops.upsert

@@ -47,16 +47,16 @@ type wireAttempt struct {
 	complete bool // the server had a whole request: its ContentLength in bytes, or a chunked body's end
 }
 
-// wire reads each attempt's body as net/http sends it: the first
+// wireServer reads each attempt's body as net/http sends it: the first
 // ContentLength bytes (a server takes the request as complete once they
 // arrived), then a check for more; or, for an unknown length, to the end.
 // Its first answer is 503 and its later ones 201.
-type wire struct {
+type wireServer struct {
 	mu       sync.Mutex // guards attempts
 	attempts []wireAttempt
 }
 
-func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
+func (w *wireServer) RoundTrip(req *http.Request) (*http.Response, error) {
 	a, err := wireRead(req)
 	if req.Body != nil {
 		req.Body.Close()
@@ -147,7 +147,7 @@ func FuzzReplayBody(f *testing.F) {
 			if getBody {
 				req.GetBody = func() (io.ReadCloser, error) { return source(), nil }
 			}
-			w := &wire{}
+			w := &wireServer{}
 			resp, err := NewRetry(w, policy.RetryOptions{MaxBufferedBody: max}).RoundTrip(req)
 			if resp != nil {
 				resp.Body.Close()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/telemetry"
 )
@@ -31,7 +32,7 @@ const maxCircuits = 1024
 // *CircuitOpenError, without touching the network. 500s and never-sent
 // transport errors count as failures, throttling and the caller's
 // cancellation are not counted, all other answers count as successes (see
-// policy.BreakerVerdict).
+// decide.BreakerVerdict).
 //
 // A Breaker keeps at most 1 024 circuits. To make room for a new endpoint
 // it forgets the closed circuit used least recently or, when there is
@@ -107,7 +108,7 @@ func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &CircuitOpenError{Endpoint: req.URL.Host, Until: c.reopensAt()}
 	}
 	resp, err := b.next.RoundTrip(req)
-	done(policy.BreakerResult(policy.Classify(resp, err)))
+	done(decide.BreakerResult(decide.Classify(resp, err)))
 	b.flush(c)
 	return resp, err
 }
@@ -182,7 +183,7 @@ func (b *Breaker) circuit(id endpoint) *circuit {
 		return nil
 	}
 	c := &circuit{id: id, key: id.String(), lastUsed: now}
-	st := b.opts.Settings(c.key, c.record)
+	st := decide.BreakerSettings(b.opts, c.key, c.record)
 	c.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
 	c.openTimeout = st.Timeout
 	c.elem = b.idle.PushFront(c)

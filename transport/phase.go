@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/cosmosrt/cosmosrt/policy"
+	"github.com/cosmosrt/cosmosrt/internal/decide"
 )
 
 // phases is the innermost stage: it watches each attempt's connection
@@ -44,10 +44,10 @@ func (p *phases) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	phase := w.phase()
-	if phase == policy.PhaseUnknown {
+	if phase == decide.PhaseUnknown {
 		// An *http.Transport reports GetConn before it seeks a connection:
 		// it refused the request itself.
-		phase = policy.PhaseLocal
+		phase = decide.PhaseLocal
 	}
 	return resp, &attemptError{err: err, phase: phase}
 }
@@ -66,7 +66,7 @@ var watches = sync.Pool{New: func() any { return newPhaseWatch() }}
 // after its writer for the request has stopped (HTTP/1), so the phase is
 // settled when RoundTrip returns.
 type phaseWatch struct {
-	reached atomic.Uint32 // a policy.Phase; only ever raised while in use
+	reached atomic.Uint32 // a decide.Phase; only ever raised while in use
 	h2      atomic.Bool   // the connection speaks HTTP/2
 	trace   httptrace.ClientTrace
 }
@@ -74,24 +74,24 @@ type phaseWatch struct {
 func newPhaseWatch() *phaseWatch {
 	w := &phaseWatch{}
 	w.trace = httptrace.ClientTrace{
-		GetConn: func(string) { w.raise(policy.PhaseConnecting) },
+		GetConn: func(string) { w.raise(decide.PhaseConnecting) },
 		GotConn: func(info httptrace.GotConnInfo) {
 			if c, ok := info.Conn.(*tls.Conn); ok && c.ConnectionState().NegotiatedProtocol == "h2" {
 				w.h2.Store(true)
 			}
-			w.raise(policy.PhaseConnected)
+			w.raise(decide.PhaseConnected)
 		},
-		WroteHeaders: func() { w.raise(policy.PhaseWritten) },
+		WroteHeaders: func() { w.raise(decide.PhaseWritten) },
 	}
 	return w
 }
 
 func (w *phaseWatch) reset() {
-	w.reached.Store(uint32(policy.PhaseUnknown))
+	w.reached.Store(uint32(decide.PhaseUnknown))
 	w.h2.Store(false)
 }
 
-func (w *phaseWatch) raise(p policy.Phase) {
+func (w *phaseWatch) raise(p decide.Phase) {
 	for {
 		old := w.reached.Load()
 		if old >= uint32(p) || w.reached.CompareAndSwap(old, uint32(p)) {
@@ -104,10 +104,10 @@ func (w *phaseWatch) raise(p policy.Phase) {
 // written by another goroutine that net/http does not wait for before
 // returning an error, so a request that had its connection counts as
 // possibly written.
-func (w *phaseWatch) phase() policy.Phase {
-	p := policy.Phase(w.reached.Load())
-	if p == policy.PhaseConnected && w.h2.Load() {
-		return policy.PhaseWritten
+func (w *phaseWatch) phase() decide.Phase {
+	p := decide.Phase(w.reached.Load())
+	if p == decide.PhaseConnected && w.h2.Load() {
+		return decide.PhaseWritten
 	}
 	return p
 }
@@ -116,9 +116,9 @@ func (w *phaseWatch) phase() policy.Phase {
 // Its message and chain are the original error's.
 type attemptError struct {
 	err   error
-	phase policy.Phase
+	phase decide.Phase
 }
 
 func (e *attemptError) Error() string              { return e.err.Error() }
 func (e *attemptError) Unwrap() error              { return e.err }
-func (e *attemptError) RequestPhase() policy.Phase { return e.phase }
+func (e *attemptError) RequestPhase() decide.Phase { return e.phase }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -172,18 +173,18 @@ func (s *phaseServer) handle(raw net.Conn, f connFault) {
 func TestAttemptPhaseDecidesWhetherAWriteIsResent(t *testing.T) {
 	tests := []struct {
 		fault  connFault
-		want   policy.Outcome
+		want   decide.Outcome
 		runs   int
 		status int // 0: the call fails
 	}{
-		{closeOnAccept, policy.NeverSent, 1, http.StatusCreated},
-		{plaintextHandshake, policy.NeverSent, 1, http.StatusCreated},
-		{stallHandshake, policy.NeverSent, 1, http.StatusCreated},
-		{closeAfterHeaders, policy.Ambiguous, 0, 0},
-		{closeAfterRequest, policy.Ambiguous, 1, 0},
-		{plaintextAfter, policy.Ambiguous, 1, 0},
-		{corruptRecordAfter, policy.Ambiguous, 1, 0},
-		{partialResponse, policy.Ambiguous, 1, 0},
+		{closeOnAccept, decide.NeverSent, 1, http.StatusCreated},
+		{plaintextHandshake, decide.NeverSent, 1, http.StatusCreated},
+		{stallHandshake, decide.NeverSent, 1, http.StatusCreated},
+		{closeAfterHeaders, decide.Ambiguous, 0, 0},
+		{closeAfterRequest, decide.Ambiguous, 1, 0},
+		{plaintextAfter, decide.Ambiguous, 1, 0},
+		{corruptRecordAfter, decide.Ambiguous, 1, 0},
+		{partialResponse, decide.Ambiguous, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(connFaultNames[tt.fault], func(t *testing.T) {
@@ -198,7 +199,7 @@ func TestAttemptPhaseDecidesWhetherAWriteIsResent(t *testing.T) {
 				resp.Body.Close()
 			}
 			require.Error(t, err)
-			assert.Equal(t, tt.want, policy.Classify(nil, err), "outcome of %v", err)
+			assert.Equal(t, tt.want, decide.Classify(nil, err), "outcome of %v", err)
 
 			// The whole chain: how often the write ran.
 			s = newPhaseServer(t, tt.fault)
@@ -235,10 +236,10 @@ func TestAttemptPhaseOfARefusedConnection(t *testing.T) {
 	require.NoError(t, err)
 	_, err = newPhases(base).RoundTrip(req)
 	require.Error(t, err)
-	assert.Equal(t, policy.NeverSent, policy.Classify(nil, err))
+	assert.Equal(t, decide.NeverSent, decide.Classify(nil, err))
 	var ae *attemptError
 	require.True(t, errors.As(err, &ae))
-	assert.Equal(t, policy.PhaseConnecting, ae.RequestPhase())
+	assert.Equal(t, decide.PhaseConnecting, ae.RequestPhase())
 }
 
 // TestAttemptPhaseOfALocalRefusal: net/http refuses the request before
@@ -249,5 +250,5 @@ func TestAttemptPhaseOfALocalRefusal(t *testing.T) {
 	require.NoError(t, err)
 	_, err = newPhases(base).RoundTrip(req)
 	require.Error(t, err)
-	assert.Equal(t, policy.Final, policy.Classify(nil, err))
+	assert.Equal(t, decide.Final, decide.Classify(nil, err))
 }

@@ -8,13 +8,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
 	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // Retry is the chain's one retry loop. For each attempt it classifies the
-// answer (policy.Classify), asks the call's policy.Retrier what to do, waits
+// answer (decide.Classify), asks the call's decide.Retrier what to do, waits
 // (never past the request's deadline, returning at once when the context
 // ends), and, when the chain knows the account, asks the router which
 // endpoint serves the next attempt. When retries run out the last response
@@ -22,7 +25,7 @@ import (
 type Retry struct {
 	next   http.RoundTripper
 	opts   policy.RetryOptions
-	budget *policy.Budget
+	budget *decide.Budget
 	retryDeps
 }
 
@@ -33,7 +36,7 @@ const headerAllowTentativeWrites = "X-Ms-Cosmos-Allow-Tentative-Writes"
 // retryDeps are what New gives the loop beyond a stand-alone Retry: the
 // account's router and credential, telemetry, and the chain's closing.
 type retryDeps struct {
-	router  *region.Router
+	router  *account.Router
 	cred    region.Credential
 	tel     *telemetry.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
@@ -53,8 +56,8 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	o = o.WithDefaults()
-	return &Retry{next: next, opts: o, budget: policy.NewBudget(o.Budget), retryDeps: deps}
+	o = decide.RetryDefaults(o)
+	return &Retry{next: next, opts: o, budget: decide.NewBudget(o.Budget), retryDeps: deps}
 }
 
 // CloseIdleConnections forwards to next.
@@ -84,14 +87,14 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	}
 	defer body.close()
 
-	write := policy.IsWrite(req)
-	var owner *region.Router
+	write := wire.IsWrite(req)
+	var owner *account.Router
 	if r.router != nil && r.router.Owns(req.URL) {
 		owner = r.router
 	}
 	rt := newRoute(ctx, owner, req.URL, write)
 	sign := owner != nil && r.cred != nil && req.Header.Get("Authorization") == ""
-	var retrier *policy.Retrier // made at the first answer that may call for a retry
+	var retrier *decide.Retrier // made at the first answer that may call for a retry
 	maxDrain := max(r.opts.MaxDrain, 0)
 
 	if err := ctx.Err(); err != nil {
@@ -118,23 +121,23 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if r.router != nil {
 			answered = r.router.Epoch()
 		}
-		outcome := policy.Classify(resp, err)
+		outcome := decide.Classify(resp, err)
 		if errors.Is(err, ErrCircuitOpen) {
-			outcome = policy.CircuitOpen
+			outcome = decide.CircuitOpen
 		}
 		call.Charge(resp)
 		r.account(outcome, err)
 
-		if outcome == policy.OK || outcome == policy.Final {
+		if outcome == decide.OK || outcome == decide.Final {
 			return keep(resp, abort), err // the happy path: no retry state needed
 		}
 		if retrier == nil {
-			retrier = policy.NewRetrier(r.opts, nil, nil)
+			retrier = decide.NewRetrier(r.opts, nil, nil)
 		}
 		d := retrier.Decide(write, outcome, resp)
 		resend := r.shouldRetry(ctx, d, &rt, &body)
 		rt.observe(ctx, outcome, answered, resend)
-		if resend && d.Route == policy.Refresh && !rt.known {
+		if resend && d.Route == decide.Refresh && !rt.known {
 			// Only the account can say where this goes: learn it now, or
 			// return the answer rather than resend it where it was refused.
 			resend = rt.lookUp(ctx, answered) == nil && rt.known
@@ -168,7 +171,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
-		if d.Reason == policy.WriteForbidden && !sameEndpoint(rt.sent, rt.target) {
+		if d.Reason == decide.WriteForbidden && !sameEndpoint(rt.sent, rt.target) {
 			call.Failover()
 		}
 	}
@@ -200,14 +203,14 @@ func (b *cancelOnClose) Close() error {
 
 // shouldRetry applies what the decision alone cannot know: the body, the
 // regions left, the shared budget and the deadline.
-func (r *Retry) shouldRetry(ctx context.Context, d policy.Decision, rt *route, body *replayBody) bool {
+func (r *Retry) shouldRetry(ctx context.Context, d decide.Decision, rt *route, body *replayBody) bool {
 	if !d.Retry || !body.replayable() {
 		return false
 	}
 	if d.OtherRegionOnly && !rt.hasOther() {
 		return false
 	}
-	if d.Route == policy.Refresh && !rt.canRefresh() {
+	if d.Route == decide.Refresh && !rt.canRefresh() {
 		return false // no account to learn the new region from: a client above may know
 	}
 	if d.Budgeted && !r.budget.Allow() {
@@ -222,11 +225,11 @@ func (r *Retry) shouldRetry(ctx context.Context, d policy.Decision, rt *route, b
 // account feeds the retry budget: unavailability drains it, an answer from
 // the service refills it. Errors that are nobody's fault (the caller's
 // cancellation, a request refused before it was sent) leave it alone.
-func (r *Retry) account(o policy.Outcome, err error) {
+func (r *Retry) account(o decide.Outcome, err error) {
 	switch {
-	case policy.Unavailability(o):
+	case decide.Unavailability(o):
 		r.budget.Failure()
-	case err == nil && (o == policy.OK || o == policy.Final):
+	case err == nil && (o == decide.OK || o == decide.Final):
 		r.budget.Success() // the endpoint answered
 	}
 }
@@ -255,7 +258,7 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 		areq.Header.Set(headerAllowTentativeWrites, "true")
 	}
 	if sign {
-		if err := region.Sign(ctx, areq, r.cred, time.Now()); err != nil {
+		if err := account.Sign(ctx, areq, r.cred, time.Now()); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/url"
 
-	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/region"
+	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/internal/decide"
 )
 
 // route is one call's view of where its attempts go. For a request that
@@ -15,7 +15,7 @@ import (
 // regions by preference), reads to the read regions by preference. Not
 // safe for concurrent use.
 type route struct {
-	owner  *region.Router // the account's router if the request is the account's; else nil
+	owner  *account.Router // the account's router if the request is the account's; else nil
 	write  bool
 	origin *url.URL // the caller's URL
 
@@ -29,10 +29,10 @@ type route struct {
 }
 
 // newRoute starts a call's route. owner is the router when the request is
-// the account's (see region.Router.Owns), else nil. When the account
+// the account's (see account.Router.Owns), else nil. When the account
 // cannot be loaded the call starts at the caller's URL; it asks again
 // when it meets an answer that only the account can resolve (403.3).
-func newRoute(ctx context.Context, owner *region.Router, u *url.URL, write bool) route {
+func newRoute(ctx context.Context, owner *account.Router, u *url.URL, write bool) route {
 	rt := route{owner: owner, write: write, origin: u, target: u}
 	if owner == nil || owner.Ensure(ctx) != nil {
 		return rt
@@ -91,22 +91,22 @@ func (rt *route) tentative() bool { return rt.write && rt.multi }
 // itself (advance); one that does not (resending is its only way to learn
 // the result) starts it without waiting. answered is the router's
 // epoch when the answer arrived.
-func (rt *route) observe(ctx context.Context, o policy.Outcome, answered uint64, resending bool) {
+func (rt *route) observe(ctx context.Context, o decide.Outcome, answered uint64, resending bool) {
 	if rt.owner == nil {
 		return
 	}
 	switch o {
-	case policy.WriteForbidden, policy.RegionNotFound:
+	case decide.WriteForbidden, decide.RegionNotFound:
 		rt.owner.MarkUnavailable(rt.sent, rt.write)
 		if !resending {
 			rt.owner.StartRefresh(ctx, answered)
 		}
-	case policy.NeverSent, policy.CircuitOpen:
+	case decide.NeverSent, decide.CircuitOpen:
 		rt.owner.MarkUnavailable(rt.sent, rt.write)
 		if rt.write && !rt.multi {
 			rt.owner.StartRefresh(ctx, answered)
 		}
-	case policy.Unavailable:
+	case decide.Unavailable:
 		if !rt.write || rt.multi { // a single write region is retried in place: the service says it is safe
 			rt.owner.MarkUnavailable(rt.sent, rt.write)
 		}
@@ -116,12 +116,12 @@ func (rt *route) observe(ctx context.Context, o policy.Outcome, answered uint64,
 // advance moves the route as the decision asks. For Refresh it waits for
 // an account look-up (see lookUp) unless another call already learned
 // where to go. answered is the router's epoch when the answer arrived.
-func (rt *route) advance(ctx context.Context, d policy.Decision, answered uint64) error {
+func (rt *route) advance(ctx context.Context, d decide.Decision, answered uint64) error {
 	if !rt.known {
 		return nil
 	}
 	switch d.Route {
-	case policy.NextRegion:
+	case decide.NextRegion:
 		if rt.write && !rt.multi {
 			rt.reset() // the write region, which a look-up may have moved
 			return nil
@@ -134,11 +134,11 @@ func (rt *route) advance(ctx context.Context, d policy.Decision, answered uint64
 		if rt.tried < len(rt.eps) {
 			rt.tried++
 		}
-	case policy.WriteRegion:
+	case decide.WriteRegion:
 		if w, ok := rt.owner.WriteEndpoint(); ok {
 			rt.target = w
 		}
-	case policy.Refresh:
+	case decide.Refresh:
 		rt.reset()
 		if sameEndpoint(rt.target, rt.sent) {
 			return rt.lookUp(ctx, answered)

@@ -3,9 +3,8 @@ package transport
 import (
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/sony/gobreaker/v2"
-
-	"github.com/cosmosrt/cosmosrt/region"
 )
 
 // A Status is a snapshot of a Transport for operators: the account as the
@@ -16,7 +15,7 @@ type Status struct {
 	// look-up went, the write and read endpoints in the order requests use
 	// them with their unavailability marks, and the PreferredRegions that
 	// match no region. Zero when the Transport has no Endpoint.
-	Account region.Status
+	Account account.Status
 	// OpenCircuits lists the endpoints whose circuit is open or half-open,
 	// by endpoint.
 	OpenCircuits []CircuitStatus

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/telemetry"
 )
@@ -155,8 +156,8 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	}
 	assert.Contains(t, events, "retry")
 
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(policy.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(policy.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(decide.Throttled.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(decide.WriteForbidden.String())))
 	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricFailovers))
 	assert.GreaterOrEqual(t, sum(t, ob.metrics, telemetry.MetricRefreshes), int64(2), "the first load and the forced refresh")
 

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
 	"github.com/cosmosrt/cosmosrt/telemetry"
@@ -90,7 +91,7 @@ func (o Options) Format(f fmt.State, verb rune) {
 type Transport struct {
 	retry   *Retry
 	breaker *Breaker
-	router  *region.Router
+	router  *account.Router
 	tel     *telemetry.Telemetry
 	base    http.RoundTripper
 
@@ -129,7 +130,7 @@ func New(o Options) (*Transport, error) {
 	})
 	deps := retryDeps{tel: tel, closing: t.closing}
 	if endpoint != nil {
-		t.router, err = region.NewRouter(region.RouterOptions{
+		t.router, err = account.NewRouter(account.RouterOptions{
 			Endpoint:         endpoint,
 			Credential:       cred,
 			PreferredRegions: o.PreferredRegions,

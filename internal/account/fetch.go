@@ -1,0 +1,103 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
+	"github.com/cosmosrt/cosmosrt/region"
+)
+
+// maxAccountBytes bounds a DatabaseAccount response body.
+const maxAccountBytes = 1 << 20
+
+// maxDrainBytes bounds what is read from a discarded response body before
+// it is closed (enough to keep the connection reusable for small bodies).
+const maxDrainBytes = 64 << 10
+
+// A StatusError reports a DatabaseAccount look-up answered with a status
+// other than 200 OK.
+type StatusError struct {
+	Code      int // the HTTP status code
+	SubStatus int // the x-ms-substatus header, 0 when absent or malformed
+}
+
+// Error implements error. The message names the status only.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("region: DatabaseAccount look-up answered %d %s (substatus %d)",
+		e.Code, http.StatusText(e.Code), e.SubStatus)
+}
+
+// Fetch reads the DatabaseAccount of the account endpoint account: a GET of
+// the account's root path ("/", on the account's scheme and host), signed
+// by cred with now as x-ms-date (resource type and link are empty), sent
+// through rt (nil means http.DefaultTransport). The response is validated
+// by ParseAccount.
+//
+// A status other than 200 gives a *StatusError; a body over 1 MiB gives an
+// error wrapping ErrBadAccount; when ctx ends first the error wraps
+// ctx.Err(). Errors never contain the Authorization value. The response
+// body is always closed, after draining at most 64 KiB of a discarded one.
+func Fetch(ctx context.Context, rt http.RoundTripper, account *url.URL, cred region.Credential, now time.Time) (*Account, error) {
+	if account == nil || !account.IsAbs() || !InAccount(account, account) {
+		return nil, errors.New("region: the account endpoint must be an absolute http or https URL with a valid host")
+	}
+	if cred == nil {
+		return nil, errors.New("region: no credential to sign the DatabaseAccount look-up")
+	}
+	return fetchFrom(ctx, rt, account, account, cred, now)
+}
+
+// fetchFrom is Fetch reading the document from the endpoint from, an
+// endpoint of the account that InAccount accepts, and validating it for
+// account.
+func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL, cred region.Credential, now time.Time) (*Account, error) {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	root := &url.URL{Scheme: from.Scheme, Host: from.Host, Path: "/"}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, root.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("region: building the DatabaseAccount look-up: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if err := Sign(ctx, req, cred, now); err != nil {
+		return nil, err
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return nil, lookupError(ctx, err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBytes))
+		_ = resp.Body.Close()
+	}()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &StatusError{Code: resp.StatusCode, SubStatus: wire.SubStatus(resp.Header)}
+	}
+	if resp.ContentLength > maxAccountBytes {
+		return nil, fmt.Errorf("%w: body of %d bytes exceeds %d", region.ErrBadAccount, resp.ContentLength, maxAccountBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAccountBytes+1))
+	if err != nil {
+		return nil, lookupError(ctx, err)
+	}
+	if len(body) > maxAccountBytes {
+		return nil, fmt.Errorf("%w: body exceeds %d bytes", region.ErrBadAccount, maxAccountBytes)
+	}
+	return ParseAccount(body, account)
+}
+
+// lookupError wraps a transport or body-read error, making sure it wraps
+// ctx.Err() when the context has ended.
+func lookupError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("region: DatabaseAccount look-up: %w (%w)", cerr, err)
+	}
+	return fmt.Errorf("region: DatabaseAccount look-up: %w", err)
+}

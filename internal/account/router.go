@@ -1,0 +1,226 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cosmosrt/cosmosrt/region"
+)
+
+// ErrClosed reports a look-up requested from a closed Router.
+var ErrClosed = errors.New("region: router closed")
+
+// Defaults of RouterOptions.
+const (
+	DefaultRefreshInterval = 5 * time.Minute
+	DefaultMarkTTL         = 5 * time.Minute
+	DefaultRefreshTimeout  = 10 * time.Second
+)
+
+// RouterOptions configures a Router. The zero value of each field is its
+// documented default; Endpoint and Credential are required.
+type RouterOptions struct {
+	// Endpoint is the account (global) endpoint, an absolute http or https
+	// URL. Required.
+	Endpoint *url.URL
+	// Credential signs the DatabaseAccount look-ups. Required.
+	Credential region.Credential
+	// PreferredRegions orders read endpoints, and the write endpoints of a
+	// multi-write account: the listed regions first, in this order (names
+	// compared case-insensitively), then the others in the account's
+	// order.
+	PreferredRegions []string
+	// Transport carries the look-ups; nil means http.DefaultTransport.
+	Transport http.RoundTripper
+	// RefreshInterval is the period of the background refresh; 0 means
+	// DefaultRefreshInterval, negative means no background refresh.
+	RefreshInterval time.Duration
+	// MarkTTL is how long MarkUnavailable's marks last; 0 means
+	// DefaultMarkTTL, negative means marks are ignored.
+	MarkTTL time.Duration
+	// RefreshTimeout bounds one look-up, the tries of regional endpoints
+	// included (see Router); 0 means DefaultRefreshTimeout, negative means
+	// no bound other than Close, in which case a stalled endpoint stalls
+	// the look-up.
+	RefreshTimeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OnRefresh, if set, is called when a look-up starts, with the
+	// look-up's context and whether a caller forced it (Refresh) rather
+	// than Ensure or the background refresh. The look-up runs on the
+	// returned context (nil: the one given), which should derive from the
+	// given one so that the look-up stays bounded; the returned function,
+	// if not nil, is called with the look-up's result. Telemetry starts a
+	// span here. It must not block.
+	OnRefresh func(ctx context.Context, forced bool) (context.Context, func(err error))
+}
+
+// A Router knows the account's regions and says which endpoint serves an
+// attempt. It loads the DatabaseAccount lazily (Ensure), refreshes it in
+// the background and on demand (Refresh, StartRefresh), with at most one
+// look-up in flight at a time, and keeps unavailability marks per
+// endpoint. A failed look-up keeps the previous account. A Router is safe
+// for concurrent use.
+//
+// A look-up reads the DatabaseAccount from the global endpoint. When that
+// fails (a transport error, any status but 200, a body that cannot be
+// read or is not a valid document) and the look-up has neither timed out
+// nor been ended by Close, it asks the regional endpoints of the current
+// account in turn, as the official SDKs do: the read endpoints in the
+// order ReadEndpoints gives, then the write endpoints, each once, at most
+// three, signed by the same credential, their documents validated for the
+// global endpoint. While more endpoints remain, a try gets at most half of
+// the time left before RefreshTimeout, so a stalled global endpoint uses
+// at most half of it and leaves the rest to the others; the last try gets
+// all that is left. With no account loaded yet only the global endpoint
+// is asked. When every endpoint fails, the error names each endpoint's
+// host and failure (never the Authorization value) and unwraps to each
+// failure, for errors.Is and errors.As.
+type Router struct {
+	endpoint    *url.URL
+	endpointKey string
+	cred        region.Credential
+	rt          http.RoundTripper
+	now         func() time.Time
+	timeout     time.Duration
+	onRefresh   func(context.Context, bool) (context.Context, func(error))
+	cache       *locationCache
+
+	closeCtx context.Context // cancelled by Close; ends look-ups
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the background refresh and running look-ups
+
+	started atomic.Uint64 // look-ups started; written under mu
+
+	mu       sync.Mutex      // guards inflight, last, queued and closed
+	inflight *flight         // the running look-up, nil if none
+	last     *flight         // the latest completed look-up, nil if none
+	queued   context.Context // non-nil: a forced look-up to start when inflight completes
+	closed   bool
+}
+
+// NewRouter returns a Router for the account at o.Endpoint. It does no
+// I/O: the account is loaded by the first Ensure or Refresh. If the
+// background refresh is on, NewRouter starts its goroutine, which first
+// looks the account up one RefreshInterval after NewRouter and then every
+// RefreshInterval; Close stops it.
+func NewRouter(o RouterOptions) (*Router, error) {
+	if o.Endpoint == nil || !o.Endpoint.IsAbs() || !InAccount(o.Endpoint, o.Endpoint) {
+		return nil, errors.New("region: RouterOptions.Endpoint must be an absolute http or https URL with a valid host")
+	}
+	if o.Credential == nil {
+		return nil, errors.New("region: RouterOptions.Credential is required")
+	}
+	key, _ := endpointKey(o.Endpoint)
+	r := &Router{
+		endpoint:    o.Endpoint,
+		endpointKey: key,
+		cred:        o.Credential,
+		rt:          o.Transport,
+		now:         o.Now,
+		timeout:     durationOr(o.RefreshTimeout, DefaultRefreshTimeout),
+		onRefresh:   o.OnRefresh,
+		cache:       newLocationCache(o.PreferredRegions, durationOr(o.MarkTTL, DefaultMarkTTL)),
+	}
+	if r.rt == nil {
+		r.rt = http.DefaultTransport
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.closeCtx, r.cancel = context.WithCancel(context.Background())
+	if every := durationOr(o.RefreshInterval, DefaultRefreshInterval); every > 0 {
+		r.wg.Add(1)
+		go r.refreshEvery(every)
+	}
+	return r, nil
+}
+
+// durationOr returns d, or def when d is 0.
+func durationOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Close stops the background refresh and any look-up in flight and waits
+// for them. Later Ensure and Refresh calls fail with ErrClosed; the
+// endpoints already known stay available. Close always returns nil.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+	return nil
+}
+
+// Owns reports whether u targets this account, that is whether
+// InAccount(RouterOptions.Endpoint, u) holds: u keeps the global
+// endpoint's scheme and names its host or a sibling of it (any port but
+// 0). The answer does not depend on the account document, so a regional
+// URL is owned before the account was ever loaded. Requests the router
+// owns may be routed, signed and resent to any endpoint of the account.
+// Owns does not allocate when u's host is spelt as the global
+// endpoint's, nor for any lower-case host.
+func (r *Router) Owns(u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme && u.User == nil && u.Opaque == "" {
+		return true
+	}
+	return InAccount(r.endpoint, u)
+}
+
+// WriteEndpoint returns the endpoint for the next write, the first of
+// WriteEndpoints, and false before the account is loaded. The URL must
+// not be modified.
+func (r *Router) WriteEndpoint() (*url.URL, bool) {
+	rt := r.cache.routes(r.now())
+	if len(rt.write) == 0 {
+		return nil, false
+	}
+	return rt.write[0], true
+}
+
+// WriteEndpoints returns the write endpoints in the order writes use
+// them, those marked unavailable for writes moved to the end (or all in
+// that order if all are marked). In a single-write account they keep the
+// account's order, whose first is the write region. In a multi-write
+// account (Account.MultipleWriteLocations) they follow
+// RouterOptions.PreferredRegions as ReadEndpoints do: the listed regions
+// first, in that order, then the others in the account's order. It is
+// empty before the account is loaded. The slice is shared and
+// precomputed: callers must not modify it or its URLs.
+func (r *Router) WriteEndpoints() []*url.URL {
+	return r.cache.routes(r.now()).write
+}
+
+// ReadEndpoints returns the read endpoints in preference order (see
+// RouterOptions.PreferredRegions), those marked unavailable for reads
+// moved to the end; the writable locations stand in when the account lists
+// no readable one. It is empty before the account is loaded. The slice is
+// shared and precomputed: callers must not modify it or its URLs.
+func (r *Router) ReadEndpoints() []*url.URL {
+	return r.cache.routes(r.now()).read
+}
+
+// MarkUnavailable marks the endpoint u unavailable for writes (write) or
+// for reads until MarkTTL has elapsed; marking again extends the mark.
+// Endpoints the current account does not list are ignored.
+func (r *Router) MarkUnavailable(u *url.URL, write bool) {
+	r.cache.mark(u, write, r.now())
+}
+
+// Account returns the current account, nil before the first successful
+// look-up. The Account is immutable.
+func (r *Router) Account() *Account {
+	return r.cache.snap.Load().account
+}

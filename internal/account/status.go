@@ -1,0 +1,107 @@
+package account
+
+import (
+	"strings"
+	"time"
+)
+
+// A Status is a snapshot of a Router for operators: the account it has
+// loaded, how its last look-up went and where requests go. It is a copy:
+// the caller may keep and modify it. It holds no secrets.
+type Status struct {
+	// Loaded reports whether an account has been loaded; the fields
+	// below LastError are empty until then.
+	Loaded bool
+	// LastLookup is when the last look-up completed, by the router's
+	// clock (RouterOptions.Now); zero if none has.
+	LastLookup time.Time
+	// LastError is the last completed look-up's error message, empty if
+	// it succeeded. It names endpoints and statuses, never Authorization
+	// values or keys.
+	LastError string
+	// AccountID is the account's id.
+	AccountID string
+	// MultipleWriteLocations reports a multi-write account.
+	MultipleWriteLocations bool
+	// Write and Read are the write and read endpoints in the order
+	// requests use them (see WriteEndpoints and ReadEndpoints).
+	Write, Read []EndpointStatus
+	// UnmatchedPreferred lists the RouterOptions.PreferredRegions entries
+	// that name no location of the account, as given (a misspelt region
+	// shows here).
+	UnmatchedPreferred []string
+}
+
+// An EndpointStatus describes one endpoint in a Status.
+type EndpointStatus struct {
+	// Region is the location's name, e.g. "West US 2".
+	Region string
+	// Endpoint is the endpoint as scheme://host[:port].
+	Endpoint string
+	// MarkedUntil is when its unavailability mark for the list's
+	// operation (write or read) expires; zero if it is not marked.
+	MarkedUntil time.Time
+}
+
+// Status returns a snapshot of the router. It is safe for concurrent use
+// and does no I/O.
+func (r *Router) Status() Status {
+	var s Status
+	r.mu.Lock()
+	if f := r.last; f != nil {
+		s.LastLookup = f.end
+		if f.err != nil {
+			s.LastError = f.err.Error()
+		}
+	}
+	r.mu.Unlock()
+	r.cache.status(r.now(), &s)
+	return s
+}
+
+// status fills in the account, endpoint and preference fields of s with
+// the routes and marks valid at now.
+func (c *locationCache) status(now time.Time, s *Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rts := c.routesLocked(now)
+	a := rts.account
+	if a == nil {
+		return
+	}
+	s.Loaded, s.AccountID, s.MultipleWriteLocations = true, a.ID, a.MultipleWriteLocations
+	s.Write = c.endpointStatus(rts.writeLocs, true, now)
+	s.Read = c.endpointStatus(rts.readLocs, false, now)
+	names := make(map[string]bool)
+	for _, list := range [][]Location{a.Write, a.Read} {
+		for _, l := range list {
+			names[strings.ToLower(l.Name)] = true
+		}
+	}
+	for i, p := range c.preferred {
+		if !names[p] {
+			names[p] = true // each entry once
+			s.UnmatchedPreferred = append(s.UnmatchedPreferred, c.preferredAsGiven[i])
+		}
+	}
+}
+
+// endpointStatus describes locs with their marks for writes (write) or
+// reads at now. c.mu must be held.
+func (c *locationCache) endpointStatus(locs []Location, write bool, now time.Time) []EndpointStatus {
+	out := make([]EndpointStatus, len(locs))
+	for i, l := range locs {
+		key, _ := endpointKey(l.Endpoint)
+		m := c.marks[key]
+		until := m.read
+		if write {
+			until = m.write
+		}
+		out[i] = EndpointStatus{
+			Region:      l.Name,
+			Endpoint:    l.Endpoint.Scheme + "://" + l.Endpoint.Host,
+			MarkedUntil: live(until, now),
+		}
+	}
+	return out
+}

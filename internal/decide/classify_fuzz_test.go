@@ -1,0 +1,132 @@
+package decide_test
+
+import (
+	"context"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
+)
+
+// FuzzClassify checks Classify and SubStatus on arbitrary status codes
+// and x-ms-substatus values: a 2xx is always OK, a response alone never
+// gives a transport outcome, the outcome depends on the header only
+// through SubStatus, and an error always wins over the response.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []struct {
+		status int
+		sub    string
+	}{
+		{200, ""}, {201, "0"}, {204, ""}, {299, "3"}, {304, ""},
+		{403, "3"}, {403, "1008"}, {403, "5"}, {404, "1002"}, {404, "0"},
+		{408, ""}, {429, "3200"}, {449, ""}, {500, ""}, {503, "20001"},
+		{400, "1001"}, {412, ""}, {199, ""}, {300, ""}, {600, "3"},
+		{0, ""}, {-200, "3"}, {1 << 31, "1008"}, {-1 << 31, ""},
+		{403, " 3 "}, {403, "+3"}, {403, "03"}, {403, "-3"}, {403, "3.0"},
+		{403, "0x3"}, {404, "1002\x00"}, {403, "99999999999999999999"},
+		{403, "-9223372036854775808"}, {403, "٣"}, {403, "\t1008\r\n"},
+	} {
+		f.Add(s.status, s.sub)
+	}
+	f.Fuzz(func(t *testing.T, status int, sub string) {
+		h := http.Header{}
+		if sub != "" {
+			h[wire.HeaderSubStatus] = []string{sub}
+		}
+		resp := &http.Response{StatusCode: status, Header: h}
+
+		n := wire.SubStatus(h)
+		if n < 0 {
+			t.Fatalf("SubStatus(%q) = %d, negative", sub, n)
+		}
+		if v, err := strconv.Atoi(strings.TrimSpace(sub)); err == nil && v >= 0 && n != v {
+			t.Fatalf("SubStatus(%q) = %d, want %d", sub, n, v)
+		}
+
+		got := decide.Classify(resp, nil)
+		if got.String() == "unknown" {
+			t.Fatalf("Classify(%d, %q) = %d, not an Outcome", status, sub, got)
+		}
+		switch got {
+		case decide.NeverSent, decide.Ambiguous, decide.Canceled, decide.CircuitOpen:
+			t.Fatalf("Classify(%d, %q) = %v for a response", status, sub, got)
+		}
+		if status >= 200 && status <= 299 && got != decide.OK {
+			t.Fatalf("Classify(%d, %q) = %v, want ok", status, sub, got)
+		}
+		canon := &http.Response{StatusCode: status, Header: http.Header{}}
+		canon.Header.Set(wire.HeaderSubStatus, strconv.Itoa(n))
+		if again := decide.Classify(canon, nil); again != got {
+			t.Fatalf("Classify(%d, %q) = %v but %v with substatus %d", status, sub, got, again, n)
+		}
+		if got := decide.Classify(resp, context.Canceled); got != decide.Canceled {
+			t.Fatalf("Classify(%d, %q, context.Canceled) = %v, want canceled", status, sub, got)
+		}
+	})
+}
+
+// FuzzIsWrite checks IsWrite on arbitrary methods and headers: reads stay
+// reads whatever the headers say, only POST can be a query, and a POST
+// declared a query by either header is a read.
+func FuzzIsWrite(f *testing.F) {
+	for _, s := range []struct{ method, isQuery, contentType string }{
+		{"GET", "", ""}, {"", "", ""}, {"HEAD", "", ""}, {"OPTIONS", "", ""},
+		{"POST", "", "application/json"},
+		{"POST", "True", "application/query+json"},
+		{"POST", "", "Application/Query+JSON; charset=utf-8"},
+		{"POST", " true ", ""}, {"POST", "false", "application/json"},
+		{"PUT", "true", "application/query+json"}, {"DELETE", "", ""},
+		{"PATCH", "true", ""}, {"get", "", ""}, {"post", "true", ""},
+		{"POST", "1", ""}, {"POST", "yes", ""}, {"POST", "tru\x00e", ""},
+		{"POST", "", "application/query+json;;;"}, {"POST", "", ";application/query+json"},
+		{"POST", "", "application/query+jſon"}, {"POST", "", "text/plain, application/query+json"},
+		{"GET\r\nX: y", "", ""}, {"POST ", "true", ""}, {"\xff", "\xff", "\xff"},
+	} {
+		f.Add(s.method, s.isQuery, s.contentType)
+	}
+	f.Fuzz(func(t *testing.T, method, isQuery, contentType string) {
+		h := http.Header{}
+		if isQuery != "" {
+			h[wire.HeaderIsQuery] = []string{isQuery}
+		}
+		if contentType != "" {
+			h["Content-Type"] = []string{contentType}
+		}
+		got := wire.IsWrite(&http.Request{Method: method, Header: h})
+		bare := wire.IsWrite(&http.Request{Method: method, Header: http.Header{}})
+		if !wire.IsWrite(nil) {
+			t.Fatal("IsWrite(nil) = false")
+		}
+		switch method {
+		case "", http.MethodGet, http.MethodHead, http.MethodOptions:
+			if got || bare {
+				t.Fatalf("IsWrite(%q, %q, %q) = true for a read method", method, isQuery, contentType)
+			}
+			return
+		case http.MethodPost:
+			if !bare {
+				t.Fatal("a POST without query headers is a read")
+			}
+		default:
+			if !got {
+				t.Fatalf("IsWrite(%q, %q, %q) = false for a method that is not POST or a read", method, isQuery, contentType)
+			}
+			return
+		}
+		// A POST.
+		if strings.EqualFold(strings.TrimSpace(isQuery), "true") && got {
+			t.Fatalf("POST with %s %q is a write", wire.HeaderIsQuery, isQuery)
+		}
+		if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/query+json" && got {
+			t.Fatalf("POST with Content-Type %q is a write", contentType)
+		}
+		if !got && !strings.EqualFold(strings.TrimSpace(isQuery), "true") &&
+			!strings.Contains(strings.ToLower(contentType), "query") {
+			t.Fatalf("POST with %q, %q is a read but declares no query", isQuery, contentType)
+		}
+	})
+}

@@ -1,0 +1,351 @@
+package decide_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// response builds a response with a status and an optional sub-status.
+func response(status, sub int) *http.Response {
+	h := http.Header{}
+	if sub != 0 {
+		h.Set("x-ms-substatus", strconv.Itoa(sub))
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: http.NoBody}
+}
+
+// timeoutError is a net.Error that timed out, like a read deadline.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+var _ net.Error = timeoutError{}
+
+// first is what a fresh Retrier decides for the outcome: whether and where
+// the first retry goes.
+type first struct {
+	retry bool
+	route decide.Route
+}
+
+func firstDecision(write bool, o decide.Outcome, resp *http.Response) first {
+	d := decide.NewRetrier(policy.RetryOptions{}, &fakeClock{}, fixedRand(0)).Decide(write, o, resp)
+	return first{d.Retry, d.Route}
+}
+
+var (
+	noRetry   = first{}
+	same      = first{true, decide.SameEndpoint}
+	next      = first{true, decide.NextRegion}
+	writeRgn  = first{true, decide.WriteRegion}
+	refreshed = first{true, decide.Refresh}
+)
+
+func TestClassifyStatus(t *testing.T) {
+	tests := []struct {
+		status, sub int
+		want        decide.Outcome
+		read, write first
+	}{
+		{200, 0, decide.OK, noRetry, noRetry},
+		{201, 0, decide.OK, noRetry, noRetry},
+		{204, 0, decide.OK, noRetry, noRetry},
+		{304, 0, decide.OK, noRetry, noRetry},
+		{400, 0, decide.Final, noRetry, noRetry},
+		{401, 0, decide.Final, noRetry, noRetry},
+		{403, 0, decide.Final, noRetry, noRetry},
+		{403, 5, decide.Final, noRetry, noRetry},
+		{404, 0, decide.Final, noRetry, noRetry},
+		{404, 3, decide.Final, noRetry, noRetry},
+		{405, 0, decide.Final, noRetry, noRetry},
+		{409, 0, decide.Final, noRetry, noRetry},
+		{412, 0, decide.Final, noRetry, noRetry},
+		{413, 0, decide.Final, noRetry, noRetry},
+		{302, 0, decide.Final, noRetry, noRetry},
+		{502, 0, decide.Final, noRetry, noRetry},
+		{429, 0, decide.Throttled, same, same},
+		{449, 0, decide.RetryWith, same, same},
+		{500, 0, decide.ServerError, next, noRetry},
+		{503, 0, decide.Unavailable, next, next},
+		{408, 0, decide.RequestTimeout, next, noRetry},
+		{403, 3, decide.WriteForbidden, noRetry, refreshed},
+		{403, 1008, decide.RegionNotFound, refreshed, refreshed},
+		{404, 1002, decide.SessionNotAvailable, writeRgn, noRetry},
+		{200, 3, decide.OK, noRetry, noRetry}, // a sub-status only matters with its status
+		{500, 1002, decide.ServerError, next, noRetry},
+	}
+	for _, tt := range tests {
+		name := strconv.Itoa(tt.status)
+		if tt.sub != 0 {
+			name += "." + strconv.Itoa(tt.sub)
+		}
+		t.Run(name, func(t *testing.T) {
+			resp := response(tt.status, tt.sub)
+			got := decide.Classify(resp, nil)
+			assert.Equal(t, tt.want, got, "outcome %s", got)
+			assert.Equal(t, tt.read, firstDecision(false, got, resp), "read")
+			assert.Equal(t, tt.write, firstDecision(true, got, resp), "write")
+		})
+	}
+}
+
+func TestClassifyError(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}
+	tests := []struct {
+		name        string
+		err         error
+		want        decide.Outcome
+		read, write first
+	}{
+		{"dial refused", refused, decide.NeverSent, next, next},
+		{"dial refused in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: refused}, decide.NeverSent, next, next},
+		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}, decide.NeverSent, next, next},
+		{"bare ECONNREFUSED", fmt.Errorf("connect: %w", syscall.ECONNREFUSED), decide.NeverSent, next, next},
+		{"DNS", &net.DNSError{Err: "no such host", Name: "a.example", IsNotFound: true}, decide.NeverSent, next, next},
+		{"proxy connect", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: io.EOF}, decide.NeverSent, next, next},
+		{"TLS record header (may come with the response)", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, decide.Ambiguous, next, noRetry},
+		{"TLS alert (may come with the response)", tls.AlertError(20), decide.Ambiguous, next, noRetry},
+		{"TLS verification", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, decide.NeverSent, next, next},
+		{"x509 hostname", x509.HostnameError{Host: "a.example"}, decide.NeverSent, next, next},
+		{"x509 invalid", x509.CertificateInvalidError{Reason: x509.Expired}, decide.NeverSent, next, next},
+		{"EOF", io.EOF, decide.Ambiguous, next, noRetry},
+		{"unexpected EOF", fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), decide.Ambiguous, next, noRetry},
+		{"reset", reset, decide.Ambiguous, next, noRetry},
+		{"bare ECONNRESET", syscall.ECONNRESET, decide.Ambiguous, next, noRetry},
+		{"broken pipe", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, decide.Ambiguous, next, noRetry},
+		{"read timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}, decide.Ambiguous, next, noRetry},
+		{"deadline exceeded on conn", os.ErrDeadlineExceeded, decide.Ambiguous, next, noRetry},
+		{"unknown", errors.New("something else"), decide.Ambiguous, next, noRetry},
+		{"error text says refused", errors.New("dial tcp: connection refused"), decide.Ambiguous, next, noRetry},
+		{"canceled", context.Canceled, decide.Canceled, noRetry, noRetry},
+		{"deadline", context.DeadlineExceeded, decide.Canceled, noRetry, noRetry},
+		{"canceled in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: context.Canceled}, decide.Canceled, noRetry, noRetry},
+		{"canceled while dialing", &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}, decide.Canceled, noRetry, noRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := decide.Classify(nil, tt.err)
+			assert.Equal(t, tt.want, got, "outcome %s", got)
+			assert.Equal(t, tt.read, firstDecision(false, got, nil), "read")
+			assert.Equal(t, tt.write, firstDecision(true, got, nil), "write")
+		})
+	}
+}
+
+// phased is an attempt error that reports its phase, as the transport's do.
+type phased struct {
+	err   error
+	phase decide.Phase
+}
+
+func (e phased) Error() string              { return e.err.Error() }
+func (e phased) Unwrap() error              { return e.err }
+func (e phased) RequestPhase() decide.Phase { return e.phase }
+
+// TestClassifyByPhase: when the attempt reports how far it got on the
+// connection, that decides, whatever the error's type.
+func TestClassifyByPhase(t *testing.T) {
+	record := tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	errs := map[string]error{
+		"TLS record":  record,
+		"reset":       reset,
+		"EOF":         io.EOF,
+		"timeout":     timeoutError{},
+		"dial":        refused,
+		"unknown":     errors.New("something"),
+		"wrapped TLS": &url.Error{Op: "Post", URL: "https://a.example/", Err: record},
+	}
+	want := map[decide.Phase]decide.Outcome{
+		decide.PhaseLocal:      decide.Final,
+		decide.PhaseConnecting: decide.NeverSent,
+		decide.PhaseConnected:  decide.NeverSent,
+		decide.PhaseWritten:    decide.Ambiguous,
+	}
+	for name, err := range errs {
+		for phase, outcome := range want {
+			assert.Equal(t, outcome, decide.Classify(nil, phased{err, phase}), "%s in phase %d", name, phase)
+			wrapped := fmt.Errorf("attempt: %w", phased{err, phase})
+			assert.Equal(t, outcome, decide.Classify(nil, wrapped), "wrapped %s in phase %d", name, phase)
+		}
+		assert.Equal(t, decide.Classify(nil, err), decide.Classify(nil, phased{err, decide.PhaseUnknown}),
+			"%s: an unknown phase leaves it to the type", name)
+	}
+	// The caller's context ending wins over any phase.
+	assert.Equal(t, decide.Canceled, decide.Classify(nil, phased{context.Canceled, decide.PhaseWritten}))
+	assert.Equal(t, decide.Canceled, decide.Classify(nil, phased{context.DeadlineExceeded, decide.PhaseConnecting}))
+}
+
+func TestClassifyContractViolations(t *testing.T) {
+	// Like http.Client, the error wins over a response returned with it.
+	assert.Equal(t, decide.Canceled, decide.Classify(response(200, 0), context.Canceled))
+	// Nothing at all: nobody knows whether the request ran.
+	assert.Equal(t, decide.Ambiguous, decide.Classify(nil, nil))
+}
+
+// TestClassifyRealErrors checks the error values net/http really returns,
+// against servers on loopback.
+func TestClassifyRealErrors(t *testing.T) {
+	do := func(t *testing.T, rt http.RoundTripper, url string) decide.Outcome {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader("{}"))
+		require.NoError(t, err)
+		resp, err := rt.RoundTrip(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		require.Error(t, err)
+		t.Logf("%T: %v", err, err)
+		return decide.Classify(nil, err)
+	}
+	newTransport := func(t *testing.T) *http.Transport {
+		tr := &http.Transport{DisableKeepAlives: true}
+		t.Cleanup(tr.CloseIdleConnections)
+		return tr
+	}
+
+	t.Run("connection refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		assert.Equal(t, decide.NeverSent, do(t, newTransport(t), "http://"+addr+"/"))
+	})
+
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			t.Error("the request must not arrive")
+		}))
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
+		srv.StartTLS()
+		defer srv.Close()
+		assert.Equal(t, decide.NeverSent, do(t, newTransport(t), srv.URL))
+	})
+
+	t.Run("TLS to a plain server", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			t.Error("the request must not arrive")
+		}))
+		defer srv.Close()
+		// A TLS record error alone does not say when it happened: without
+		// the phase (the transport's attempt errors carry it), it is
+		// ambiguous.
+		assert.Equal(t, decide.Ambiguous, do(t, newTransport(t), "https://"+srv.Listener.Addr().String()+"/"))
+	})
+
+	t.Run("connection closed after the request", func(t *testing.T) {
+		got := make(chan struct{}, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			got <- struct{}{}
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}))
+		defer srv.Close()
+		assert.Equal(t, decide.Ambiguous, do(t, newTransport(t), srv.URL))
+		assert.Len(t, got, 1, "the request reached the server")
+	})
+}
+
+func TestSubStatus(t *testing.T) {
+	tests := []struct {
+		value string
+		want  int
+	}{
+		{"", 0},
+		{"3", 3},
+		{" 1008 ", 1008},
+		{"1002", 1002},
+		{"abc", 0},
+		{"3.0", 0},
+		{"-3", 0},
+		{"99999999999999999999999", 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.value != "" {
+			h.Set("X-Ms-Substatus", tt.value)
+		}
+		assert.Equal(t, tt.want, wire.SubStatus(h), "x-ms-substatus %q", tt.value)
+	}
+	assert.Equal(t, 0, wire.SubStatus(nil))
+}
+
+func TestIsWrite(t *testing.T) {
+	tests := []struct {
+		name    string
+		method  string
+		headers map[string]string
+		want    bool
+	}{
+		{"GET", http.MethodGet, nil, false},
+		{"empty method means GET", "", nil, false},
+		{"HEAD", http.MethodHead, nil, false},
+		{"OPTIONS", http.MethodOptions, nil, false},
+		{"POST create", http.MethodPost, map[string]string{"Content-Type": "application/json"}, true},
+		{"POST query by header", http.MethodPost, map[string]string{"x-ms-documentdb-isquery": "true"}, false},
+		{"POST query by header, any case", http.MethodPost, map[string]string{"X-Ms-Documentdb-Isquery": "True"}, false},
+		{"POST isquery false", http.MethodPost, map[string]string{"x-ms-documentdb-isquery": "false"}, true},
+		{"POST query by content type", http.MethodPost, map[string]string{"Content-Type": "application/query+json"}, false},
+		{"POST query content type with params", http.MethodPost, map[string]string{"Content-Type": "Application/Query+JSON; charset=utf-8"}, false},
+		{"POST query content type with odd params", http.MethodPost, map[string]string{"Content-Type": "application/query+json; ="}, false}, // the media type decides
+		{"PUT", http.MethodPut, nil, true},
+		{"PATCH", http.MethodPatch, nil, true},
+		{"DELETE", http.MethodDelete, nil, true},
+		{"PUT with query header", http.MethodPut, map[string]string{"x-ms-documentdb-isquery": "true"}, true},
+		{"lower-case get is another method", "get", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "https://a.example/dbs/d/colls/c/docs", nil)
+			req.Method = tt.method
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			assert.Equal(t, tt.want, wire.IsWrite(req))
+		})
+	}
+	assert.True(t, wire.IsWrite(nil), "a nil request is treated as a write")
+}
+
+func TestOutcomeString(t *testing.T) {
+	want := map[decide.Outcome]string{
+		decide.OK: "ok", decide.Final: "final", decide.Throttled: "throttled",
+		decide.RetryWith: "retry_with", decide.Unavailable: "unavailable",
+		decide.ServerError: "server_error", decide.RequestTimeout: "request_timeout",
+		decide.WriteForbidden: "write_forbidden", decide.RegionNotFound: "region_not_found",
+		decide.SessionNotAvailable: "session_not_available", decide.NeverSent: "never_sent",
+		decide.Ambiguous: "ambiguous", decide.Canceled: "canceled", decide.CircuitOpen: "circuit_open",
+	}
+	for o, s := range want {
+		assert.Equal(t, s, o.String())
+	}
+	assert.Equal(t, "unknown", decide.Outcome(200).String())
+}
