@@ -10,4 +10,3 @@ var ErrBadAccount = errors.New("region: invalid DatabaseAccount document")
 
 // ErrNoWriteRegion reports an account with no usable writable location.
 var ErrNoWriteRegion = errors.New("region: account has no write region")
-

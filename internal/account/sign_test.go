@@ -29,4 +29,3 @@ func TestSignSetsHeadersThatVerify(t *testing.T) {
 	want, _ := k.Authorization(context.Background(), "post", "docs", "dbs/d/colls/c", "Thu, 27 Apr 2017 00:51:12 GMT")
 	assert.Equal(t, want, req.Header.Get("Authorization"))
 }
-

@@ -29,4 +29,3 @@ func TestResourceOf(t *testing.T) {
 		assert.Equal(t, tt.link, link, "link of %q", tt.path)
 	}
 }
-
