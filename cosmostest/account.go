@@ -1,6 +1,7 @@
 package cosmostest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -68,7 +69,8 @@ type Options struct {
 // An Account is safe for concurrent use. Close releases everything it
 // started.
 type Account struct {
-	key     *region.MasterKey
+	key     *region.MasterKey // signs requests for tests (Sign)
+	rawKey  []byte            // verifies them, independently of key
 	keyText string
 	now     func() time.Time
 	id      string
@@ -148,6 +150,7 @@ func (a *Account) validate() error {
 		return fmt.Errorf("cosmostest: Options.Key: %w", err)
 	}
 	a.key = k
+	a.rawKey, _ = base64.StdEncoding.DecodeString(a.keyText) // valid: NewMasterKey accepted it
 	seen := make(map[string]bool)
 	for _, r := range a.regions {
 		if r == "" || r == Global || seen[r] {

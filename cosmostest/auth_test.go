@@ -75,7 +75,7 @@ func TestVerifySignature(t *testing.T) {
 			assert.Equal(t, "Unauthorized", body["code"], tt.name)
 			assert.NotEmpty(t, body["message"], tt.name)
 			assert.NotContains(t, string(r.body), a.Key(), tt.name)
-			sig := own.Signature("GET", "docs", docsPath+"/1", now.Format(http.TimeFormat))
+			sig := masterSignature(a.rawKey, "GET", "docs", docsPath+"/1", now.Format(http.TimeFormat))
 			assert.NotContains(t, string(r.body), sig, tt.name)
 		}
 	}

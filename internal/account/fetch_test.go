@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -61,7 +60,7 @@ func TestFetchSendsASignedLookupAndParsesTheAccount(t *testing.T) {
 	assert.Equal(t, "Sun, 01 Mar 2026 12:00:00 GMT", got.Header.Get(wire.HeaderDate))
 	assert.Equal(t, wire.APIVersion, got.Header.Get(wire.HeaderVersion))
 	// The DatabaseAccount is signed with an empty resource type and link.
-	want := url.QueryEscape("type=master&ver=1.0&sig=" + k.Signature("get", "", "", "Sun, 01 Mar 2026 12:00:00 GMT"))
+	want := authorization(t, k, "get", "", "", "Sun, 01 Mar 2026 12:00:00 GMT")
 	assert.Equal(t, want, got.Header.Get("Authorization"))
 }
 
@@ -82,7 +81,7 @@ func TestFetchReportsStatusWithoutSecrets(t *testing.T) {
 	assert.Equal(t, StatusError{Code: 401, SubStatus: 1008}, *se)
 	require.NotEmpty(t, seenAuth)
 	assert.NotContains(t, err.Error(), seenAuth)
-	assert.NotContains(t, err.Error(), k.Signature("get", "", "", "Sun, 01 Mar 2026 12:00:00 GMT"))
+	assert.NotContains(t, err.Error(), authorization(t, k, "get", "", "", "Sun, 01 Mar 2026 12:00:00 GMT"))
 	assert.NotContains(t, err.Error(), testVectorKey)
 	assert.Contains(t, err.Error(), "401")
 }
@@ -180,4 +179,12 @@ func TestFetchWrapsTransportErrorsAndRejectsBadInput(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Fetch(context.Background(), &fakeRT{status: 200}, mustURL(t, "/relative"), testKey(t), testNow)
 	assert.Error(t, err)
+}
+
+// authorization is the Authorization header k gives a request.
+func authorization(t testing.TB, k *region.MasterKey, verb, resourceType, resourceLink, date string) string {
+	t.Helper()
+	auth, err := k.Authorization(context.Background(), verb, resourceType, resourceLink, date)
+	require.NoError(t, err)
+	return auth
 }

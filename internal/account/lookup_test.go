@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -361,7 +360,7 @@ func TestLookupsAreSignedForTheAccount(t *testing.T) {
 		r := newTestRouter(t, rt, RouterOptions{})
 		require.NoError(t, r.Ensure(t.Context()))
 		date := time.Now().UTC().Format(http.TimeFormat)
-		want := url.QueryEscape("type=master&ver=1.0&sig=" + testKey(t).Signature("GET", "", "", date))
+		want := authorization(t, testKey(t), "GET", "", "", date)
 		rt.mu.Lock()
 		defer rt.mu.Unlock()
 		assert.Equal(t, []string{want}, rt.auth)

@@ -93,13 +93,13 @@ func (m *MasterKey) Authorization(_ context.Context, verb, resourceType, resourc
 	if m.key.Load() == nil {
 		return "", ErrBadKey
 	}
-	return url.QueryEscape("type=master&ver=1.0&sig=" + m.Signature(verb, resourceType, resourceLink, date)), nil
+	return url.QueryEscape("type=master&ver=1.0&sig=" + m.signature(verb, resourceType, resourceLink, date)), nil
 }
 
-// Signature returns the base64 HMAC-SHA256 signature of the canonical
+// signature returns the base64 HMAC-SHA256 signature of the canonical
 // string built from the verb, resource type, resource link and date (with
 // an empty key if the MasterKey has none).
-func (m *MasterKey) Signature(verb, resourceType, resourceLink, date string) string {
+func (m *MasterKey) signature(verb, resourceType, resourceLink, date string) string {
 	var key []byte
 	if k := m.key.Load(); k != nil {
 		key = *k

@@ -19,7 +19,7 @@ const testVectorKey = "dsZQi3KtZmCv1ljt3VNWNm7sQUF1y5rJfC6kv5JiwvW0EndXdDku/dkKB
 func TestMasterKeySignatureMatchesPublishedVector(t *testing.T) {
 	k, err := NewMasterKey(testVectorKey)
 	require.NoError(t, err)
-	sig := k.Signature("GET", "dbs", "dbs/ToDoList", "Thu, 27 Apr 2017 00:51:12 GMT")
+	sig := k.signature("GET", "dbs", "dbs/ToDoList", "Thu, 27 Apr 2017 00:51:12 GMT")
 	assert.Equal(t, "c09PEVJrgp2uQRkr934kFbTqhByc7TVr3OHyqlu+c+c=", sig)
 
 	auth, err := k.Authorization(context.Background(), "GET", "dbs", "dbs/ToDoList", "Thu, 27 Apr 2017 00:51:12 GMT")
@@ -46,22 +46,22 @@ func TestMasterKeyUpdateRotatesTheKey(t *testing.T) {
 	k := testKey(t)
 	other, err := NewMasterKey(otherKey)
 	require.NoError(t, err)
-	vectorSig := k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate)
-	otherSig := other.Signature("GET", "dbs", "dbs/ToDoList", vectorDate)
+	vectorSig := k.signature("GET", "dbs", "dbs/ToDoList", vectorDate)
+	otherSig := other.signature("GET", "dbs", "dbs/ToDoList", vectorDate)
 	require.NotEqual(t, vectorSig, otherSig)
 
 	require.NoError(t, k.Update(otherKey))
-	assert.Equal(t, otherSig, k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
+	assert.Equal(t, otherSig, k.signature("GET", "dbs", "dbs/ToDoList", vectorDate))
 	for _, bad := range []string{"", "not base64!!", testVectorKey[:5]} {
 		err := k.Update(bad)
 		require.ErrorIs(t, err, ErrBadKey, "%q", bad)
 		if bad != "" {
 			assert.NotContains(t, err.Error(), bad)
 		}
-		assert.Equal(t, otherSig, k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate), "a bad key keeps the old one")
+		assert.Equal(t, otherSig, k.signature("GET", "dbs", "dbs/ToDoList", vectorDate), "a bad key keeps the old one")
 	}
 	require.NoError(t, k.Update(testVectorKey))
-	assert.Equal(t, vectorSig, k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
+	assert.Equal(t, vectorSig, k.signature("GET", "dbs", "dbs/ToDoList", vectorDate))
 }
 
 func TestZeroMasterKeySignsNothingUntilUpdated(t *testing.T) {
@@ -70,7 +70,7 @@ func TestZeroMasterKeySignsNothingUntilUpdated(t *testing.T) {
 	require.ErrorIs(t, err, ErrBadKey)
 
 	require.NoError(t, k.Update(testVectorKey))
-	assert.Equal(t, "c09PEVJrgp2uQRkr934kFbTqhByc7TVr3OHyqlu+c+c=", k.Signature("GET", "dbs", "dbs/ToDoList", vectorDate))
+	assert.Equal(t, "c09PEVJrgp2uQRkr934kFbTqhByc7TVr3OHyqlu+c+c=", k.signature("GET", "dbs", "dbs/ToDoList", vectorDate))
 }
 
 func TestMasterKeyUpdateWhileSigning(t *testing.T) {
@@ -78,8 +78,8 @@ func TestMasterKeyUpdateWhileSigning(t *testing.T) {
 	other, err := NewMasterKey(otherKey)
 	require.NoError(t, err)
 	want := map[string]bool{
-		testKey(t).Signature("GET", "dbs", "dbs/ToDoList", vectorDate): true,
-		other.Signature("GET", "dbs", "dbs/ToDoList", vectorDate):      true,
+		testKey(t).signature("GET", "dbs", "dbs/ToDoList", vectorDate): true,
+		other.signature("GET", "dbs", "dbs/ToDoList", vectorDate):      true,
 	}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
