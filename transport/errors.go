@@ -31,3 +31,7 @@ func (e *CircuitOpenError) Error() string {
 }
 
 func (e *CircuitOpenError) Unwrap() error { return ErrCircuitOpen }
+
+// CircuitOpen marks the error as a refusal by an open circuit: nothing was
+// sent, so the retry rules may send a read elsewhere at once.
+func (e *CircuitOpenError) CircuitOpen() {}

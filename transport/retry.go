@@ -16,27 +16,24 @@ import (
 	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
-// Retry is the chain's one retry loop. For each attempt it classifies the
-// answer (decide.Classify), asks the call's decide.Retrier what to do, waits
-// (never past the request's deadline, returning at once when the context
-// ends), and, when the chain knows the account, asks the router which
-// endpoint serves the next attempt. When retries run out the last response
-// comes back as it came, with a nil error. It is safe for concurrent use.
+// Retry is the chain's one retry loop. For each attempt it asks the call's
+// route where the attempt goes, sends it, and asks the retry policy what
+// the answer means and what to do: whether, when and where to try again,
+// and what the answer teaches the account. It carries the decision out:
+// it waits (never past the request's deadline, returning at once when the
+// context ends), moves the route and replays the body. When retries run out
+// the last response comes back as it came, with a nil error. It is safe
+// for concurrent use.
 type Retry struct {
 	next   http.RoundTripper
-	opts   policy.RetryOptions
-	budget *decide.Budget
+	policy *decide.Policy
 	retryDeps
 }
-
-// headerAllowTentativeWrites lets any write region of a multi-write
-// account take a write.
-const headerAllowTentativeWrites = "X-Ms-Cosmos-Allow-Tentative-Writes"
 
 // retryDeps are what New gives the loop beyond a stand-alone Retry: the
 // account's router and credential, telemetry, and the chain's closing.
 type retryDeps struct {
-	router  *account.Router
+	router  *account.Router // nil: no account
 	cred    region.Credential
 	tel     *telemetry.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
@@ -45,9 +42,12 @@ type retryDeps struct {
 var _ http.RoundTripper = (*Retry)(nil)
 
 // NewRetry returns a Retry in front of next (nil: http.DefaultTransport).
-// Without an account it retries every attempt at the request's own URL,
-// does not sign, and returns a 403.3 or 403.1008 at once (there is no
-// account to learn the new region from; a client above may).
+// A stand-alone Retry classifies, retries and replays bodies as the
+// options say, with its own retry budget. It has no account: it sends
+// every attempt to the request's own URL, does not sign, records no
+// telemetry, and returns a 403.3 or 403.1008 at once (there is no account
+// to learn the new region from; a client above may). New builds the Retry
+// that has them.
 func NewRetry(next http.RoundTripper, o policy.RetryOptions) *Retry {
 	return newRetry(next, o, retryDeps{})
 }
@@ -56,8 +56,7 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	o = decide.RetryDefaults(o)
-	return &Retry{next: next, opts: o, budget: decide.NewBudget(o.Budget), retryDeps: deps}
+	return &Retry{next: next, policy: decide.New(o, nil, nil), retryDeps: deps}
 }
 
 // CloseIdleConnections forwards to next.
@@ -81,21 +80,19 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		defer func() { call.End(resp, err, errorType(err)) }()
 	}
 
-	body, err := newReplayBody(req, r.opts.MaxBufferedBody)
+	opts := r.policy.Options()
+	body, err := newReplayBody(req, opts.MaxBufferedBody)
 	if err != nil {
 		return nil, err
 	}
 	defer body.close()
 
 	write := wire.IsWrite(req)
-	var owner *account.Router
-	if r.router != nil && r.router.Owns(req.URL) {
-		owner = r.router
-	}
-	rt := newRoute(ctx, owner, req.URL, write)
-	sign := owner != nil && r.cred != nil && req.Header.Get("Authorization") == ""
-	var retrier *decide.Retrier // made at the first answer that may call for a retry
-	maxDrain := max(r.opts.MaxDrain, 0)
+	rt := account.NewRoute(ctx, r.router, req.URL, write)
+	sign := rt.Owned() && r.cred != nil && req.Header.Get("Authorization") == ""
+	retries := r.policy.Call()
+	deadline, _ := ctx.Deadline()
+	maxDrain := max(opts.MaxDrain, 0)
 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
@@ -114,35 +111,31 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			return nil, err
 		}
 		if call != nil { // naming the region scans the account: only when recorded
-			call.Attempt(rt.regionName())
+			call.Attempt(rt.Region())
 		}
 		resp, err = r.next.RoundTrip(areq)
-		var answered uint64 // look-ups started by the time of the answer
-		if r.router != nil {
-			answered = r.router.Epoch()
-		}
-		outcome := decide.Classify(resp, err)
-		if errors.Is(err, ErrCircuitOpen) {
-			outcome = decide.CircuitOpen
-		}
+		rt.Answered()
+		outcome := r.policy.Judge(resp, err)
 		call.Charge(resp)
-		r.account(outcome, err)
-
 		if outcome == decide.OK || outcome == decide.Final {
 			return keep(resp, abort), err // the happy path: no retry state needed
 		}
-		if retrier == nil {
-			retrier = decide.NewRetrier(r.opts, nil, nil)
-		}
-		d := retrier.Decide(write, outcome, resp)
-		resend := r.shouldRetry(ctx, d, &rt, &body)
-		rt.observe(ctx, outcome, answered, resend)
-		if resend && d.Route == decide.Refresh && !rt.known {
+
+		d := retries.Decide(outcome, resp, decide.Situation{
+			Write:       write,
+			MultiWrite:  rt.MultiWrite(),
+			Replayable:  body.replayable(),
+			OtherRegion: rt.OtherRegion(),
+			Account:     rt.Owned(),
+			Deadline:    deadline,
+		})
+		rt.Teach(ctx, d)
+		if d.Retry && d.Route == decide.Refresh {
 			// Only the account can say where this goes: learn it now, or
 			// return the answer rather than resend it where it was refused.
-			resend = rt.lookUp(ctx, answered) == nil && rt.known
+			d.Retry = rt.Learn(ctx)
 		}
-		if !resend {
+		if !d.Retry {
 			return keep(resp, abort), err
 		}
 		// Take the next attempt's body before draining the answer when the
@@ -167,11 +160,11 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
 		}
-		if err := rt.advance(ctx, d, answered); err != nil {
+		if err := rt.Next(ctx, d.Route); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
-		if d.Reason == decide.WriteForbidden && !sameEndpoint(rt.sent, rt.target) {
+		if d.Reason == decide.WriteForbidden && rt.Moved() {
 			call.Failover()
 		}
 	}
@@ -201,49 +194,16 @@ func (b *cancelOnClose) Close() error {
 	return err
 }
 
-// shouldRetry applies what the decision alone cannot know: the body, the
-// regions left, the shared budget and the deadline.
-func (r *Retry) shouldRetry(ctx context.Context, d decide.Decision, rt *route, body *replayBody) bool {
-	if !d.Retry || !body.replayable() {
-		return false
-	}
-	if d.OtherRegionOnly && !rt.hasOther() {
-		return false
-	}
-	if d.Route == decide.Refresh && !rt.canRefresh() {
-		return false // no account to learn the new region from: a client above may know
-	}
-	if d.Budgeted && !r.budget.Allow() {
-		return false
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Now().Add(d.Wait).After(dl) {
-		return false
-	}
-	return true
-}
-
-// account feeds the retry budget: unavailability drains it, an answer from
-// the service refills it. Errors that are nobody's fault (the caller's
-// cancellation, a request refused before it was sent) leave it alone.
-func (r *Retry) account(o decide.Outcome, err error) {
-	switch {
-	case decide.Unavailability(o):
-		r.budget.Failure()
-	case err == nil && (o == decide.OK || o == decide.Final):
-		r.budget.Success() // the endpoint answered
-	}
-}
-
 // attemptRequest builds one attempt's request: a shallow copy of the
 // caller's, moved to the route's endpoint, with the body b (of length
 // length; -1: the request's own ContentLength) and, when the
 // chain signs, its own headers. It closes b if it fails.
-func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route, b io.ReadCloser, length int64, attempt int, sign bool) (*http.Request, error) {
+func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *account.Route, b io.ReadCloser, length int64, attempt int, sign bool) (*http.Request, error) {
 	if r.tel != nil {
 		ctx = telemetry.WithAttempt(ctx, attempt)
 	}
 	areq := req.WithContext(ctx)
-	if u := rt.urlFor(); u != req.URL {
+	if u := rt.URL(); u != req.URL {
 		areq.URL = u
 		areq.Host = ""
 	}
@@ -251,11 +211,11 @@ func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route
 	if length >= 0 {
 		areq.ContentLength = length
 	}
-	if sign || rt.tentative() {
+	if sign || rt.MultiWrite() {
 		areq.Header = req.Header.Clone()
 	}
-	if rt.tentative() {
-		areq.Header.Set(headerAllowTentativeWrites, "true")
+	if rt.MultiWrite() {
+		areq.Header.Set(wire.HeaderAllowTentativeWrites, "true")
 	}
 	if sign {
 		if err := account.Sign(ctx, areq, r.cred, time.Now()); err != nil {

@@ -15,9 +15,7 @@ import (
 // An Outcome is what one attempt's answer means to the retry rules.
 type Outcome uint8
 
-// The outcomes of an attempt. Classify returns every outcome but
-// CircuitOpen, which the transport sets itself when an endpoint's breaker
-// refuses the attempt.
+// The outcomes of an attempt.
 const (
 	OK                  Outcome = iota // 2xx, 304
 	Final                              // 400, 401, 404, 405, 409, 412, 413, other 403, other statuses: returned as they are
@@ -32,7 +30,7 @@ const (
 	NeverSent                          // transport error before the request left: refused, DNS, TLS handshake, headers not written
 	Ambiguous                          // transport error after the request may have been sent: reset, EOF, timeout
 	Canceled                           // the caller's context ended (context.Canceled / DeadlineExceeded)
-	CircuitOpen                        // set by the transport when the endpoint's breaker is open
+	CircuitOpen                        // an endpoint's open circuit refused the attempt: nothing was sent
 )
 
 var outcomeNames = [...]string{
@@ -100,7 +98,10 @@ type phaser interface {
 // does); if neither is, the attempt is Ambiguous.
 //
 // Errors are recognised by type and value (errors.Is and errors.As),
-// never by their text. A context error is Canceled. An error that reports
+// never by their text. An error that says a circuit breaker refused the
+// attempt (through a method CircuitOpen(), as the transport's
+// *CircuitOpenError does) is CircuitOpen: nothing was sent. A context
+// error is Canceled. An error that reports
 // its Phase (through a method RequestPhase() Phase, as the transport's
 // attempt errors do) is judged by it: PhaseLocal is Final, PhaseConnecting
 // and PhaseConnected are NeverSent, PhaseWritten is Ambiguous whatever the
@@ -121,6 +122,10 @@ func Classify(resp *http.Response, err error) Outcome {
 	}
 	return classifyStatus(resp.StatusCode, wire.SubStatus(resp.Header))
 }
+
+// circuitOpen is the marker of an error returned by a circuit breaker
+// instead of sending the attempt.
+type circuitOpen interface{ CircuitOpen() }
 
 func classifyStatus(status, sub int) Outcome {
 	switch {
@@ -148,6 +153,10 @@ func classifyStatus(status, sub int) Outcome {
 }
 
 func classifyError(err error) Outcome {
+	var open circuitOpen
+	if errors.As(err, &open) {
+		return CircuitOpen
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return Canceled
 	}

@@ -52,7 +52,7 @@ type first struct {
 }
 
 func firstDecision(write bool, o decide.Outcome, resp *http.Response) first {
-	d := decide.NewRetrier(policy.RetryOptions{}, &fakeClock{}, fixedRand(0)).Decide(write, o, resp)
+	d := decide.NewRetrier(policy.RetryOptions{}, (&fakeClock{}).Now, fixedRand(0)).Decide(write, o, resp)
 	return first{d.Retry, d.Route}
 }
 

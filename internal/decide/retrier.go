@@ -10,13 +10,10 @@ import (
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// A Clock tells the time. It has the shape of backoff.Clock, so one value
-// serves both.
-type Clock interface{ Now() time.Time }
+// clock gives a now function the shape of backoff.Clock.
+type clock func() time.Time
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
+func (c clock) Now() time.Time { return c() }
 
 // A Route says where the next attempt goes.
 type Route uint8
@@ -66,6 +63,15 @@ type Decision struct {
 	// Reason is the outcome that led to this decision, for metrics and
 	// spans.
 	Reason Outcome
+
+	// Mark says to mark the endpoint that gave the answer unavailable (for
+	// writes if the call is a write, else for reads), so that other calls
+	// avoid it until the mark expires.
+	Mark bool
+	// LookUp says to read the account again in the background, without
+	// waiting: the write region may have moved and this call will not
+	// resend to learn where.
+	LookUp bool
 }
 
 // Jitter of the waits a Retrier computes.
@@ -132,9 +138,9 @@ const (
 // retries share the cap MaxUnavailableRetries; CircuitOpen retries have
 // their own cap of the same size.
 type Retrier struct {
-	o     policy.RetryOptions // with defaults
-	clock Clock
-	rand  func() float64
+	o    policy.RetryOptions // with defaults
+	now  func() time.Time
+	rand func() float64
 
 	throttleRetries int
 	throttleWaited  time.Duration
@@ -156,17 +162,17 @@ type Retrier struct {
 }
 
 // NewRetrier returns the retry state of a new call under options o. A nil
-// clock means real time; a nil random means math/rand/v2's Float64.
+// now means time.Now; a nil random means math/rand/v2's Float64.
 // random should return values in [0, 1) (others are clamped); it draws the
 // jitter of every wait.
-func NewRetrier(o policy.RetryOptions, clock Clock, random func() float64) *Retrier {
-	if clock == nil {
-		clock = systemClock{}
+func NewRetrier(o policy.RetryOptions, now func() time.Time, random func() float64) *Retrier {
+	if now == nil {
+		now = time.Now
 	}
 	if random == nil {
 		random = rand.Float64
 	}
-	return &Retrier{o: RetryDefaults(o), clock: clock, rand: random}
+	return &Retrier{o: RetryDefaults(o), now: now, rand: random}
 }
 
 // Decide returns what to do after an attempt of a read (write false) or a
@@ -237,7 +243,7 @@ func (r *Retrier) throttled(resp *http.Response) Decision {
 	if resp != nil {
 		h = resp.Header
 	}
-	hint, ok := retryAfterHint(h, r.clock.Now())
+	hint, ok := retryAfterHint(h, r.now())
 	switch {
 	case !ok && r.o.DefaultRetryAfter < 0:
 		return stop
@@ -332,7 +338,7 @@ func (r *Retrier) failover(o Outcome) Decision {
 	if r.o.MaxFailoverWait < 0 {
 		return stop
 	}
-	now := r.clock.Now()
+	now := r.now()
 	if !r.failingOver {
 		r.failingOver, r.failoverStart = true, now
 		return Decision{Retry: true, Route: Refresh, Reason: o}
@@ -359,7 +365,7 @@ func (r *Retrier) newBackOff(initial, maxInterval time.Duration) *backoff.Expone
 		MaxInterval:         maxInterval,
 		MaxElapsedTime:      0, // never Stop: the caps are ours
 		Stop:                backoff.Stop,
-		Clock:               r.clock,
+		Clock:               clock(r.now),
 	}
 	b.Reset()
 	return b

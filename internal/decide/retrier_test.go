@@ -12,7 +12,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// fakeClock is a Clock that moves only when told to.
+// fakeClock is a clock that moves only when told to.
 type fakeClock struct{ now time.Time }
 
 func (c *fakeClock) Now() time.Time          { return c.now }
@@ -73,7 +73,7 @@ const ms = time.Millisecond
 
 func TestThrottledWaitsTheHintAtMostNineTimes(t *testing.T) {
 	clock := newClock()
-	r := decide.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, clock.Now, fixedRand(0))
 	ds := retries(t, r, clock, 0, true, decide.Throttled, withHeader(429, "x-ms-retry-after-ms", "100"))
 	require.Len(t, ds, 9)
 	for _, d := range ds {
@@ -83,30 +83,30 @@ func TestThrottledWaitsTheHintAtMostNineTimes(t *testing.T) {
 
 func TestThrottledJitterIsSmallAndAfterTheHint(t *testing.T) {
 	for _, x := range []float64{0, 0.5, 0.999999} {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(x))
+		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(x))
 		d := r.Decide(false, decide.Throttled, withHeader(429, "x-ms-retry-after-ms", "1000"))
 		require.True(t, d.Retry)
 		assert.GreaterOrEqual(t, d.Wait, time.Second, "never before the hint (rand %v)", x)
 		assert.Less(t, d.Wait, 1050*ms, "at most 5%% jitter (rand %v)", x)
 	}
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0.5))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0.5))
 	assert.Equal(t, 1025*ms, r.Decide(false, decide.Throttled, withHeader(429, "x-ms-retry-after-ms", "1000")).Wait)
 }
 
 func TestThrottledStopsAtThirtySecondsCumulative(t *testing.T) {
 	t.Run("default hint", func(t *testing.T) {
 		clock := newClock()
-		r := decide.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+		r := decide.NewRetrier(policy.RetryOptions{}, clock.Now, fixedRand(0))
 		ds := retries(t, r, clock, 0, false, decide.Throttled, response(429, 0))
 		assert.Equal(t, []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}, waits(ds))
 	})
 	t.Run("server hint", func(t *testing.T) {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 		ds := retries(t, r, nil, 0, false, decide.Throttled, withHeader(429, "Retry-After", "7"))
 		assert.Len(t, ds, 4, "4×7s fit in 30s, a fifth does not")
 	})
 	t.Run("jitter never crosses the cap", func(t *testing.T) {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0.999999))
+		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0.999999))
 		// 2×(9.6s+5%) leave 9.84s: the third wait fits without its jitter.
 		ds := retries(t, r, nil, 0, false, decide.Throttled, withHeader(429, "x-ms-retry-after-ms", "9600"))
 		require.Len(t, ds, 3)
@@ -115,12 +115,12 @@ func TestThrottledStopsAtThirtySecondsCumulative(t *testing.T) {
 		assert.GreaterOrEqual(t, ds[2].Wait, 9600*ms, "…never below the hint")
 	})
 	t.Run("a huge hint is clamped to MaxRetryAfter", func(t *testing.T) {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 		ds := retries(t, r, nil, 0, false, decide.Throttled, withHeader(429, "x-ms-retry-after-ms", "3600000"))
 		assert.Equal(t, []time.Duration{30 * time.Second}, waits(ds))
 	})
 	t.Run("custom caps", func(t *testing.T) {
-		r := decide.NewRetrier(policy.RetryOptions{MaxThrottleRetries: 20, MaxThrottleWait: time.Minute}, newClock(), fixedRand(0))
+		r := decide.NewRetrier(policy.RetryOptions{MaxThrottleRetries: 20, MaxThrottleWait: time.Minute}, newClock().Now, fixedRand(0))
 		ds := retries(t, r, nil, 0, false, decide.Throttled, withHeader(429, "x-ms-retry-after-ms", "1000"))
 		assert.Len(t, ds, 20)
 	})
@@ -145,17 +145,17 @@ func TestThrottledNegativeOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := decide.NewRetrier(tt.o, newClock(), fixedRand(0)).Decide(false, decide.Throttled, tt.resp)
+			d := decide.NewRetrier(tt.o, newClock().Now, fixedRand(0)).Decide(false, decide.Throttled, tt.resp)
 			assert.Equal(t, tt.wantRetry, d.Retry)
 		})
 	}
-	d := decide.NewRetrier(policy.RetryOptions{MaxRetryAfter: -1}, newClock(), fixedRand(0)).Decide(false, decide.Throttled, hinted)
+	d := decide.NewRetrier(policy.RetryOptions{MaxRetryAfter: -1}, newClock().Now, fixedRand(0)).Decide(false, decide.Throttled, hinted)
 	assert.Equal(t, 20*time.Second, d.Wait)
 }
 
 func TestRetryWithBacksOffExponentially(t *testing.T) {
 	clock := newClock()
-	r := decide.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, clock.Now, fixedRand(0))
 	ds := retries(t, r, clock, 0, true, decide.RetryWith, response(449, 0))
 	w := waits(ds)
 	require.Len(t, w, 35, "10+20+…+640 ms, then 28×1s fit in 30s")
@@ -168,7 +168,7 @@ func TestRetryWithBacksOffExponentially(t *testing.T) {
 }
 
 func TestRetryWithJitterStaysBelowTheInterval(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0.5))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0.5))
 	var w []time.Duration
 	for range 9 {
 		w = append(w, r.Decide(true, decide.RetryWith, nil).Wait)
@@ -180,7 +180,7 @@ func TestRetryWithJitterStaysBelowTheInterval(t *testing.T) {
 func TestRetryWithIgnoresElapsedTime(t *testing.T) {
 	// backoff/v4 stops after 15 minutes unless told otherwise.
 	clock := newClock()
-	r := decide.NewRetrier(policy.RetryOptions{MaxRetryWithWait: time.Hour}, clock, fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{MaxRetryWithWait: time.Hour}, clock.Now, fixedRand(0))
 	for _, want := range []time.Duration{10 * ms, 20 * ms, 40 * ms} {
 		d := r.Decide(true, decide.RetryWith, nil)
 		require.True(t, d.Retry)
@@ -191,13 +191,13 @@ func TestRetryWithIgnoresElapsedTime(t *testing.T) {
 
 func TestRetryWithNegativeOptions(t *testing.T) {
 	for _, o := range []policy.RetryOptions{{RetryWithInitial: -1}, {RetryWithMax: -1}, {MaxRetryWithWait: -1}} {
-		assert.False(t, decide.NewRetrier(o, newClock(), fixedRand(0)).Decide(true, decide.RetryWith, nil).Retry, "%+v", o)
+		assert.False(t, decide.NewRetrier(o, newClock().Now, fixedRand(0)).Decide(true, decide.RetryWith, nil).Retry, "%+v", o)
 	}
 }
 
 func TestUnavailableReads(t *testing.T) {
 	clock := newClock()
-	r := decide.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, clock.Now, fixedRand(0))
 	ds := retries(t, r, clock, 0, false, decide.Unavailable, response(503, 0))
 	assert.Equal(t, []decide.Decision{
 		{Retry: true, Wait: 0, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
@@ -207,7 +207,7 @@ func TestUnavailableReads(t *testing.T) {
 }
 
 func TestUnavailableWrites(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	ds := retries(t, r, nil, 0, true, decide.Unavailable, response(503, 0))
 	assert.Equal(t, []decide.Decision{
 		{Retry: true, Wait: 100 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
@@ -215,14 +215,14 @@ func TestUnavailableWrites(t *testing.T) {
 		{Retry: true, Wait: 400 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
 	}, ds)
 
-	r = decide.NewRetrier(policy.RetryOptions{MaxUnavailableRetries: 5, UnavailableMax: 150 * ms}, newClock(), fixedRand(0.5))
+	r = decide.NewRetrier(policy.RetryOptions{MaxUnavailableRetries: 5, UnavailableMax: 150 * ms}, newClock().Now, fixedRand(0.5))
 	ds = retries(t, r, nil, 0, true, decide.Unavailable, response(503, 0))
 	assert.Equal(t, []time.Duration{75 * ms, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond}, waits(ds))
 }
 
 func TestNeverSent(t *testing.T) {
 	for _, write := range []bool{false, true} {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 		ds := retries(t, r, nil, 0, write, decide.NeverSent, nil)
 		assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "write %v", write)
 		for _, d := range ds {
@@ -237,21 +237,21 @@ func TestNeverSent(t *testing.T) {
 func TestAmbiguousWritesAreNeverRetried(t *testing.T) {
 	opts := []policy.RetryOptions{{}, {MaxUnavailableRetries: 100}, {UnavailableInitial: time.Nanosecond}}
 	for _, o := range opts {
-		r := decide.NewRetrier(o, newClock(), fixedRand(0))
+		r := decide.NewRetrier(o, newClock().Now, fixedRand(0))
 		assert.Empty(t, retries(t, r, nil, 0, true, decide.Ambiguous, nil), "%+v", o)
 	}
 	// Even after other retries of the same call.
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	require.True(t, r.Decide(true, decide.NeverSent, nil).Retry)
 	assert.False(t, r.Decide(true, decide.Ambiguous, nil).Retry)
 
-	r = decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r = decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	ds := retries(t, r, nil, 0, false, decide.Ambiguous, nil)
 	assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "reads are")
 }
 
 func TestUnavailabilityRetriesShareOneCap(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	assert.Equal(t, time.Duration(0), r.Decide(false, decide.NeverSent, nil).Wait)
 	assert.Equal(t, 100*ms, r.Decide(false, decide.Unavailable, nil).Wait)
 	assert.Equal(t, 200*ms, r.Decide(false, decide.Ambiguous, nil).Wait)
@@ -261,23 +261,23 @@ func TestUnavailabilityRetriesShareOneCap(t *testing.T) {
 }
 
 func TestServerErrorAndRequestTimeout(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	ds := retries(t, r, nil, 0, false, decide.ServerError, response(500, 0))
 	assert.Equal(t, []decide.Decision{{Retry: true, Route: decide.NextRegion, OtherRegionOnly: true, Budgeted: true, Reason: decide.ServerError}}, ds)
 
-	r = decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r = decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	ds = retries(t, r, nil, 0, false, decide.RequestTimeout, response(408, 0))
 	assert.Equal(t, []decide.Decision{{Retry: true, Route: decide.NextRegion, Budgeted: true, Reason: decide.RequestTimeout}}, ds)
 
 	for _, o := range []decide.Outcome{decide.ServerError, decide.RequestTimeout} {
-		assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0)), nil, 0, true, o, nil), "writes: %s", o)
+		assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0)), nil, 0, true, o, nil), "writes: %s", o)
 	}
 }
 
 func TestWriteForbiddenFailover(t *testing.T) {
 	clock := newClock()
 	start := clock.Now()
-	r := decide.NewRetrier(policy.RetryOptions{}, clock, fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, clock.Now, fixedRand(0))
 	resp := response(403, 3)
 	// Each resend takes 50ms to come back with another 403.3.
 	var sentAt []time.Duration
@@ -301,11 +301,11 @@ func TestWriteForbiddenFailover(t *testing.T) {
 	assert.Greater(t, sentAt[len(sentAt)-1], 58*time.Second, "resends go on until about MaxFailoverWait")
 	assert.Len(t, ds, 58)
 
-	assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0)), nil, 0, false, decide.WriteForbidden, resp), "reads")
+	assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0)), nil, 0, false, decide.WriteForbidden, resp), "reads")
 }
 
 func TestFailoverIsBoundedWithAStoppedClock(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: 10 * time.Second}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: 10 * time.Second}, newClock().Now, fixedRand(0))
 	ds := retries(t, r, nil, 0, true, decide.WriteForbidden, nil)
 	assert.Len(t, ds, 11, "one at once, then ten spaced a second apart")
 }
@@ -313,7 +313,7 @@ func TestFailoverIsBoundedWithAStoppedClock(t *testing.T) {
 func TestRegionNotFoundFailover(t *testing.T) {
 	for _, write := range []bool{false, true} {
 		clock := newClock()
-		r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: 5 * time.Second, FailoverInterval: 2 * time.Second}, clock, fixedRand(0))
+		r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: 5 * time.Second, FailoverInterval: 2 * time.Second}, clock.Now, fixedRand(0))
 		ds := retries(t, r, clock, 0, write, decide.RegionNotFound, response(403, 1008))
 		assert.Equal(t, []time.Duration{0, 2 * time.Second, 2 * time.Second}, waits(ds), "write %v", write)
 		for _, d := range ds {
@@ -325,45 +325,45 @@ func TestRegionNotFoundFailover(t *testing.T) {
 
 func TestFailoverSharesItsClockAcrossSubStatuses(t *testing.T) {
 	clock := newClock()
-	r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: 3 * time.Second}, clock, fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: 3 * time.Second}, clock.Now, fixedRand(0))
 	require.Equal(t, time.Duration(0), r.Decide(true, decide.WriteForbidden, nil).Wait)
 	clock.Advance(2500 * ms)
 	assert.False(t, r.Decide(true, decide.RegionNotFound, nil).Retry)
 }
 
 func TestFailoverNegativeOptions(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: -1}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{MaxFailoverWait: -1}, newClock().Now, fixedRand(0))
 	assert.Empty(t, retries(t, r, nil, 0, true, decide.WriteForbidden, nil))
-	r = decide.NewRetrier(policy.RetryOptions{FailoverInterval: -1}, newClock(), fixedRand(0))
+	r = decide.NewRetrier(policy.RetryOptions{FailoverInterval: -1}, newClock().Now, fixedRand(0))
 	assert.Equal(t, []time.Duration{0}, waits(retries(t, r, nil, 0, true, decide.WriteForbidden, nil)), "only the first resend")
 }
 
 func TestSessionNotAvailable(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	ds := retries(t, r, nil, 0, false, decide.SessionNotAvailable, response(404, 1002))
 	want := decide.Decision{Retry: true, Route: decide.WriteRegion, Reason: decide.SessionNotAvailable}
 	assert.Equal(t, []decide.Decision{want, want}, ds)
 
-	assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock(), nil), nil, 0, true, decide.SessionNotAvailable, nil), "writes")
-	assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{MaxSessionRetries: -1}, newClock(), nil), nil, 0, false, decide.SessionNotAvailable, nil), "off")
-	assert.Len(t, retries(t, decide.NewRetrier(policy.RetryOptions{MaxSessionRetries: 5}, newClock(), nil), nil, 0, false, decide.SessionNotAvailable, nil), 5)
+	assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock().Now, nil), nil, 0, true, decide.SessionNotAvailable, nil), "writes")
+	assert.Empty(t, retries(t, decide.NewRetrier(policy.RetryOptions{MaxSessionRetries: -1}, newClock().Now, nil), nil, 0, false, decide.SessionNotAvailable, nil), "off")
+	assert.Len(t, retries(t, decide.NewRetrier(policy.RetryOptions{MaxSessionRetries: 5}, newClock().Now, nil), nil, 0, false, decide.SessionNotAvailable, nil), 5)
 }
 
 func TestCircuitOpen(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	ds := retries(t, r, nil, 0, false, decide.CircuitOpen, nil)
 	want := decide.Decision{Retry: true, Route: decide.NextRegion, OtherRegionOnly: true, Reason: decide.CircuitOpen}
 	assert.Equal(t, []decide.Decision{want, want, want}, ds)
 	// Writes too, but only to another region: one that a multi-write
 	// account has and a single-write account has not.
-	ds = retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock(), nil), nil, 0, true, decide.CircuitOpen, nil)
+	ds = retries(t, decide.NewRetrier(policy.RetryOptions{}, newClock().Now, nil), nil, 0, true, decide.CircuitOpen, nil)
 	assert.Equal(t, []decide.Decision{want, want, want}, ds, "writes")
 }
 
 func TestFinalOutcomesAreNotRetried(t *testing.T) {
 	for _, o := range []decide.Outcome{decide.OK, decide.Final, decide.Canceled, decide.Outcome(200)} {
 		for _, write := range []bool{false, true} {
-			r := decide.NewRetrier(policy.RetryOptions{}, newClock(), nil)
+			r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, nil)
 			assert.Equal(t, decide.Decision{Reason: o}, r.Decide(write, o, response(200, 0)), "%s write %v", o, write)
 		}
 	}
@@ -373,25 +373,25 @@ func TestMaxUnavailableRetriesOff(t *testing.T) {
 	o := policy.RetryOptions{MaxUnavailableRetries: -1}
 	for _, out := range []decide.Outcome{decide.Unavailable, decide.ServerError, decide.RequestTimeout, decide.NeverSent, decide.Ambiguous, decide.CircuitOpen} {
 		for _, write := range []bool{false, true} {
-			assert.False(t, decide.NewRetrier(o, newClock(), nil).Decide(write, out, nil).Retry, "%s write %v", out, write)
+			assert.False(t, decide.NewRetrier(o, newClock().Now, nil).Decide(write, out, nil).Retry, "%s write %v", out, write)
 		}
 	}
 	// Other kinds of retry are unaffected.
-	assert.True(t, decide.NewRetrier(o, newClock(), nil).Decide(true, decide.Throttled, nil).Retry)
+	assert.True(t, decide.NewRetrier(o, newClock().Now, nil).Decide(true, decide.Throttled, nil).Retry)
 }
 
 func TestUnavailableBackoffOff(t *testing.T) {
 	for _, o := range []policy.RetryOptions{{UnavailableInitial: -1}, {UnavailableMax: -1}} {
-		read := retries(t, decide.NewRetrier(o, newClock(), nil), nil, 0, false, decide.Unavailable, nil)
+		read := retries(t, decide.NewRetrier(o, newClock().Now, nil), nil, 0, false, decide.Unavailable, nil)
 		assert.Equal(t, []time.Duration{0}, waits(read), "a read's first retry still goes at once")
-		assert.Empty(t, retries(t, decide.NewRetrier(o, newClock(), nil), nil, 0, true, decide.Unavailable, nil), "writes always back off")
-		sent := retries(t, decide.NewRetrier(o, newClock(), nil), nil, 0, true, decide.NeverSent, nil)
+		assert.Empty(t, retries(t, decide.NewRetrier(o, newClock().Now, nil), nil, 0, true, decide.Unavailable, nil), "writes always back off")
+		sent := retries(t, decide.NewRetrier(o, newClock().Now, nil), nil, 0, true, decide.NeverSent, nil)
 		assert.Equal(t, []time.Duration{0}, waits(sent))
 	}
 }
 
 func TestBackoffsAreSeparate(t *testing.T) {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	assert.Equal(t, 10*ms, r.Decide(true, decide.RetryWith, nil).Wait)
 	assert.Equal(t, 100*ms, r.Decide(true, decide.Unavailable, nil).Wait)
 	assert.Equal(t, 20*ms, r.Decide(true, decide.RetryWith, nil).Wait)
@@ -410,7 +410,7 @@ func TestRetrierDefaultsClockAndRand(t *testing.T) {
 
 func TestRetrierClampsBadRand(t *testing.T) {
 	for _, x := range []float64{-1, 1, 7} {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(x))
+		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(x))
 		d := r.Decide(true, decide.RetryWith, nil)
 		assert.True(t, d.Wait > 5*ms && d.Wait <= 10*ms, "rand %v: wait %v", x, d.Wait)
 	}
@@ -472,7 +472,7 @@ func TestServerFloorOnRetryWithAndUnavailable(t *testing.T) {
 				resp.Header.Set(tc.header[i], tc.header[i+1])
 			}
 			clock := newClock()
-			r := decide.NewRetrier(tc.o, clock, fixedRand(tc.rand))
+			r := decide.NewRetrier(tc.o, clock.Now, fixedRand(tc.rand))
 			ds := retries(t, r, clock, 0, tc.write, tc.outcome, resp)
 			if len(tc.want) == 0 {
 				assert.Empty(t, ds)
@@ -488,7 +488,7 @@ func TestServerFloorOnRetryWithAndUnavailable(t *testing.T) {
 
 func TestServerFloorIsPerAnswer(t *testing.T) {
 	// A hint on one answer does not carry over to the next one without.
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock(), fixedRand(0))
+	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	assert.Equal(t, 250*ms, r.Decide(false, decide.Unavailable, withHeader(503, "x-ms-retry-after-ms", "250")).Wait)
 	assert.Equal(t, 100*ms, r.Decide(false, decide.Unavailable, response(503, 0)).Wait)
 	assert.Equal(t, 10*ms, r.Decide(true, decide.RetryWith, nil).Wait)
