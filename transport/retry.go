@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // Retry is the chain's one retry loop. For each attempt it classifies the
@@ -35,7 +35,7 @@ const headerAllowTentativeWrites = "X-Ms-Cosmos-Allow-Tentative-Writes"
 type retryDeps struct {
 	router  *region.Router
 	cred    region.Credential
-	tel     *telemetry.Telemetry
+	tel     *instrument.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
 }
 
@@ -72,7 +72,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		return nil, ErrClosed
 	}
 	ctx := req.Context()
-	var call *telemetry.Call
+	var call *instrument.Call
 	if r.tel != nil {
 		ctx, call = r.tel.StartCall(ctx, req)
 		defer func() { call.End(resp, err, errorType(err)) }()
@@ -237,7 +237,7 @@ func (r *Retry) account(o policy.Outcome, err error) {
 // chain signs, its own headers. It closes b if it fails.
 func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *route, b io.ReadCloser, length int64, attempt int, sign bool) (*http.Request, error) {
 	if r.tel != nil {
-		ctx = telemetry.WithAttempt(ctx, attempt)
+		ctx = instrument.WithAttempt(ctx, attempt)
 	}
 	areq := req.WithContext(ctx)
 	if u := rt.urlFor(); u != req.URL {

@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 type observed struct {
@@ -131,7 +131,7 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	refreshes := 0
 	for _, s := range kids {
 		switch s.Name() {
-		case telemetry.SpanAccountRefresh:
+		case instrument.SpanAccountRefresh:
 			refreshes++
 		default:
 			attempts = append(attempts, s)
@@ -155,10 +155,10 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	}
 	assert.Contains(t, events, "retry")
 
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(policy.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(policy.WriteForbidden.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricFailovers))
-	assert.GreaterOrEqual(t, sum(t, ob.metrics, telemetry.MetricRefreshes), int64(2), "the first load and the forced refresh")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(policy.Throttled.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(policy.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
+	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
 
 	for _, s := range ended {
 		for _, kv := range s.Attributes() {
@@ -189,8 +189,8 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	et, ok := attrOf(ended[0], "error.type")
 	require.True(t, ok)
 	assert.Equal(t, "circuit_open", et.AsString())
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricBreakerTransition,
-		telemetry.AttrBreakerFrom.String("closed"), telemetry.AttrBreakerTo.String("open")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricBreakerTransition,
+		instrument.AttrBreakerFrom.String("closed"), instrument.AttrBreakerTo.String("open")))
 }
 
 // TestTelemetryCostsNoAllocationsWithoutProviders compares, in one run, the
@@ -203,7 +203,7 @@ func TestTelemetryCostsNoAllocationsWithoutProviders(t *testing.T) {
 
 	bare := NewRetry(f, policy.RetryOptions{})
 	traced := NewRetry(f, policy.RetryOptions{})
-	traced.tel = telemetry.New(telemetry.Options{})
+	traced.tel = instrument.New(instrument.Options{})
 	send := func(r *Retry) func() {
 		return func() {
 			resp, err := r.RoundTrip(req)

@@ -1,4 +1,4 @@
-package telemetry
+package instrument
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func TestErrorTypeOf(t *testing.T) {
 	urlErr := func(err error) error { return &url.Error{Op: "Get", URL: "https://a.example/", Err: err} }
 	opErr := func(op string, err error) error { return &net.OpError{Op: op, Net: "tcp", Err: err} }
 	sysErr := func(errno syscall.Errno) error { return os.NewSyscallError("connect", errno) }
-	const thisPkg = "github.com/cosmosrt/cosmosrt/telemetry."
+	const thisPkg = "github.com/cosmosrt/cosmosrt/internal/instrument."
 	for _, tc := range []struct {
 		name string
 		err  error
