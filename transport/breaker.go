@@ -13,8 +13,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // maxCircuits bounds the circuits a Breaker keeps. An account has a
@@ -301,9 +301,9 @@ func closeIdle(rt http.RoundTripper) {
 func breakerGauge(s gobreaker.State) int64 {
 	switch s {
 	case gobreaker.StateHalfOpen:
-		return telemetry.BreakerHalfOpen
+		return instrument.BreakerHalfOpen
 	case gobreaker.StateOpen:
-		return telemetry.BreakerOpen
+		return instrument.BreakerOpen
 	}
-	return telemetry.BreakerClosed
+	return instrument.BreakerClosed
 }

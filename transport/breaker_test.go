@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 func sendTo(t *testing.T, rt http.RoundTripper, host string) (*http.Response, error) {
@@ -222,7 +222,7 @@ func TestBreakerGaugeReportsAtMostMaxCircuitsSeries(t *testing.T) {
 	series := -1
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name == telemetry.MetricBreakerState {
+			if m.Name == instrument.MetricBreakerState {
 				series = len(m.Data.(metricdata.Gauge[int64]).DataPoints)
 			}
 		}

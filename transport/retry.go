@@ -10,10 +10,10 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // Retry is the chain's one retry loop. For each attempt it asks the call's
@@ -35,7 +35,7 @@ type Retry struct {
 type retryDeps struct {
 	router  *account.Router // nil: no account
 	cred    region.Credential
-	tel     *telemetry.Telemetry
+	tel     *instrument.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
 }
 
@@ -74,7 +74,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		return nil, ErrClosed
 	}
 	ctx := req.Context()
-	var call *telemetry.Call
+	var call *instrument.Call
 	if r.tel != nil {
 		ctx, call = r.tel.StartCall(ctx, req)
 		defer func() { call.End(resp, err, errorType(err)) }()
@@ -200,7 +200,7 @@ func (b *cancelOnClose) Close() error {
 // chain signs, its own headers. It closes b if it fails.
 func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *account.Route, b io.ReadCloser, length int64, attempt int, sign bool) (*http.Request, error) {
 	if r.tel != nil {
-		ctx = telemetry.WithAttempt(ctx, attempt)
+		ctx = instrument.WithAttempt(ctx, attempt)
 	}
 	areq := req.WithContext(ctx)
 	if u := rt.URL(); u != req.URL {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
 	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 type observed struct {
@@ -132,7 +132,7 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	refreshes := 0
 	for _, s := range kids {
 		switch s.Name() {
-		case telemetry.SpanAccountRefresh:
+		case instrument.SpanAccountRefresh:
 			refreshes++
 		default:
 			attempts = append(attempts, s)
@@ -156,10 +156,14 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	}
 	assert.Contains(t, events, "retry")
 
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(decide.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricRetries, telemetry.AttrRetryReason.String(decide.WriteForbidden.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricFailovers))
-	assert.GreaterOrEqual(t, sum(t, ob.metrics, telemetry.MetricRefreshes), int64(2), "the first load and the forced refresh")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.Throttled.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
+	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.Throttled.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
+	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
 
 	for _, s := range ended {
 		for _, kv := range s.Attributes() {
@@ -190,8 +194,8 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	et, ok := attrOf(ended[0], "error.type")
 	require.True(t, ok)
 	assert.Equal(t, "circuit_open", et.AsString())
-	assert.Equal(t, int64(1), sum(t, ob.metrics, telemetry.MetricBreakerTransition,
-		telemetry.AttrBreakerFrom.String("closed"), telemetry.AttrBreakerTo.String("open")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricBreakerTransition,
+		instrument.AttrBreakerFrom.String("closed"), instrument.AttrBreakerTo.String("open")))
 }
 
 // TestTelemetryCostsNoAllocationsWithoutProviders compares, in one run, the
@@ -204,7 +208,7 @@ func TestTelemetryCostsNoAllocationsWithoutProviders(t *testing.T) {
 
 	bare := NewRetry(f, policy.RetryOptions{})
 	traced := NewRetry(f, policy.RetryOptions{})
-	traced.tel = telemetry.New(telemetry.Options{})
+	traced.tel = instrument.New(instrument.Options{})
 	send := func(r *Retry) func() {
 		return func() {
 			resp, err := r.RoundTrip(req)

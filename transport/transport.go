@@ -14,9 +14,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
-	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // Options configures New. The zero value of every field is its documented
@@ -92,7 +92,7 @@ type Transport struct {
 	retry   *Retry
 	breaker *Breaker
 	router  *account.Router
-	tel     *telemetry.Telemetry
+	tel     *instrument.Telemetry
 	base    http.RoundTripper
 
 	closeOnce sync.Once
@@ -112,7 +112,7 @@ func New(o Options) (*Transport, error) {
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	tel := telemetry.New(telemetry.Options{
+	tel := instrument.New(instrument.Options{
 		TracerProvider: o.TracerProvider,
 		MeterProvider:  o.MeterProvider,
 		Propagators:    o.Propagators,

@@ -1,4 +1,4 @@
-package telemetry
+package instrument
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/dbconv"
+
+	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
 // Metric names.
@@ -61,7 +63,7 @@ type instruments struct {
 // newInstruments creates the instruments on mp. Creation errors (which the
 // API reports with a usable no-op instrument) go to the global handler.
 func newInstruments(mp metric.MeterProvider) *instruments {
-	m := mp.Meter(ScopeName)
+	m := mp.Meter(telemetry.ScopeName)
 	in := &instruments{mp: mp}
 	d, err := dbconv.NewClientOperationDuration(m, metric.WithExplicitBucketBoundaries(durationBuckets()...))
 	handle(err)
@@ -118,7 +120,7 @@ func (in *instruments) register(t *Telemetry) {
 		return
 	}
 	state := in.state
-	reg, err := in.mp.Meter(ScopeName).RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	reg, err := in.mp.Meter(telemetry.ScopeName).RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		fs := t.observers.Load()
 		if fs == nil {
 			return nil

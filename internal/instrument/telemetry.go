@@ -1,4 +1,4 @@
-package telemetry
+package instrument
 
 import (
 	"reflect"
@@ -11,12 +11,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
-)
 
-// ScopeName is the instrumentation scope of the tracer and meter that this
-// package uses for the call spans, the refresh span and the cosmosrt.*
-// metrics. Attempt spans use otelhttp's own scope.
-const ScopeName = "github.com/cosmosrt/cosmosrt/telemetry"
+	"github.com/cosmosrt/cosmosrt/telemetry"
+)
 
 // Options configures a Telemetry. The zero value uses the OpenTelemetry
 // globals, looked up whenever they are needed, so that an application which
@@ -105,7 +102,7 @@ func (t *Telemetry) tracer() trace.Tracer {
 	if c := t.trc.Load(); c != nil && sameValue(c.tp, tp) {
 		return c.tr
 	}
-	tr := tp.Tracer(ScopeName)
+	tr := tp.Tracer(telemetry.ScopeName)
 	if isForwardingTracer(tr) {
 		// The global's stand-in: its spans are no-ops until an SDK is
 		// installed. Installing one makes otel.GetTracerProvider return the

@@ -1,4 +1,4 @@
-package telemetry
+package instrument
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func TestErrorTypeOf(t *testing.T) {
 	urlErr := func(err error) error { return &url.Error{Op: "Get", URL: "https://a.example/", Err: err} }
 	opErr := func(op string, err error) error { return &net.OpError{Op: op, Net: "tcp", Err: err} }
 	sysErr := func(errno syscall.Errno) error { return os.NewSyscallError("connect", errno) }
-	const thisPkg = "github.com/cosmosrt/cosmosrt/telemetry."
+	const thisPkg = "github.com/cosmosrt/cosmosrt/internal/instrument."
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -173,4 +174,9 @@ func TestErrorTypeOfRealFailures(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, "tls_handshake", errorTypeOf(err).Value.AsString())
 	})
+}
+
+func TestErrorTypeOfAFailedAccountLookUpIsItsStatus(t *testing.T) {
+	err := fmt.Errorf("refreshing the account: %w", &account.StatusError{Code: 401})
+	assert.Equal(t, "401", errorTypeName(err), "no internal package path reaches error.type")
 }

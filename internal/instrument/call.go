@@ -1,4 +1,4 @@
-package telemetry
+package instrument
 
 import (
 	"context"
@@ -182,8 +182,8 @@ func (c *Call) Charge(resp *http.Response) {
 // the span. A call failed when it ends with an error, a non-empty errorType
 // or a status of 400 or more; then error.type is set (errorType, else the
 // status code, else a stable name for the error's class: "timeout",
-// "canceled", "eof", "connection_reset", … or "_OTHER"; see the package
-// documentation) and the span status is Error. Only the first End counts.
+// "canceled", "eof", "connection_reset", … or "_OTHER"; see errorTypeOf)
+// and the span status is Error. Only the first End counts.
 func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if c == nil || c.ended {
 		return
