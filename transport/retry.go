@@ -11,9 +11,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
-	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/region"
 )
 
 // Retry is the chain's one retry loop. For each attempt it asks the call's
@@ -25,16 +23,17 @@ import (
 // the last response comes back as it came, with a nil error. It is safe
 // for concurrent use.
 type Retry struct {
-	next   http.RoundTripper
-	policy *decide.Policy
+	next     http.RoundTripper
+	policy   *decide.Policy
+	maxBody  int64 // bodies up to this size are buffered to be replayed
+	maxDrain int64 // bytes of a discarded response read so its connection is reused
 	retryDeps
 }
 
 // retryDeps are what New gives the loop beyond a stand-alone Retry: the
-// account's router and credential, telemetry, and the chain's closing.
+// account's router, telemetry, and the chain's closing.
 type retryDeps struct {
 	router  *account.Router // nil: no account
-	cred    region.Credential
 	tel     *instrument.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
 }
@@ -56,7 +55,9 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return &Retry{next: next, policy: decide.New(o, nil, nil), retryDeps: deps}
+	p := decide.New(o, nil, nil)
+	o = p.Options()
+	return &Retry{next: next, policy: p, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps}
 }
 
 // CloseIdleConnections forwards to next.
@@ -80,19 +81,12 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		defer func() { call.End(resp, err, errorType(err)) }()
 	}
 
-	opts := r.policy.Options()
-	body, err := newReplayBody(req, opts.MaxBufferedBody)
+	body, err := newReplayBody(req, r.maxBody)
 	if err != nil {
 		return nil, err
 	}
 	defer body.close()
-
-	write := wire.IsWrite(req)
-	rt := account.NewRoute(ctx, r.router, req.URL, write)
-	sign := rt.Owned() && r.cred != nil && req.Header.Get("Authorization") == ""
-	retries := r.policy.Call()
-	deadline, _ := ctx.Deadline()
-	maxDrain := max(opts.MaxDrain, 0)
+	rt := account.NewRoute(ctx, r.router, r.policy, req)
 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
@@ -101,40 +95,24 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: request body for attempt 1: %w", err)
 	}
+	failover := false
 	for attempt := 0; ; attempt++ {
 		// The attempt's own context: cancelling it ends a drain that
 		// stalls; the caller's Close of a returned body releases it.
-		actx, abort := context.WithCancel(ctx)
-		areq, err := r.attemptRequest(actx, req, &rt, b, body.length, attempt, sign)
-		if err != nil {
-			abort()
-			return nil, err
+		actx, abort := context.WithCancel(call.Attempt(ctx, attempt, &rt, failover))
+		areq := req.WithContext(actx)
+		areq.Body = b
+		if body.length >= 0 {
+			areq.ContentLength = body.length
 		}
-		if call != nil { // naming the region scans the account: only when recorded
-			call.Attempt(rt.Region())
+		if err := rt.Prepare(actx, areq); err != nil {
+			closeBody(b)
+			abort()
+			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
 		}
 		resp, err = r.next.RoundTrip(areq)
-		rt.Answered()
-		outcome := r.policy.Judge(resp, err)
-		call.Charge(resp)
-		if outcome == decide.OK || outcome == decide.Final {
-			return keep(resp, abort), err // the happy path: no retry state needed
-		}
-
-		d := retries.Decide(outcome, resp, decide.Situation{
-			Write:       write,
-			MultiWrite:  rt.MultiWrite(),
-			Replayable:  body.replayable(),
-			OtherRegion: rt.OtherRegion(),
-			Account:     rt.Owned(),
-			Deadline:    deadline,
-		})
-		rt.Teach(ctx, d)
-		if d.Retry && d.Route == decide.Refresh {
-			// Only the account can say where this goes: learn it now, or
-			// return the answer rather than resend it where it was refused.
-			d.Retry = rt.Learn(ctx)
-		}
+		d := rt.Answer(ctx, resp, err, body.replayable())
+		call.Answered(resp, d.Retry, d.Reason, d.Wait)
 		if !d.Retry {
 			return keep(resp, abort), err
 		}
@@ -148,24 +126,20 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 				return keep(resp, abort), err
 			}
 		}
-		drain(resp, maxDrain, abort)
+		drain(resp, r.maxDrain, abort)
 		abort()
 		if !early {
 			if b, berr = body.next(ctx); berr != nil {
 				return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+2, berr)
 			}
 		}
-		call.Retry(d.Reason.String(), d.Wait)
 		if err := r.wait(ctx, d.Wait); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
 		}
-		if err := rt.Next(ctx, d.Route); err != nil {
+		if failover, err = rt.Next(ctx, d); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
-		}
-		if d.Reason == decide.WriteForbidden && rt.Moved() {
-			call.Failover()
 		}
 	}
 }
@@ -192,38 +166,6 @@ func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
-}
-
-// attemptRequest builds one attempt's request: a shallow copy of the
-// caller's, moved to the route's endpoint, with the body b (of length
-// length; -1: the request's own ContentLength) and, when the
-// chain signs, its own headers. It closes b if it fails.
-func (r *Retry) attemptRequest(ctx context.Context, req *http.Request, rt *account.Route, b io.ReadCloser, length int64, attempt int, sign bool) (*http.Request, error) {
-	if r.tel != nil {
-		ctx = instrument.WithAttempt(ctx, attempt)
-	}
-	areq := req.WithContext(ctx)
-	if u := rt.URL(); u != req.URL {
-		areq.URL = u
-		areq.Host = ""
-	}
-	areq.Body = b
-	if length >= 0 {
-		areq.ContentLength = length
-	}
-	if sign || rt.MultiWrite() {
-		areq.Header = req.Header.Clone()
-	}
-	if rt.MultiWrite() {
-		areq.Header.Set(wire.HeaderAllowTentativeWrites, "true")
-	}
-	if sign {
-		if err := account.Sign(ctx, areq, r.cred, time.Now()); err != nil {
-			closeBody(b)
-			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
-		}
-	}
-	return areq, nil
 }
 
 // isClosed reports whether the Transport that owns r was closed.

@@ -142,7 +142,7 @@ func New(o Options) (*Transport, error) {
 			tel.Close() // unregisters the breaker gauge's callback
 			return nil, fmt.Errorf("transport: %w", err)
 		}
-		deps.router, deps.cred = t.router, cred
+		deps.router = t.router
 	}
 	t.retry = newRetry(t.breaker, o.Retry, deps)
 	return t, nil

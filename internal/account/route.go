@@ -2,9 +2,12 @@ package account
 
 import (
 	"context"
+	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // A Route is one call's way through the account's endpoints: where each
@@ -15,19 +18,24 @@ import (
 // Router: writes to the write region (in a multi-write account, the write
 // regions by preference), reads to the read regions by preference.
 //
-// A call uses it in this order, once per attempt:
+// A Route also holds the call's retry state under the transport's policy
+// (decide.Policy), and carries out what the policy decides about the
+// account. A call uses it once per attempt, in this order:
 //
-//	u := rt.URL()               // where this attempt goes
-//	// send to u, judge the answer, ask the policy
-//	rt.Answered()               // right after the answer
-//	rt.Teach(ctx, d)            // marks, background look-up
-//	rt.Next(ctx, d.Route)       // before the next attempt
+//	rt.Prepare(ctx, areq)                        // where this attempt goes: URL, headers, signature
+//	d := rt.Answer(ctx, resp, err, replayable)   // here is the answer: what to do
+//	// if d.Retry: drain, wait d.Wait, then
+//	failover, err := rt.Next(ctx, d)             // what next
 //
 // A Route is not safe for concurrent use.
 type Route struct {
-	owner  *Router // the account's router if the request is the account's; else nil
-	write  bool
-	origin *url.URL // the caller's URL
+	owner    *Router // the account's router if the request is the account's; else nil
+	write    bool
+	sign     bool     // the account's credential signs each attempt
+	origin   *url.URL // the caller's URL
+	policy   *decide.Policy
+	call     decide.Call
+	deadline time.Time // the call's; zero if none
 
 	target   *url.URL // where the next attempt goes
 	sent     *url.URL // where the last attempt went
@@ -39,45 +47,94 @@ type Route struct {
 	answered uint64 // the router's epoch when the last answer arrived
 }
 
-// NewRoute starts the route of a call to u. r may be nil (no account). If
-// r owns u, the account is loaded first (joining a look-up in flight); when
-// it cannot be, the call starts at u and asks again when it meets an
-// answer that only the account can resolve (403.3; see Learn).
-func NewRoute(ctx context.Context, r *Router, u *url.URL, write bool) Route {
-	rt := Route{write: write, origin: u, target: u, sent: u}
+// NewRoute starts the route of the call req under policy p. r may be nil
+// (no account). If r owns req's URL, the account is loaded first (joining
+// a look-up in flight); when it cannot be, the call starts at req's URL
+// and asks again when it meets an answer that only the account can
+// resolve (403.3). The account's credential signs the attempts of a
+// request that comes without an Authorization header.
+func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request) Route {
+	u := req.URL
+	rt := Route{write: wire.IsWrite(req), origin: u, target: u, sent: u, policy: p, call: p.Call()}
+	rt.deadline, _ = ctx.Deadline()
 	if r == nil || !r.Owns(u) {
 		return rt
 	}
 	rt.owner = r
-	if r.Ensure(ctx) != nil {
-		return rt
+	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
+	if r.Ensure(ctx) == nil {
+		rt.reset()
 	}
-	rt.reset()
 	return rt
 }
 
-// Owned reports whether the call is the account's: routed, signed, and
-// able to learn a new write region from the account.
-func (rt *Route) Owned() bool { return rt.owner != nil }
-
-// Known reports whether the route follows a loaded account.
-func (rt *Route) Known() bool { return rt.known }
-
-// MultiWrite reports a write in a multi-write account, which must allow
-// tentative writes so that any write region takes it.
-func (rt *Route) MultiWrite() bool { return rt.write && rt.multi }
-
-// OtherRegion reports whether the call can still go to an endpoint it has
-// not tried: another read region, or another write region of a multi-write
-// account.
-func (rt *Route) OtherRegion() bool {
-	return rt.known && (!rt.write || rt.multi) && rt.tried < len(rt.eps)
+// Prepare points areq, a shallow copy of the caller's request for one
+// attempt, at the endpoint the attempt goes to and gives it its own
+// headers when they change: the multi-write header, the signature. It
+// never modifies the caller's URL or headers.
+func (rt *Route) Prepare(ctx context.Context, areq *http.Request) error {
+	if u := rt.url(); u != areq.URL {
+		areq.URL = u
+		areq.Host = ""
+	}
+	multi := rt.write && rt.multi
+	if !rt.sign && !multi {
+		return nil
+	}
+	areq.Header = areq.Header.Clone()
+	if multi {
+		areq.Header.Set(wire.HeaderAllowTentativeWrites, "true")
+	}
+	if rt.sign {
+		return Sign(ctx, areq, rt.owner.cred, time.Now())
+	}
+	return nil
 }
 
-// URL returns the caller's URL moved to the endpoint of the next attempt,
+// Answer judges one attempt's answer and returns what to do: the policy's
+// decision, with what the answer teaches the account already carried out
+// (marks, a background look-up). A decision to resend after a 403.3 that
+// only the account can resolve comes back with Retry false when the
+// account cannot be learned: the answer is returned rather than resent
+// where it was refused. replayable says whether the body can be sent
+// again.
+func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, replayable bool) decide.Decision {
+	if rt.owner != nil {
+		rt.answered = rt.owner.Epoch() // a look-up that starts later may know more than the answer did
+	}
+	o := rt.policy.Judge(resp, err)
+	if o == decide.OK || o == decide.Final {
+		return decide.Decision{Reason: o}
+	}
+	d := rt.call.Decide(o, resp, decide.Situation{
+		Write:       rt.write,
+		MultiWrite:  rt.write && rt.multi,
+		Replayable:  replayable,
+		OtherRegion: rt.known && (!rt.write || rt.multi) && rt.tried < len(rt.eps),
+		Account:     rt.owner != nil,
+		Deadline:    rt.deadline,
+	})
+	rt.teach(ctx, d)
+	if d.Retry && d.Route == decide.Refresh {
+		d.Retry = rt.learn(ctx)
+	}
+	return d
+}
+
+// Next moves the route as decision d says, before the next attempt. For
+// decide.Refresh it waits for an account look-up (see lookUp) unless
+// another call already learned where to go. failover reports a write
+// redirected to a new write region after a 403.3. The error is returned
+// only when ctx ended.
+func (rt *Route) Next(ctx context.Context, d decide.Decision) (failover bool, err error) {
+	err = rt.move(ctx, d.Route)
+	return d.Reason == decide.WriteForbidden && !sameEndpoint(rt.sent, rt.target), err
+}
+
+// url returns the caller's URL moved to the endpoint of the next attempt,
 // and records that the attempt goes there. It returns the caller's own URL
 // when the endpoint is the caller's.
-func (rt *Route) URL() *url.URL {
+func (rt *Route) url() *url.URL {
 	rt.sent = rt.target
 	if sameEndpoint(rt.target, rt.origin) {
 		return rt.origin
@@ -87,22 +144,10 @@ func (rt *Route) URL() *url.URL {
 	return &u
 }
 
-// Moved reports whether the next attempt goes to another endpoint than the
-// last one did.
-func (rt *Route) Moved() bool { return !sameEndpoint(rt.sent, rt.target) }
-
-// Answered records that the last attempt's answer arrived: a look-up that
-// starts later may know more than the answer did.
-func (rt *Route) Answered() {
-	if rt.owner != nil {
-		rt.answered = rt.owner.Epoch()
-	}
-}
-
-// Teach carries out what decision d says the last answer teaches the
+// teach carries out what decision d says the last answer teaches the
 // account: it marks the endpoint that gave it, and starts a look-up
 // without waiting for it.
-func (rt *Route) Teach(ctx context.Context, d decide.Decision) {
+func (rt *Route) teach(ctx context.Context, d decide.Decision) {
 	if rt.owner == nil {
 		return
 	}
@@ -114,10 +159,10 @@ func (rt *Route) Teach(ctx context.Context, d decide.Decision) {
 	}
 }
 
-// Learn waits for the account when the call started without it and met an
+// learn waits for the account when the call started without it and met an
 // answer only the account can resolve (403.3, 403.1008). It reports whether
 // the route now follows the account and can resend.
-func (rt *Route) Learn(ctx context.Context) bool {
+func (rt *Route) learn(ctx context.Context) bool {
 	if rt.known {
 		return true
 	}
@@ -127,10 +172,8 @@ func (rt *Route) Learn(ctx context.Context) bool {
 	return rt.lookUp(ctx) == nil && rt.known
 }
 
-// Next moves the route as a decision's route asks. For decide.Refresh it
-// waits for an account look-up (see lookUp) unless another call already
-// learned where to go. The error is returned only when ctx ended.
-func (rt *Route) Next(ctx context.Context, to decide.Route) error {
+// move moves the route as a decision's route asks.
+func (rt *Route) move(ctx context.Context, to decide.Route) error {
 	if !rt.known {
 		return nil
 	}
@@ -163,7 +206,8 @@ func (rt *Route) Next(ctx context.Context, to decide.Route) error {
 }
 
 // Region names the endpoint of the next attempt for telemetry: the
-// account's name for it, or its host.
+// account's name for it, or its host. It scans the account: ask it only
+// when the name is recorded.
 func (rt *Route) Region() string {
 	if rt.owner != nil {
 		if a := rt.owner.Account(); a != nil {

@@ -61,17 +61,17 @@ func TestAttemptSpans(t *testing.T) {
 	// A retry loop as the transport runs it.
 	ctx, c := r.tel.StartCall(context.Background(), req)
 	for n := range 5 {
-		c.Attempt("local")
+		c.Attempt(context.Background(), 0, named("local"), false)
 		resp, err := rt.RoundTrip(req.WithContext(WithAttempt(ctx, n)))
 		require.NoError(t, err)
-		c.Charge(resp)
+		c.Answered(resp, false, nil, 0)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode < 500 {
 			c.End(resp, nil, "")
 			break
 		}
-		c.Retry("service_unavailable", 0)
+		c.Answered(nil, true, reason("service_unavailable"), 0)
 	}
 
 	call := r.ended("create_item c")

@@ -2,7 +2,9 @@ package instrument
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,7 @@ type Call struct {
 	port                            int
 
 	regions     []string
-	charge      float64
+	units       float64
 	charged     bool
 	lastCharged *http.Response
 	ended       bool
@@ -100,29 +102,51 @@ func (c *Call) appendTarget(attrs []attribute.KeyValue) []attribute.KeyValue {
 	return attrs
 }
 
-// Attempt notes that an attempt is about to go to region (a region name, or
-// a host when the name is unknown). The regions make up
-// azure.cosmosdb.operation.contacted_regions, in first-contact order,
-// without duplicates.
-func (c *Call) Attempt(region string) {
-	if c == nil || c.ended || region == "" {
-		return
+// A Namer names the region an attempt goes to: a region name, or a host
+// when the name is unknown. It is asked only when the call is recorded.
+type Namer interface{ Region() string }
+
+// Attempt notes that attempt n (0 for the first) is about to go to the
+// region that to names and returns the attempt's context, which carries n
+// for the attempt spans' http.request.resend_count. failover says the
+// attempt is a write redirected to a new write region after a 403.3: it
+// counts cosmosrt.failovers and adds a "failover" event to the span. The
+// regions make up azure.cosmosdb.operation.contacted_regions, in
+// first-contact order, without duplicates. A nil Call (nothing is
+// recorded, attempt spans included) returns ctx as it is.
+func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) context.Context {
+	if c == nil {
+		return ctx
 	}
-	for _, r := range c.regions {
-		if r == region {
-			return
-		}
+	ctx = WithAttempt(ctx, n)
+	if c.ended {
+		return ctx
 	}
-	c.regions = append(c.regions, region)
+	if failover {
+		c.failover()
+	}
+	if region := to.Region(); region != "" && !slices.Contains(c.regions, region) {
+		c.regions = append(c.regions, region)
+	}
+	return ctx
 }
 
-// Retry notes a retry decided for reason, to be sent after wait: it counts
-// cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait and adds
-// a "retry" event to the span.
-func (c *Call) Retry(reason string, wait time.Duration) {
+// Answered notes one attempt's answer: it adds the request units of resp
+// (its x-ms-request-charge header) to the call's total and, when retry is
+// set, notes the retry decided for reason, to be sent after wait: it
+// counts cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait
+// and adds a "retry" event to the span.
+func (c *Call) Answered(resp *http.Response, retry bool, reason fmt.Stringer, wait time.Duration) {
 	if c == nil || c.ended {
 		return
 	}
+	c.charge(resp)
+	if retry {
+		c.retry(reason.String(), wait)
+	}
+}
+
+func (c *Call) retry(reason string, wait time.Duration) {
 	retries, backoff := c.in.retries.Enabled(c.ctx), c.in.backoff.Enabled(c.ctx)
 	if retries || backoff {
 		opt := metric.WithAttributes(AttrRetryReason.String(reason), semconv.DBOperationName(c.op))
@@ -139,13 +163,7 @@ func (c *Call) Retry(reason string, wait time.Duration) {
 	}
 }
 
-// Failover notes that a write is being redirected to a new write region
-// after 403.3: it counts cosmosrt.failovers and adds a "failover" event to
-// the span.
-func (c *Call) Failover() {
-	if c == nil || c.ended {
-		return
-	}
+func (c *Call) failover() {
 	if c.in.failovers.Enabled(c.ctx) {
 		c.in.failovers.Add(c.ctx, 1, metric.WithAttributes(semconv.DBOperationName(c.op)))
 	}
@@ -154,12 +172,11 @@ func (c *Call) Failover() {
 	}
 }
 
-// Charge adds the request units of one attempt's response (its
-// x-ms-request-charge header) to the call's total. Call it for each
-// attempt's response; End adds its own resp unless it was the last one
-// passed to Charge, so charging the final response twice is harmless.
-func (c *Call) Charge(resp *http.Response) {
-	if c == nil || c.ended || resp == nil {
+// charge adds the request units of one attempt's response to the call's
+// total. End adds its own resp unless it was the last one charged, so
+// charging the final response twice is harmless.
+func (c *Call) charge(resp *http.Response) {
+	if resp == nil {
 		return
 	}
 	c.lastCharged = resp
@@ -168,7 +185,7 @@ func (c *Call) Charge(resp *http.Response) {
 		return
 	}
 	if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0 {
-		c.charge += f
+		c.units += f
 		c.charged = true
 	}
 }
@@ -188,8 +205,8 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if c == nil || c.ended {
 		return
 	}
-	if resp != nil && resp != c.lastCharged {
-		c.Charge(resp)
+	if resp != c.lastCharged {
+		c.charge(resp)
 	}
 	c.ended = true
 
@@ -216,7 +233,7 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 	}
 	metricAttrs := len(attrs) // the charge is a span attribute only
 	if c.charged {
-		attrs = append(attrs, semconv.AzureCosmosDBOperationRequestCharge(c.charge))
+		attrs = append(attrs, semconv.AzureCosmosDBOperationRequestCharge(c.units))
 	}
 
 	if c.span != nil {
@@ -238,7 +255,7 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 			c.in.duration.Record(c.ctx, c.now().Sub(c.start).Seconds(), opt)
 		}
 		if charge {
-			c.in.charge.Record(c.ctx, c.charge, opt)
+			c.in.charge.Record(c.ctx, c.units, opt)
 		}
 	}
 }

@@ -38,9 +38,9 @@ func TestCallSpan(t *testing.T) {
 	ctx, c := r.tel.StartCall(context.Background(), req)
 	require.NotNil(t, c)
 	assert.True(t, trace.SpanFromContext(ctx).SpanContext().IsValid(), "the context carries the call span")
-	c.Attempt("West US")
-	c.Charge(respWith(503, "x-ms-request-charge", "1.5"))
-	c.Attempt("East US")
+	c.Attempt(context.Background(), 0, named("West US"), false)
+	c.Answered(respWith(503, "x-ms-request-charge", "1.5"), false, nil, 0)
+	c.Attempt(context.Background(), 0, named("East US"), false)
 	c.End(respWith(201, "x-ms-request-charge", "6.25", "x-ms-substatus", "0"), nil, "")
 
 	spans := r.ended("create_item orders")
@@ -141,7 +141,7 @@ func TestContactedRegionsInOrderWithoutDuplicates(t *testing.T) {
 	r := newRig(t, Options{})
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	for _, region := range []string{"West US", "East US", "West US", "", "North Europe", "East US"} {
-		c.Attempt(region)
+		c.Attempt(context.Background(), 0, named(region), false)
 	}
 	c.End(respWith(200), nil, "")
 	got := attrs(r.ended("read_database d")[0].Attributes())["azure.cosmosdb.operation.contacted_regions"]
@@ -166,7 +166,7 @@ func TestRequestChargeIsSummedOverAttempts(t *testing.T) {
 			r := newRig(t, Options{})
 			_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			for _, resp := range tc.charge {
-				c.Charge(resp)
+				c.Answered(resp, false, nil, 0)
 			}
 			c.End(tc.end, nil, "")
 			got, ok := attrs(r.ended("read_item c")[0].Attributes())["azure.cosmosdb.operation.request_charge"]
@@ -187,7 +187,7 @@ func TestDurationHistogram(t *testing.T) {
 	r := newRig(t, Options{})
 	req := mustRequest(t, http.MethodDelete, "https://localhost:8081/dbs/d/colls/c/docs/1")
 	_, c := r.tel.StartCall(context.Background(), req)
-	c.Attempt("West US")
+	c.Attempt(context.Background(), 0, named("West US"), false)
 	r.now = r.now.Add(30 * time.Millisecond)
 	c.End(respWith(204, "x-ms-request-charge", "5"), nil, "")
 
@@ -215,12 +215,12 @@ func TestDurationHistogram(t *testing.T) {
 func TestRetriesBackoffAndFailovers(t *testing.T) {
 	r := newRig(t, Options{})
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodPost, "https://a.example/dbs/d/colls/c/docs"))
-	c.Retry("throttled", 100*time.Millisecond)
-	c.Retry("throttled", 200*time.Millisecond)
-	c.Retry("service_unavailable", 0)
-	c.Failover()
+	c.Answered(nil, true, reason("throttled"), 100*time.Millisecond)
+	c.Answered(nil, true, reason("throttled"), 200*time.Millisecond)
+	c.Answered(nil, true, reason("service_unavailable"), 0)
+	c.Attempt(context.Background(), 1, named(""), true)
 	c.End(respWith(201), nil, "")
-	c.Retry("after_end", time.Second) // ignored
+	c.Answered(nil, true, reason("after_end"), time.Second) // ignored
 
 	retries := map[string]int64{}
 	for _, dp := range r.metric(t, MetricRetries).Data.(metricdata.Sum[int64]).DataPoints {
@@ -252,9 +252,9 @@ func TestEndIsIdempotent(t *testing.T) {
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.End(respWith(200), nil, "")
 	c.End(nil, errors.New("late"), "late")
-	c.Attempt("late")
-	c.Charge(respWith(200, "x-ms-request-charge", "9"))
-	c.Failover()
+	c.Attempt(context.Background(), 0, named("late"), false)
+	c.Answered(respWith(200, "x-ms-request-charge", "9"), false, nil, 0)
+	c.Attempt(context.Background(), 1, named(""), true)
 
 	require.Len(t, r.spans.Ended(), 1)
 	s := r.spans.Ended()[0]
@@ -269,10 +269,10 @@ func TestEndIsIdempotent(t *testing.T) {
 func TestNilCallIsANoop(t *testing.T) {
 	var c *Call
 	assert.NotPanics(t, func() {
-		c.Attempt("x")
-		c.Retry("x", time.Second)
-		c.Failover()
-		c.Charge(respWith(200))
+		c.Attempt(context.Background(), 0, named("x"), false)
+		c.Answered(nil, true, reason("x"), time.Second)
+		c.Attempt(context.Background(), 1, named(""), true)
+		c.Answered(respWith(200), false, nil, 0)
 		c.End(respWith(200), nil, "")
 	})
 }
@@ -301,8 +301,8 @@ func BenchmarkCall(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ctx, c := tel.StartCall(context.Background(), req)
-			c.Attempt("West US")
-			c.Charge(resp)
+			c.Attempt(context.Background(), 0, named("West US"), false)
+			c.Answered(resp, false, nil, 0)
 			c.End(resp, nil, "")
 			_ = ctx
 		}
@@ -313,3 +313,13 @@ func BenchmarkCall(b *testing.B) {
 		run(b, r.tel)
 	})
 }
+
+// named is a Namer that names one region.
+type named string
+
+func (n named) Region() string { return string(n) }
+
+// reason is a retry reason.
+type reason string
+
+func (r reason) String() string { return string(r) }

@@ -130,10 +130,10 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 
 			allocs := testing.AllocsPerRun(200, func() {
 				cctx, c := tel.StartCall(ctx, req)
-				c.Attempt("West US")
-				c.Charge(resp)
-				c.Retry("service_unavailable", 10*time.Millisecond)
-				c.Failover()
+				c.Attempt(context.Background(), 0, named("West US"), false)
+				c.Answered(resp, false, nil, 0)
+				c.Answered(nil, true, reason("service_unavailable"), 10*time.Millisecond)
+				c.Attempt(context.Background(), 1, named(""), true)
 				c.End(resp, nil, "")
 				_ = WithAttempt(cctx, 0)
 				_, done := tel.OnRefresh(cctx, true)
