@@ -23,16 +23,16 @@
 //
 // The retry loop consults the Router once per attempt:
 //
-//	if router.Owns(req.URL) && router.Ensure(ctx) == nil {
+//	if router.Owns(req.URL) && router.ensure(ctx) == nil {
 //		if write {
 //			ep, _ := router.WriteEndpoint()
 //			// send to ep; on 403.3:
-//			seen := router.Epoch()
-//			router.MarkUnavailable(ep, true)
-//			_ = router.Refresh(ctx, seen) // or StartRefresh, not to wait
+//			seen := router.epoch()
+//			router.markUnavailable(ep, true)
+//			_ = router.refresh(ctx, seen) // or StartRefresh, not to wait
 //			// resend to router.WriteEndpoint()
 //		} else {
-//			eps := router.ReadEndpoints() // preferred, usable ones first
+//			eps := router.readEndpoints() // preferred, usable ones first
 //			_ = eps
 //		}
 //	}

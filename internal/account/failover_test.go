@@ -30,7 +30,7 @@ func TestRouterFollowsAFailoverWhileTheGlobalEndpointIsDown(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.Owns(east), "a regional endpoint is owned before the account is loaded")
 
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, account.Ensure(t.Context(), r))
 	w, _ := r.WriteEndpoint()
 	assert.Equal(t, acct.RegionEndpoint("West US 2"), w.String())
 
@@ -39,7 +39,7 @@ func TestRouterFollowsAFailoverWhileTheGlobalEndpointIsDown(t *testing.T) {
 	require.NoError(t, acct.Failover("East US"))
 	acct.ResetLog()
 
-	require.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+	require.NoError(t, account.ForceRefresh(t.Context(), r))
 	w, _ = r.WriteEndpoint()
 	assert.Equal(t, acct.RegionEndpoint("East US"), w.String(), "the new write region, learned from a regional endpoint")
 	var asked []string

@@ -106,7 +106,7 @@ func loadedRouter(t *testing.T, f *siteFake, o RouterOptions, write, read []stri
 	t.Helper()
 	f.serve("global", accountDocFor(write, read), false)
 	r := newTestRouter(t, f, o)
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	f.serve("global", "", false)
 	f.asked(time.Time{})
 	return r
@@ -130,9 +130,9 @@ func TestLookupAsksRegionalEndpointsInOrderAndBounded(t *testing.T) {
 			f := newSiteFake()
 			r := loadedRouter(t, f, RouterOptions{PreferredRegions: tt.preferred}, tt.write, tt.read)
 			if tt.mark != "" {
-				r.MarkUnavailable(regionURL(t, tt.mark), false)
+				r.markUnavailable(regionURL(t, tt.mark), false)
 			}
-			err := r.Refresh(t.Context(), r.Epoch())
+			err := r.refresh(t.Context(), r.epoch())
 			var se *StatusError
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, 503, se.Code)
@@ -149,10 +149,10 @@ func TestLookupSkipsTheGlobalEndpointAmongRegionalOnes(t *testing.T) {
 	f := newSiteFake()
 	f.serve("global", doc, false)
 	r := newTestRouter(t, f, RouterOptions{})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	f.serve("global", "", false)
 	f.asked(time.Time{})
-	require.Error(t, r.Refresh(t.Context(), r.Epoch()))
+	require.Error(t, r.refresh(t.Context(), r.epoch()))
 	labels, _ := f.asked(time.Time{})
 	assert.Equal(t, []string{"global", "a"}, labels)
 }
@@ -161,7 +161,7 @@ func TestLookupThatFailsEverywhereNamesEachEndpointWithoutSecrets(t *testing.T) 
 	f := newSiteFake()
 	r := loadedRouter(t, f, RouterOptions{}, []string{"A"}, []string{"A", "B"})
 	f.serve("b", "not json", false)
-	err := r.Refresh(t.Context(), r.Epoch())
+	err := r.refresh(t.Context(), r.epoch())
 	require.Error(t, err)
 	msg := err.Error()
 	assert.True(t, strings.HasPrefix(msg, "region: DatabaseAccount look-up failed at 3 endpoints: "), msg)
@@ -191,7 +191,7 @@ func TestLookupGivesAStalledEndpointHalfOfWhatRemains(t *testing.T) {
 			f.serve(l, "", true)
 		}
 		start := time.Now()
-		err := r.Refresh(t.Context(), r.Epoch())
+		err := r.refresh(t.Context(), r.epoch())
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 30*time.Second, time.Since(start), "the whole look-up is bounded by RefreshTimeout")
 		labels, at := f.asked(start)
@@ -201,7 +201,7 @@ func TestLookupGivesAStalledEndpointHalfOfWhatRemains(t *testing.T) {
 		// A stalled global endpoint still leaves time for a regional one.
 		f.serve("c", accountDocFor([]string{"C"}, []string{"B", "C"}), false)
 		start = time.Now()
-		require.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+		require.NoError(t, r.refresh(t.Context(), r.epoch()))
 		assert.Equal(t, 22500*time.Millisecond, time.Since(start))
 		w, _ := r.WriteEndpoint()
 		assert.Equal(t, "contoso-c.documents.azure.com", w.Hostname())
@@ -214,7 +214,7 @@ func TestLookupEndedByCloseAsksNoOtherEndpoint(t *testing.T) {
 		r := loadedRouter(t, f, RouterOptions{}, []string{"A"}, []string{"A", "B"})
 		f.serve("global", "", true)
 		done := make(chan error, 1)
-		go func() { done <- r.Refresh(context.Background(), r.Epoch()) }()
+		go func() { done <- r.refresh(context.Background(), r.epoch()) }()
 		synctest.Wait()
 		require.NoError(t, r.Close())
 		require.ErrorIs(t, <-done, context.Canceled)
@@ -227,7 +227,7 @@ func TestLookupWithoutAnAccountAsksOnlyTheGlobalEndpoint(t *testing.T) {
 	f := newSiteFake()
 	r := newTestRouter(t, f, RouterOptions{})
 	var se *StatusError
-	require.ErrorAs(t, r.Ensure(t.Context()), &se)
+	require.ErrorAs(t, r.ensure(t.Context()), &se)
 	assert.Equal(t, 503, se.Code)
 	labels, _ := f.asked(time.Time{})
 	assert.Equal(t, []string{"global"}, labels)
@@ -289,12 +289,12 @@ func TestLookupFallsBackWhenTheGlobalEndpointFails(t *testing.T) {
 			r, err := NewRouter(RouterOptions{Endpoint: mustURL(t, gsrv.URL), Credential: testKey(t), Transport: tr, RefreshInterval: -1})
 			require.NoError(t, err)
 			defer r.Close()
-			require.NoError(t, r.Ensure(t.Context()))
+			require.NoError(t, r.ensure(t.Context()))
 			require.Equal(t, "from-global", r.Account().ID)
 			require.Zero(t, regional.Load())
 
 			failing.Store(true)
-			require.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+			require.NoError(t, r.refresh(t.Context(), r.epoch()))
 			assert.Equal(t, "from-region", r.Account().ID)
 			assert.Equal(t, int32(1), regional.Load())
 		})
@@ -306,13 +306,13 @@ func TestLookupIsBoundedByRefreshTimeoutAndClose(t *testing.T) {
 		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: make(chan struct{})}
 		r := newTestRouter(t, rt, RouterOptions{RefreshTimeout: 30 * time.Second})
 		start := time.Now()
-		err := r.Ensure(context.Background())
+		err := r.ensure(context.Background())
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 30*time.Second, time.Since(start))
 
 		// Close cancels a look-up in flight and waits for it.
 		done := make(chan error, 1)
-		go func() { done <- r.Refresh(context.Background(), r.Epoch()) }()
+		go func() { done <- r.refresh(context.Background(), r.epoch()) }()
 		synctest.Wait()
 		require.NoError(t, r.Close())
 		require.ErrorIs(t, <-done, context.Canceled)
@@ -340,9 +340,9 @@ func TestOnRefreshWrapsEachLookup(t *testing.T) {
 	}
 	r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
 	ctx := context.WithValue(t.Context(), ctxKey{}, "span")
-	require.NoError(t, r.Ensure(ctx))
+	require.NoError(t, r.ensure(ctx))
 	rt.set("", nil)
-	require.Error(t, r.Refresh(ctx, r.Epoch()))
+	require.Error(t, r.refresh(ctx, r.epoch()))
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -358,7 +358,7 @@ func TestLookupsAreSignedForTheAccount(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
 		r := newTestRouter(t, rt, RouterOptions{})
-		require.NoError(t, r.Ensure(t.Context()))
+		require.NoError(t, r.ensure(t.Context()))
 		date := time.Now().UTC().Format(http.TimeFormat)
 		want := authorization(t, testKey(t), "GET", "", "", date)
 		rt.mu.Lock()

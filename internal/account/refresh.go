@@ -20,13 +20,13 @@ type flight struct {
 // account costs one look-up per period rather than one per request.
 const ensureBackoff = 5 * time.Second
 
-// Ensure loads the account if it has never been loaded, joining the
+// ensure loads the account if it has never been loaded, joining the
 // look-up in flight if there is one; once an account is loaded it returns
 // nil at once. If ctx ends first, Ensure returns an error wrapping
 // ctx.Err() and the look-up goes on for the others. Without an account
 // and a look-up in flight, a call starts one, unless the last look-up
 // failed less than 5 seconds ago: then it returns that look-up's error.
-func (r *Router) Ensure(ctx context.Context) error {
+func (r *Router) ensure(ctx context.Context) error {
 	if r.Account() != nil {
 		return nil
 	}
@@ -52,12 +52,12 @@ func (r *Router) Ensure(ctx context.Context) error {
 	return wait(ctx, f)
 }
 
-// Epoch returns the number of look-ups started so far. A caller that
+// epoch returns the number of look-ups started so far. A caller that
 // observes a response calling for a refresh (403.3) reads it and passes it
 // to Refresh.
-func (r *Router) Epoch() uint64 { return r.started.Load() }
+func (r *Router) epoch() uint64 { return r.started.Load() }
 
-// Refresh forces a look-up of the account and returns when a look-up that
+// refresh forces a look-up of the account and returns when a look-up that
 // started after epoch seen (see Epoch) has completed, with that look-up's
 // error. It joins the look-up in flight if that one started after seen;
 // if the one in flight is older (it may predate what the caller saw), it
@@ -69,7 +69,7 @@ func (r *Router) Epoch() uint64 { return r.started.Load() }
 // get the result. A failed look-up keeps the previous account. Refresh is
 // not held back by Ensure's pause after a failure: a caller that met 403.3
 // before any account was loaded can force a look-up at once.
-func (r *Router) Refresh(ctx context.Context, seen uint64) error {
+func (r *Router) refresh(ctx context.Context, seen uint64) error {
 	// Two rounds suffice: at worst the first waits for an older look-up,
 	// the second for one that started after seen.
 	for range 3 {
@@ -103,7 +103,7 @@ func (r *Router) Refresh(ctx context.Context, seen uint64) error {
 	return errors.New("region: account refresh did not settle")
 }
 
-// StartRefresh forces a look-up of the account as Refresh does, but
+// startRefresh forces a look-up of the account as Refresh does, but
 // returns at once, without waiting for it. It starts nothing if a look-up
 // that started after epoch seen (see Epoch) is in flight or has
 // completed; if an older look-up is in flight, the forced one starts as
@@ -113,7 +113,7 @@ func (r *Router) Refresh(ctx context.Context, seen uint64) error {
 // pause after a failure. After Close, StartRefresh does nothing. A caller
 // that later needs the result calls Refresh with the same seen, which
 // joins the look-up instead of starting another.
-func (r *Router) StartRefresh(ctx context.Context, seen uint64) {
+func (r *Router) startRefresh(ctx context.Context, seen uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if started := r.started.Load(); seen > started {

@@ -41,10 +41,10 @@ func TestRefreshOfManyCallersIsOneLookupAtTheServer(t *testing.T) {
 	require.NoError(t, err)
 	defer r.Close()
 
-	seen := r.Epoch()
+	seen := r.epoch()
 	errs := make(chan error, 100)
 	for range 100 {
-		go func() { errs <- r.Refresh(context.Background(), seen) }()
+		go func() { errs <- r.refresh(context.Background(), seen) }()
 	}
 	<-arrived
 	close(release)
@@ -63,11 +63,11 @@ func TestRefreshJoinsTheLookupInFlight(t *testing.T) {
 		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
 		r := newTestRouter(t, rt, RouterOptions{})
 
-		seen := r.Epoch()
+		seen := r.epoch()
 		var wg sync.WaitGroup
 		errs := make([]error, 100)
 		for i := range errs {
-			wg.Go(func() { errs[i] = r.Refresh(t.Context(), seen) })
+			wg.Go(func() { errs[i] = r.refresh(t.Context(), seen) })
 		}
 		synctest.Wait() // all 100 are waiting
 		assert.Equal(t, 1, rt.count())
@@ -79,10 +79,10 @@ func TestRefreshJoinsTheLookupInFlight(t *testing.T) {
 		assert.Equal(t, 1, rt.count())
 
 		// A look-up that started after seen has completed: no new one.
-		require.NoError(t, r.Refresh(t.Context(), seen))
+		require.NoError(t, r.refresh(t.Context(), seen))
 		assert.Equal(t, 1, rt.count())
 		// A caller that saw the new epoch gets a new look-up.
-		require.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+		require.NoError(t, r.refresh(t.Context(), r.epoch()))
 		assert.Equal(t, 2, rt.count())
 	})
 }
@@ -95,13 +95,13 @@ func TestForcedRefreshIsNotSatisfiedByAnOlderLookup(t *testing.T) {
 
 		// An ordinary look-up is in flight (it will answer the old account)
 		// when writes hit 403.3.
-		go func() { _ = r.Ensure(t.Context()) }()
+		go func() { _ = r.ensure(t.Context()) }()
 		synctest.Wait()
-		seen := r.Epoch()
+		seen := r.epoch()
 		var wg sync.WaitGroup
 		errs := make([]error, 50)
 		for i := range errs {
-			wg.Go(func() { errs[i] = r.Refresh(t.Context(), seen) })
+			wg.Go(func() { errs[i] = r.refresh(t.Context(), seen) })
 		}
 		synctest.Wait()
 		rt.set(accountDocFor([]string{"B", "A"}, nil), nil) // the failover happened
@@ -125,10 +125,10 @@ func TestRefreshWaiterWithEndedContextReturnsAlone(t *testing.T) {
 		// The impatient caller starts the look-up; another joins it.
 		ctx, cancel := context.WithCancel(t.Context())
 		impatient := make(chan error, 1)
-		go func() { impatient <- r.Refresh(ctx, 0) }()
+		go func() { impatient <- r.refresh(ctx, 0) }()
 		synctest.Wait()
 		patient := make(chan error, 1)
-		go func() { patient <- r.Ensure(t.Context()) }()
+		go func() { patient <- r.ensure(t.Context()) }()
 		synctest.Wait()
 
 		cancel()
@@ -161,7 +161,7 @@ func TestEnsureIsSingleFlightAndRetriesAfterAFailure(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 20)
 		for i := range errs {
-			wg.Go(func() { errs[i] = r.Ensure(t.Context()) })
+			wg.Go(func() { errs[i] = r.ensure(t.Context()) })
 		}
 		synctest.Wait()
 		close(gate)
@@ -176,11 +176,11 @@ func TestEnsureIsSingleFlightAndRetriesAfterAFailure(t *testing.T) {
 
 		rt.set(accountDocFor([]string{"A"}, nil), nil)
 		var se *StatusError
-		require.ErrorAs(t, r.Ensure(t.Context()), &se, "within 5 s of a failure Ensure answers with it")
+		require.ErrorAs(t, r.ensure(t.Context()), &se, "within 5 s of a failure Ensure answers with it")
 		assert.Equal(t, 1, rt.count(), "and starts no look-up")
 
 		time.Sleep(ensureBackoff)
-		require.NoError(t, r.Ensure(t.Context()))
+		require.NoError(t, r.ensure(t.Context()))
 		assert.Equal(t, 2, rt.count())
 	})
 }
@@ -188,25 +188,25 @@ func TestEnsureIsSingleFlightAndRetriesAfterAFailure(t *testing.T) {
 func TestFailedRefreshKeepsThePreviousAccount(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	before := r.Account()
 
 	for _, bad := range []string{"", `{"writableLocations": [{"name": "X", "databaseAccountEndpoint": "https://evil.example/"}]}`, "garbage"} {
 		rt.set(bad, nil)
-		err := r.Refresh(t.Context(), r.Epoch())
+		err := r.refresh(t.Context(), r.epoch())
 		require.Error(t, err)
 		assert.Same(t, before, r.Account())
 		w, _ := r.WriteEndpoint()
 		assert.Equal(t, "contoso-a.documents.azure.com", w.Hostname())
 	}
-	require.ErrorIs(t, r.Refresh(t.Context(), r.Epoch()-1), region.ErrBadAccount, "the last look-up's error, no new look-up")
+	require.ErrorIs(t, r.refresh(t.Context(), r.epoch()-1), region.ErrBadAccount, "the last look-up's error, no new look-up")
 	assert.Equal(t, 4, rt.countAt("contoso.documents.azure.com"))
 }
 
 func TestRefreshWithAFutureEpochStillLooksUp(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
 	r := newTestRouter(t, rt, RouterOptions{})
-	require.NoError(t, r.Refresh(t.Context(), 1000))
+	require.NoError(t, r.refresh(t.Context(), 1000))
 	assert.Equal(t, 1, rt.count())
 }
 
@@ -274,9 +274,9 @@ func TestStartRefreshReturnsAtOnceAndLooksUpOnTheRoutersGoroutine(t *testing.T) 
 		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
 		r := newTestRouter(t, rt, RouterOptions{})
 
-		seen := r.Epoch()
+		seen := r.epoch()
 		for range 10 {
-			r.StartRefresh(t.Context(), seen) // would deadlock the bubble if it waited
+			r.startRefresh(t.Context(), seen) // would deadlock the bubble if it waited
 		}
 		synctest.Wait()
 		assert.Equal(t, 1, rt.count(), "one look-up for all")
@@ -285,12 +285,12 @@ func TestStartRefreshReturnsAtOnceAndLooksUpOnTheRoutersGoroutine(t *testing.T) 
 		close(gate)
 		synctest.Wait()
 		assert.NotNil(t, r.Account())
-		r.StartRefresh(t.Context(), seen)
+		r.startRefresh(t.Context(), seen)
 		synctest.Wait()
 		assert.Equal(t, 1, rt.count(), "a look-up that started after seen has completed")
-		require.NoError(t, r.Refresh(t.Context(), seen), "Refresh with the same seen has the result")
+		require.NoError(t, r.refresh(t.Context(), seen), "Refresh with the same seen has the result")
 
-		r.StartRefresh(t.Context(), r.Epoch())
+		r.startRefresh(t.Context(), r.epoch())
 		synctest.Wait()
 		assert.Equal(t, 2, rt.count())
 	})
@@ -303,14 +303,14 @@ func TestStartRefreshQueuesBehindAnOlderLookup(t *testing.T) {
 		hook, forced := recordForced()
 		r := newTestRouter(t, rt, RouterOptions{OnRefresh: hook})
 
-		go func() { _ = r.Ensure(t.Context()) }() // answers the old account
+		go func() { _ = r.ensure(t.Context()) }() // answers the old account
 		synctest.Wait()
-		seen := r.Epoch()
+		seen := r.epoch()
 		for range 10 {
-			r.StartRefresh(t.Context(), seen)
+			r.startRefresh(t.Context(), seen)
 		}
 		waiter := make(chan error, 1)
-		go func() { waiter <- r.Refresh(t.Context(), seen) }()
+		go func() { waiter <- r.refresh(t.Context(), seen) }()
 		synctest.Wait()
 		assert.Equal(t, 1, rt.count(), "the forced look-up waits for the older one")
 
@@ -330,11 +330,11 @@ func TestStartRefreshAfterOrDuringCloseStartsNothing(t *testing.T) {
 		gate := make(chan struct{})
 		rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil), gate: gate}
 		r := newTestRouter(t, rt, RouterOptions{})
-		go func() { _ = r.Ensure(t.Context()) }()
+		go func() { _ = r.ensure(t.Context()) }()
 		synctest.Wait()
-		r.StartRefresh(t.Context(), r.Epoch()) // queued behind the look-up in flight
+		r.startRefresh(t.Context(), r.epoch()) // queued behind the look-up in flight
 		require.NoError(t, r.Close())          // cancels that one; the queued one never starts
-		r.StartRefresh(t.Context(), r.Epoch())
+		r.startRefresh(t.Context(), r.epoch())
 		synctest.Wait()
 		assert.Equal(t, 1, rt.count())
 	})
@@ -345,26 +345,26 @@ func TestForcedRefreshIsNotHeldBackByEnsuresPause(t *testing.T) {
 		name    string
 		refresh func(r *Router, ctx context.Context, seen uint64) error
 	}{
-		{"Refresh", (*Router).Refresh},
+		{"Refresh", (*Router).refresh},
 		{"StartRefresh", func(r *Router, ctx context.Context, seen uint64) error {
-			r.StartRefresh(ctx, seen)
-			return r.Refresh(ctx, seen) // joins the look-up just started
+			r.startRefresh(ctx, seen)
+			return r.refresh(ctx, seen) // joins the look-up just started
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				rt := &fakeAccount{} // answers 500
 				r := newTestRouter(t, rt, RouterOptions{})
-				require.Error(t, r.Ensure(t.Context()))
+				require.Error(t, r.ensure(t.Context()))
 				assert.Nil(t, r.Account())
 
 				// Within Ensure's 5-second pause, a call met 403.3 without
 				// an account: it forces a refresh.
 				rt.set(accountDocFor([]string{"A"}, nil), nil)
 				time.Sleep(time.Second)
-				require.Error(t, r.Ensure(t.Context()), "Ensure still answers with the failure")
+				require.Error(t, r.ensure(t.Context()), "Ensure still answers with the failure")
 				assert.Equal(t, 1, rt.count())
-				require.NoError(t, tt.refresh(r, t.Context(), r.Epoch()))
+				require.NoError(t, tt.refresh(r, t.Context(), r.epoch()))
 				assert.Equal(t, 2, rt.count())
 				w, ok := r.WriteEndpoint()
 				require.True(t, ok)

@@ -62,7 +62,7 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 	}
 	rt.owner = r
 	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
-	if r.Ensure(ctx) == nil {
+	if r.ensure(ctx) == nil {
 		rt.reset()
 	}
 	return rt
@@ -100,7 +100,7 @@ func (rt *Route) Prepare(ctx context.Context, areq *http.Request) error {
 // again.
 func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, replayable bool) decide.Decision {
 	if rt.owner != nil {
-		rt.answered = rt.owner.Epoch() // a look-up that starts later may know more than the answer did
+		rt.answered = rt.owner.epoch() // a look-up that starts later may know more than the answer did
 	}
 	o := rt.policy.Judge(resp, err)
 	if o == decide.OK || o == decide.Final {
@@ -152,10 +152,10 @@ func (rt *Route) teach(ctx context.Context, d decide.Decision) {
 		return
 	}
 	if d.Mark {
-		rt.owner.MarkUnavailable(rt.sent, rt.write)
+		rt.owner.markUnavailable(rt.sent, rt.write)
 	}
 	if d.LookUp {
-		rt.owner.StartRefresh(ctx, rt.answered)
+		rt.owner.startRefresh(ctx, rt.answered)
 	}
 }
 
@@ -243,7 +243,7 @@ func (rt *Route) reset() {
 		}
 		return
 	}
-	rt.eps = rt.owner.ReadEndpoints()
+	rt.eps = rt.owner.readEndpoints()
 	rt.idx = 0
 	if len(rt.eps) > 0 {
 		rt.target = rt.eps[0]
@@ -262,15 +262,15 @@ func (rt *Route) reset() {
 // account (the marks still steer the route); the error is returned only
 // when ctx ended.
 func (rt *Route) lookUp(ctx context.Context) error {
-	if newest := rt.owner.Epoch(); newest > 0 {
-		if err := rt.owner.Refresh(ctx, newest-1); err != nil && ctx.Err() != nil {
+	if newest := rt.owner.epoch(); newest > 0 {
+		if err := rt.owner.refresh(ctx, newest-1); err != nil && ctx.Err() != nil {
 			return err
 		}
 		if rt.reset(); rt.known && !sameEndpoint(rt.target, rt.sent) {
 			return nil
 		}
 	}
-	if err := rt.owner.Refresh(ctx, rt.answered); err != nil && ctx.Err() != nil {
+	if err := rt.owner.refresh(ctx, rt.answered); err != nil && ctx.Err() != nil {
 		return err
 	}
 	rt.reset()

@@ -203,19 +203,19 @@ func (r *Router) WriteEndpoints() []*url.URL {
 	return r.cache.routes(r.now()).write
 }
 
-// ReadEndpoints returns the read endpoints in preference order (see
+// readEndpoints returns the read endpoints in preference order (see
 // RouterOptions.PreferredRegions), those marked unavailable for reads
 // moved to the end; the writable locations stand in when the account lists
 // no readable one. It is empty before the account is loaded. The slice is
 // shared and precomputed: callers must not modify it or its URLs.
-func (r *Router) ReadEndpoints() []*url.URL {
+func (r *Router) readEndpoints() []*url.URL {
 	return r.cache.routes(r.now()).read
 }
 
-// MarkUnavailable marks the endpoint u unavailable for writes (write) or
+// markUnavailable marks the endpoint u unavailable for writes (write) or
 // for reads until MarkTTL has elapsed; marking again extends the mark.
 // Endpoints the current account does not list are ignored.
-func (r *Router) MarkUnavailable(u *url.URL, write bool) {
+func (r *Router) markUnavailable(u *url.URL, write bool) {
 	r.cache.mark(u, write, r.now())
 }
 

@@ -131,17 +131,17 @@ func TestRouterLoadsLazilyThenRoutes(t *testing.T) {
 		assert.Nil(t, r.Account())
 		_, ok := r.WriteEndpoint()
 		assert.False(t, ok)
-		assert.Empty(t, r.ReadEndpoints())
+		assert.Empty(t, r.readEndpoints())
 
-		require.NoError(t, r.Ensure(t.Context()))
-		require.NoError(t, r.Ensure(t.Context()))
+		require.NoError(t, r.ensure(t.Context()))
+		require.NoError(t, r.ensure(t.Context()))
 		assert.Equal(t, 1, rt.count(), "Ensure loads once")
-		assert.Equal(t, uint64(1), r.Epoch())
+		assert.Equal(t, uint64(1), r.epoch())
 
 		w, ok := r.WriteEndpoint()
 		require.True(t, ok)
 		assert.Equal(t, "https://contoso-west-us.documents.azure.com:443/", w.String())
-		assert.Equal(t, []string{"north-europe", "east-us", "west-us"}, hosts(r.ReadEndpoints()))
+		assert.Equal(t, []string{"north-europe", "east-us", "west-us"}, hosts(r.readEndpoints()))
 		assert.Equal(t, "contoso", r.Account().ID)
 	})
 }
@@ -152,7 +152,7 @@ func TestRouterWriteEndpointsOfAMultiWriteAccount(t *testing.T) {
 	rt := &fakeAccount{doc: doc}
 	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"north europe", "East US"}})
 	assert.Empty(t, r.WriteEndpoints(), "before the account is loaded")
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	require.True(t, r.Account().MultipleWriteLocations)
 
 	eps := r.WriteEndpoints()
@@ -162,7 +162,7 @@ func TestRouterWriteEndpointsOfAMultiWriteAccount(t *testing.T) {
 	assert.Same(t, eps[0], w, "WriteEndpoint is the first of WriteEndpoints")
 	assert.Same(t, &eps[0], &r.WriteEndpoints()[0], "the slice is shared until something changes")
 
-	r.MarkUnavailable(w, true)
+	r.markUnavailable(w, true)
 	assert.Equal(t, []string{"east-us", "west-us", "north-europe"}, hosts(r.WriteEndpoints()))
 	w, _ = r.WriteEndpoint()
 	assert.Equal(t, "contoso-east-us.documents.azure.com", w.Hostname())
@@ -171,10 +171,10 @@ func TestRouterWriteEndpointsOfAMultiWriteAccount(t *testing.T) {
 func TestRouterWriteEndpointsOfASingleWriteAccount(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"West US", "East US"}, []string{"West US", "East US"})}
 	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"East US"}})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	assert.Equal(t, []string{"west-us", "east-us"}, hosts(r.WriteEndpoints()), "the write region first, whatever the preference")
-	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.ReadEndpoints()))
-	r.MarkUnavailable(regionURL(t, "West US"), true)
+	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.readEndpoints()))
+	r.markUnavailable(regionURL(t, "West US"), true)
 	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.WriteEndpoints()))
 }
 
@@ -186,14 +186,14 @@ func TestRouterMarksExpireWithTheClock(t *testing.T) {
 
 	rt := &fakeAccount{doc: accountDocFor([]string{"A", "B"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{Now: clock, MarkTTL: time.Minute})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 
 	a, _ := r.WriteEndpoint()
-	r.MarkUnavailable(a, true)
+	r.markUnavailable(a, true)
 	b, _ := r.WriteEndpoint()
 	assert.Equal(t, "contoso-b.documents.azure.com", b.Hostname())
-	r.MarkUnavailable(b, false)
-	assert.Equal(t, []string{"a", "b"}, hosts(r.ReadEndpoints()))
+	r.markUnavailable(b, false)
+	assert.Equal(t, []string{"a", "b"}, hosts(r.readEndpoints()))
 
 	advance(time.Minute - time.Nanosecond)
 	b, _ = r.WriteEndpoint()
@@ -209,17 +209,17 @@ func TestRouterMarkTTLDefaultsToFiveMinutes(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{Now: clock})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 
-	r.MarkUnavailable(regionURL(t, "A"), false)
+	r.markUnavailable(regionURL(t, "A"), false)
 	mu.Lock()
 	now = now.Add(5*time.Minute - time.Second)
 	mu.Unlock()
-	assert.Equal(t, []string{"b", "a"}, hosts(r.ReadEndpoints()))
+	assert.Equal(t, []string{"b", "a"}, hosts(r.readEndpoints()))
 	mu.Lock()
 	now = now.Add(time.Second)
 	mu.Unlock()
-	assert.Equal(t, []string{"a", "b"}, hosts(r.ReadEndpoints()))
+	assert.Equal(t, []string{"a", "b"}, hosts(r.readEndpoints()))
 }
 
 func TestRouterOwnsWhatTheHostRuleAccepts(t *testing.T) {
@@ -255,7 +255,7 @@ func TestRouterOwnsWhatTheHostRuleAccepts(t *testing.T) {
 	}
 	check("before the account is loaded")
 	assert.Zero(t, rt.count(), "Owns does no I/O")
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	check("after")
 	assert.False(t, r.Owns(nil))
 }
@@ -263,7 +263,7 @@ func TestRouterOwnsWhatTheHostRuleAccepts(t *testing.T) {
 func TestRouterOwnsDoesNotAllocate(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	for _, s := range []string{
 		"https://contoso.documents.azure.com:443/dbs/d/colls/c/docs/1", // as RouterOptions.Endpoint spells it
 		"https://contoso.documents.azure.com/dbs",
@@ -278,27 +278,27 @@ func TestRouterOwnsDoesNotAllocate(t *testing.T) {
 func TestRouterNeverRoutesToTheGlobalEndpointUnlessListed(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
 	r := newTestRouter(t, rt, RouterOptions{})
-	require.NoError(t, r.Ensure(t.Context()))
-	r.MarkUnavailable(regionURL(t, "A"), true)
-	r.MarkUnavailable(regionURL(t, "A"), false)
+	require.NoError(t, r.ensure(t.Context()))
+	r.markUnavailable(regionURL(t, "A"), true)
+	r.markUnavailable(regionURL(t, "A"), false)
 	w, _ := r.WriteEndpoint()
 	assert.Equal(t, "contoso-a.documents.azure.com", w.Hostname())
-	assert.Equal(t, []string{"a"}, hosts(r.ReadEndpoints()))
+	assert.Equal(t, []string{"a"}, hosts(r.readEndpoints()))
 }
 
 func TestRouterAfterCloseKeepsRoutesButLooksNothingUp(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A"}, nil)}
 	r := newTestRouter(t, rt, RouterOptions{})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "Close is idempotent")
 
-	require.ErrorIs(t, r.Refresh(t.Context(), r.Epoch()), ErrClosed)
+	require.ErrorIs(t, r.refresh(t.Context(), r.epoch()), ErrClosed)
 	assert.Equal(t, 1, rt.count())
 	_, ok := r.WriteEndpoint()
 	assert.True(t, ok)
 
 	r2 := newTestRouter(t, rt, RouterOptions{})
 	require.NoError(t, r2.Close())
-	require.ErrorIs(t, r2.Ensure(t.Context()), ErrClosed)
+	require.ErrorIs(t, r2.ensure(t.Context()), ErrClosed)
 }

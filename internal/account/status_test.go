@@ -27,7 +27,7 @@ func TestStatusBeforeAndAfterAFailedLookup(t *testing.T) {
 	assert.Equal(t, Status{}, r.Status(), "nothing before the first look-up")
 
 	clock.advance(time.Minute)
-	require.Error(t, r.Ensure(t.Context()))
+	require.Error(t, r.ensure(t.Context()))
 	s := r.Status()
 	assert.False(t, s.Loaded)
 	assert.Equal(t, testNow.Add(time.Minute), s.LastLookup)
@@ -41,7 +41,7 @@ func TestStatusBeforeAndAfterAFailedLookup(t *testing.T) {
 
 	rt.set(accountDocFor([]string{"A"}, nil), nil)
 	clock.advance(time.Minute)
-	require.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+	require.NoError(t, r.refresh(t.Context(), r.epoch()))
 	s = r.Status()
 	assert.True(t, s.Loaded)
 	assert.Empty(t, s.LastError, "the last look-up succeeded")
@@ -55,9 +55,9 @@ func TestStatusShowsRoutesMarksAndUnmatchedPreferences(t *testing.T) {
 	rt := &fakeAccount{doc: doc}
 	r := newTestRouter(t, rt, RouterOptions{Now: clock.Now, MarkTTL: time.Minute,
 		PreferredRegions: []string{" east us ", "Wset US", "north europe", "wset us", "Mars"}})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 
-	r.MarkUnavailable(regionURL(t, "East US"), true)
+	r.markUnavailable(regionURL(t, "East US"), true)
 	s := r.Status()
 	until := testNow.Add(time.Minute)
 	assert.Equal(t, Status{
@@ -92,7 +92,7 @@ func TestStatusShowsRoutesMarksAndUnmatchedPreferences(t *testing.T) {
 func TestStatusIsSafeForConcurrentUse(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"A", "B"}, []string{"A", "B"})}
 	r := newTestRouter(t, rt, RouterOptions{})
-	require.NoError(t, r.Ensure(t.Context()))
+	require.NoError(t, r.ensure(t.Context()))
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
@@ -100,13 +100,13 @@ func TestStatusIsSafeForConcurrentUse(t *testing.T) {
 				s := r.Status()
 				assert.True(t, s.Loaded)
 				assert.Len(t, s.Write, 2)
-				r.MarkUnavailable(regionURL(t, []string{"A", "B"}[i%2]), i < 2)
+				r.markUnavailable(regionURL(t, []string{"A", "B"}[i%2]), i < 2)
 			}
 		})
 	}
 	wg.Go(func() {
 		for range 10 {
-			assert.NoError(t, r.Refresh(t.Context(), r.Epoch()))
+			assert.NoError(t, r.refresh(t.Context(), r.epoch()))
 		}
 	})
 	wg.Wait()
