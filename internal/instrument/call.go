@@ -218,10 +218,8 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if resp != nil {
 		status = resp.StatusCode
 		attrs = append(attrs, semconv.DBResponseStatusCode(strconv.Itoa(status)))
-		if v := resp.Header.Get(wire.HeaderSubStatus); v != "" {
-			if sub, perr := strconv.Atoi(strings.TrimSpace(v)); perr == nil {
-				attrs = append(attrs, semconv.AzureCosmosDBResponseSubStatusCode(sub))
-			}
+		if sub, ok := wire.LookupSubStatus(resp.Header); ok {
+			attrs = append(attrs, semconv.AzureCosmosDBResponseSubStatusCode(sub))
 		}
 	}
 	if len(c.regions) > 0 {

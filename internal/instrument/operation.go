@@ -99,45 +99,27 @@ func Operation(req *http.Request) (op, namespace, collection string) {
 	if req.URL != nil {
 		path = req.URL.Path
 	}
-	var segs [8]string
-	n := 0
-	for rest := path; rest != ""; {
-		var seg string
-		seg, rest, _ = strings.Cut(rest, "/")
-		if seg == "" {
-			continue
-		}
-		if n == len(segs) {
-			return methodName(req.Method), "", ""
-		}
-		segs[n] = seg
-		n++
+	r := wire.ParsePath(path)
+	if r.Segments > maxSegments {
+		return methodName(req.Method), "", ""
 	}
-	if n >= 2 && segs[0] == "dbs" {
-		namespace = segs[1]
-		if n >= 4 && segs[2] == "colls" {
-			collection = segs[3]
-		}
-	}
-	return operationName(req, segs[:n]), namespace, collection
+	return operationName(req, r), r.Database, r.Container
 }
 
-func operationName(req *http.Request, segs []string) string {
-	n := len(segs)
-	if n == 0 {
+// maxSegments is the deepest path of an operation of the service.
+const maxSegments = 8
+
+func operationName(req *http.Request, r wire.Resource) string {
+	if r.Segments == 0 {
 		if req.Method == http.MethodGet {
 			return "read_database_account"
 		}
 		return methodName(req.Method)
 	}
-	if n == 6 && segs[4] == "operations" && segs[5] == partitionKeyDeletes && req.Method == http.MethodPost {
+	if r.Segments == 6 && r.Type == "operations" && strings.HasSuffix(r.Link, "/"+partitionKeyDeletes) && req.Method == http.MethodPost {
 		return "delete_all_items_by_partition_key"
 	}
-	feed := n%2 == 1
-	typ := segs[n-1]
-	if !feed {
-		typ = segs[n-2]
-	}
+	feed, typ := r.Feed, r.Type
 	ops, ok := opsOf(typ)
 	if !ok {
 		return methodName(req.Method)

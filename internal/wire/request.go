@@ -9,15 +9,22 @@ import (
 // SubStatus returns the x-ms-substatus of a response, or 0 if the header
 // is absent, not a decimal integer, or negative.
 func SubStatus(h http.Header) int {
+	n, _ := LookupSubStatus(h)
+	return n
+}
+
+// LookupSubStatus returns the x-ms-substatus of a response and whether it
+// is present and well formed: a decimal integer, not negative.
+func LookupSubStatus(h http.Header) (int, bool) {
 	v := strings.TrimSpace(h.Get(HeaderSubStatus))
 	if v == "" {
-		return 0
+		return 0, false
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0
+		return 0, false
 	}
-	return n
+	return n, true
 }
 
 // IsWrite reports whether a request may change data, and so must not be
@@ -52,23 +59,59 @@ func IsQuery(h http.Header) bool {
 	return strings.EqualFold(strings.TrimSpace(mt), "application/query+json")
 }
 
-// ResourceOf returns the resource type and resource link that sign a request
-// for the given URL path. Empty segments ("//") are ignored. An even number
-// of segments names a resource (type is the second-to-last segment, link
-// the segments joined by "/"); an odd number names a feed (type is the last
-// segment, link the ones before it). The root ("/") has an empty type and
-// link: the DatabaseAccount. The link never starts or ends with "/".
-func ResourceOf(path string) (resourceType, resourceLink string) {
+// A Resource is what a request path addresses, as the REST API reads it.
+type Resource struct {
+	// Type is the resource type that signs the request: the last
+	// segment of a feed ("docs" in /dbs/d/colls/c/docs), the
+	// second-to-last of a resource ("docs" in …/docs/1); "" for the root,
+	// the DatabaseAccount.
+	Type string
+	// Link is the resource link that signs the request: the whole path of
+	// a resource, the path without its last segment for a feed. It never
+	// starts or ends with "/".
+	Link string
+	// Feed reports a path with an odd number of segments: a feed of
+	// resources rather than one resource.
+	Feed bool
+	// Segments is the number of segments of the path.
+	Segments int
+	// Database and Container are the names in /dbs/{db}/colls/{coll}/…,
+	// "" when the path does not name them.
+	Database, Container string
+}
+
+// ParsePath returns the Resource that path addresses. Empty segments ("//")
+// are ignored. It does not allocate unless path has empty segments.
+func ParsePath(path string) Resource {
 	p := strings.Trim(path, "/")
 	if p == "" {
-		return "", ""
+		return Resource{}
 	}
 	if strings.Contains(p, "//") {
 		p = strings.Join(strings.FieldsFunc(p, func(r rune) bool { return r == '/' }), "/")
 	}
-	segs := strings.Split(p, "/")
-	if len(segs)%2 == 0 {
-		return segs[len(segs)-2], p
+	r := Resource{Segments: strings.Count(p, "/") + 1}
+	r.Feed = r.Segments%2 == 1
+	if r.Feed {
+		i := strings.LastIndexByte(p, '/')
+		r.Type, r.Link = p[i+1:], p[:max(i, 0)]
+	} else {
+		r.Link = p
+		rest := p[:strings.LastIndexByte(p, '/')]
+		r.Type = rest[strings.LastIndexByte(rest, '/')+1:]
 	}
-	return segs[len(segs)-1], strings.Join(segs[:len(segs)-1], "/")
+	if first, rest, _ := strings.Cut(p, "/"); first == "dbs" && rest != "" {
+		r.Database, rest, _ = strings.Cut(rest, "/")
+		if second, rest, _ := strings.Cut(rest, "/"); second == "colls" && rest != "" {
+			r.Container, _, _ = strings.Cut(rest, "/")
+		}
+	}
+	return r
+}
+
+// ResourceOf returns the resource type and resource link that sign a
+// request for the given URL path (see Resource).
+func ResourceOf(path string) (resourceType, resourceLink string) {
+	r := ParsePath(path)
+	return r.Type, r.Link
 }
