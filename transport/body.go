@@ -373,3 +373,16 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	b.left -= int64(n)
 	return n, err
 }
+
+// forkable reports whether the body can be handed to several attempts at
+// once (the arms of a hedged read): no body, or one the transport
+// buffered. A body the caller supplies is read by one attempt at a time.
+func (b *replayBody) forkable() bool {
+	return !b.shared && b.first == nil && b.getBody != nil
+}
+
+// fork returns an independent replayBody over the same bytes, for one arm
+// of a hedged read. Only a forkable body may be forked.
+func (b *replayBody) fork() replayBody {
+	return replayBody{getBody: b.getBody, length: b.length}
+}

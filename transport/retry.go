@@ -25,14 +25,17 @@ import (
 type Retry struct {
 	next     http.RoundTripper
 	policy   *decide.Policy
+	hedge    policy.HedgeOptions // with defaults
+	hedges   *decide.HedgeBudget
 	maxBody  int64 // bodies up to this size are buffered to be replayed
 	maxDrain int64 // bytes of a discarded response read so its connection is reused
 	retryDeps
 }
 
 // retryDeps are what New gives the loop beyond a stand-alone Retry: the
-// account's router, telemetry, and the chain's closing.
+// account's router, telemetry, hedging, and the chain's closing.
 type retryDeps struct {
+	hedge   policy.HedgeOptions
 	router  *account.Router // nil: no account
 	tel     *instrument.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
@@ -57,7 +60,10 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	}
 	p := decide.New(o, nil, nil)
 	o = p.Options()
-	return &Retry{next: next, policy: p, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps}
+	return &Retry{
+		next: next, policy: p, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps,
+		hedge: decide.HedgeDefaults(deps.hedge), hedges: decide.NewHedgeBudget(deps.hedge),
+	}
 }
 
 // CloseIdleConnections forwards to next.
@@ -86,8 +92,23 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		return nil, err
 	}
 	defer body.close()
-	rt := account.NewRoute(ctx, r.router, r.policy, req)
+	ro := requestOptionsOf(ctx)
+	rt := account.NewRoute(ctx, r.router, r.policy, req, ro.ExcludedRegions)
+	hedge := r.hedge
+	if ro.Hedge != nil {
+		hedge = decide.HedgeDefaults(*ro.Hedge)
+	}
+	if decide.Hedges(hedge) {
+		if arms := rt.Arms(hedge.MaxRegions); arms != nil && body.forkable() {
+			return r.hedged(ctx, req, arms, &body, call, hedge)
+		}
+	}
+	return r.run(ctx, req, &rt, &body, call)
+}
 
+// run is the retry loop of one call (or of one arm of a hedged read) on
+// route rt.
+func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, body *replayBody, call *instrument.Call) (resp *http.Response, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
 	}
@@ -99,7 +120,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	for attempt := 0; ; attempt++ {
 		// The attempt's own context: cancelling it ends a drain that
 		// stalls; the caller's Close of a returned body releases it.
-		actx, abort := context.WithCancel(call.Attempt(ctx, attempt, &rt, failover))
+		actx, abort := context.WithCancel(call.Attempt(ctx, attempt, rt, failover))
 		areq := req.WithContext(actx)
 		areq.Body = b
 		if body.length >= 0 {
@@ -108,6 +129,9 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		if err := rt.Prepare(actx, areq); err != nil {
 			closeBody(b)
 			abort()
+			if errors.Is(err, account.ErrAllExcluded) {
+				return nil, fmt.Errorf("transport: %w (RequestOptions.ExcludedRegions)", err)
+			}
 			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
 		}
 		resp, err = r.next.RoundTrip(areq)

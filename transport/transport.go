@@ -59,6 +59,11 @@ type Options struct {
 	// policy.BreakerOptions for defaults.
 	Breaker policy.BreakerOptions
 
+	// Hedge turns on hedged reads: a read whose region is slow to answer
+	// is also sent to the next read region. Off by default; see
+	// policy.HedgeOptions, and RequestOptions for one call.
+	Hedge policy.HedgeOptions
+
 	// TracerProvider, MeterProvider and Propagators default (nil) to the
 	// otel globals, looked up when used rather than at New.
 	TracerProvider trace.TracerProvider
@@ -128,7 +133,7 @@ func New(o Options) (*Transport, error) {
 	tel.ObserveBreakers(func(yield func(string, int64)) {
 		t.breaker.States(func(endpoint string, s gobreaker.State) { yield(endpoint, breakerGauge(s)) })
 	})
-	deps := retryDeps{tel: tel, closing: t.closing}
+	deps := retryDeps{tel: tel, closing: t.closing, hedge: o.Hedge}
 	if endpoint != nil {
 		t.router, err = account.NewRouter(account.RouterOptions{
 			Endpoint:         endpoint,

@@ -2,8 +2,11 @@ package account
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
@@ -45,7 +48,15 @@ type Route struct {
 	idx      int
 	tried    int    // distinct endpoints of eps tried so far
 	answered uint64 // the router's epoch when the last answer arrived
+
+	excluded []string // regions the call must never be sent to
+	none     bool     // every endpoint the call may use is excluded
+	pinned   bool     // an arm of a hedged read: it stays in its region
 }
+
+// ErrAllExcluded reports a call whose every possible region is excluded by
+// the caller's request options.
+var ErrAllExcluded = errors.New("every region this call may use is excluded")
 
 // NewRoute starts the route of the call req under policy p. r may be nil
 // (no account). If r owns req's URL, the account is loaded first (joining
@@ -53,9 +64,13 @@ type Route struct {
 // and asks again when it meets an answer that only the account can
 // resolve (403.3). The account's credential signs the attempts of a
 // request that comes without an Authorization header.
-func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request) Route {
+//
+// The call never goes to a region named in excluded (names as the account
+// lists them, case-insensitive); a call that could go nowhere else fails
+// with ErrAllExcluded.
+func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, excluded []string) Route {
 	u := req.URL
-	rt := Route{write: wire.IsWrite(req), origin: u, target: u, sent: u, policy: p, call: p.Call()}
+	rt := Route{write: wire.IsWrite(req), origin: u, target: u, sent: u, policy: p, call: p.Call(), excluded: excluded}
 	rt.deadline, _ = ctx.Deadline()
 	if r == nil || !r.Owns(u) {
 		return rt
@@ -73,6 +88,9 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 // headers when they change: the multi-write header, the signature. It
 // never modifies the caller's URL or headers.
 func (rt *Route) Prepare(ctx context.Context, areq *http.Request) error {
+	if rt.none {
+		return ErrAllExcluded
+	}
 	if u := rt.url(); u != areq.URL {
 		areq.URL = u
 		areq.Host = ""
@@ -114,6 +132,11 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Account:     rt.owner != nil,
 		Deadline:    rt.deadline,
 	})
+	if rt.pinned && d.Retry && d.Route != decide.SameEndpoint {
+		// An arm of a hedged read leaves the other regions to the other
+		// arms: what would move the read ends the arm.
+		d.Retry, d.Wait, d.LookUp = false, 0, d.Reason == decide.RegionNotFound
+	}
 	rt.teach(ctx, d)
 	if d.Retry && d.Route == decide.Refresh {
 		d.Retry = rt.learn(ctx)
@@ -208,22 +231,25 @@ func (rt *Route) move(ctx context.Context, to decide.Route) error {
 // Region names the endpoint of the next attempt for telemetry: the
 // account's name for it, or its host. It scans the account: ask it only
 // when the name is recorded.
-func (rt *Route) Region() string {
+func (rt *Route) Region() string { return rt.nameOf(rt.target) }
+
+// nameOf names ep: the account's name for it, or its host.
+func (rt *Route) nameOf(ep *url.URL) string {
 	if rt.owner != nil {
 		if a := rt.owner.Account(); a != nil {
 			for _, l := range a.Read {
-				if sameEndpoint(l.Endpoint, rt.target) {
+				if sameEndpoint(l.Endpoint, ep) {
 					return l.Name
 				}
 			}
 			for _, l := range a.Write {
-				if sameEndpoint(l.Endpoint, rt.target) {
+				if sameEndpoint(l.Endpoint, ep) {
 					return l.Name
 				}
 			}
 		}
 	}
-	return rt.target.Host
+	return ep.Host
 }
 
 // reset points the route at the account's current first choice.
@@ -232,9 +258,13 @@ func (rt *Route) reset() {
 		return
 	}
 	rt.known = true
+	if rt.pinned {
+		return // an arm of a hedged read keeps its one region
+	}
 	if rt.write {
-		eps := rt.owner.WriteEndpoints()
+		eps := rt.allowed(rt.owner.WriteEndpoints())
 		if len(eps) == 0 {
+			rt.none = len(rt.excluded) > 0
 			return
 		}
 		rt.target = eps[0]
@@ -243,12 +273,30 @@ func (rt *Route) reset() {
 		}
 		return
 	}
-	rt.eps = rt.owner.readEndpoints()
+	rt.eps = rt.allowed(rt.owner.readEndpoints())
 	rt.idx = 0
-	if len(rt.eps) > 0 {
-		rt.target = rt.eps[0]
-		rt.tried = 1
+	if len(rt.eps) == 0 {
+		rt.none = len(rt.excluded) > 0
+		return
 	}
+	rt.target = rt.eps[0]
+	rt.tried = 1
+}
+
+// allowed returns eps without the endpoints of excluded regions. It
+// allocates only when the call excludes regions.
+func (rt *Route) allowed(eps []*url.URL) []*url.URL {
+	if len(rt.excluded) == 0 {
+		return eps
+	}
+	out := make([]*url.URL, 0, len(eps))
+	for _, ep := range eps {
+		name := rt.nameOf(ep)
+		if !slices.ContainsFunc(rt.excluded, func(x string) bool { return strings.EqualFold(x, name) }) {
+			out = append(out, ep)
+		}
+	}
+	return out
 }
 
 // lookUp waits for an account look-up that can say where the last attempt,
@@ -279,4 +327,51 @@ func (rt *Route) lookUp(ctx context.Context) error {
 
 func sameEndpoint(a, b *url.URL) bool {
 	return a.Scheme == b.Scheme && a.Host == b.Host
+}
+
+// Arms returns the routes of a hedged read: one per read region, in the
+// order the read would try them, at most max (0: all), each pinned to its
+// region with its own retry state. It returns nil when the call cannot be
+// hedged: a write, an account not known, fewer than two regions.
+func (rt *Route) Arms(max int) []Route {
+	if rt.write || !rt.known || rt.none || len(rt.eps) < 2 {
+		return nil
+	}
+	n := len(rt.eps)
+	if max > 0 {
+		n = min(n, max)
+	}
+	if n < 2 {
+		return nil
+	}
+	arms := make([]Route, n)
+	for i := range arms {
+		a := *rt
+		a.pinned = true
+		a.call = rt.policy.Call()
+		a.eps, a.idx, a.tried = rt.eps[i:i+1], 0, 1
+		a.target, a.sent = rt.eps[i], rt.eps[i]
+		arms[i] = a
+	}
+	return arms
+}
+
+// Lost records that this arm's region, the one the read would have used,
+// lost a hedged read: a later arm answered first. After demoteAfter losses in a row (negative: never) the
+// region is marked unavailable for reads, as a region that answers 503 is,
+// so reads prefer the others until the mark expires.
+func (rt *Route) Lost(demoteAfter int) {
+	if rt.owner == nil || demoteAfter < 0 {
+		return
+	}
+	if rt.owner.hedges.lost(rt.target.Host, demoteAfter) {
+		rt.owner.markUnavailable(rt.target, false)
+	}
+}
+
+// Won records that this arm's region answered a hedged read first.
+func (rt *Route) Won() {
+	if rt.owner != nil {
+		rt.owner.hedges.won(rt.target.Host)
+	}
 }

@@ -90,6 +90,7 @@ type Router struct {
 	timeout     time.Duration
 	onRefresh   func(context.Context, bool) (context.Context, func(error))
 	cache       *locationCache
+	hedges      hedgeLosses
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc

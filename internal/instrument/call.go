@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/wire"
@@ -23,8 +24,9 @@ const (
 )
 
 // Call records one logical call: one RoundTrip of the outer chain, however
-// many attempts it takes. It is used by one goroutine. A nil *Call is valid
-// and records nothing; StartCall returns nil when nothing would be recorded.
+// many attempts it takes. It is safe for concurrent use: the arms of a
+// hedged read record to one Call. A nil *Call is valid and records
+// nothing; StartCall returns nil when nothing would be recorded.
 type Call struct {
 	in    *instruments
 	ctx   context.Context
@@ -35,7 +37,10 @@ type Call struct {
 	op, namespace, collection, host string
 	port                            int
 
+	mu          sync.Mutex // guards the fields below
 	regions     []string
+	hedges      []string // regions a hedge went to, in order
+	winner      string   // the hedge's region that answered first, if one did
 	units       float64
 	charged     bool
 	lastCharged *http.Response
@@ -119,6 +124,8 @@ func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) cont
 		return ctx
 	}
 	ctx = WithAttempt(ctx, n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.ended {
 		return ctx
 	}
@@ -137,7 +144,12 @@ func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) cont
 // counts cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait
 // and adds a "retry" event to the span.
 func (c *Call) Answered(resp *http.Response, retry bool, reason fmt.Stringer, wait time.Duration) {
-	if c == nil || c.ended {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
 		return
 	}
 	c.charge(resp)
@@ -172,6 +184,41 @@ func (c *Call) failover() {
 	}
 }
 
+// Hedge notes that a hedged read was sent to region, beside the arms
+// already running: it counts cosmosrt.hedges{started} and lists region in
+// cosmosrt.hedge.regions on the span.
+func (c *Call) Hedge(region string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.hedges = append(c.hedges, region)
+	if c.in.hedges.Enabled(c.ctx) {
+		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(HedgeStarted), semconv.DBOperationName(c.op)))
+	}
+}
+
+// HedgeWon notes that the hedge to region answered first: it counts
+// cosmosrt.hedges{won} and sets cosmosrt.hedge.winner on the span.
+func (c *Call) HedgeWon(region string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.winner = region
+	if c.in.hedges.Enabled(c.ctx) {
+		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(HedgeWon), semconv.DBOperationName(c.op)))
+	}
+}
+
 // charge adds the request units of one attempt's response to the call's
 // total. End adds its own resp unless it was the last one charged, so
 // charging the final response twice is harmless.
@@ -202,7 +249,12 @@ func (c *Call) charge(resp *http.Response) {
 // "canceled", "eof", "connection_reset", … or "_OTHER"; see errorTypeOf)
 // and the span status is Error. Only the first End counts.
 func (c *Call) End(resp *http.Response, err error, errorType string) {
-	if c == nil || c.ended {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
 		return
 	}
 	if resp != c.lastCharged {
@@ -224,6 +276,12 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 	}
 	if len(c.regions) > 0 {
 		attrs = append(attrs, semconv.AzureCosmosDBOperationContactedRegions(c.regions...))
+	}
+	if len(c.hedges) > 0 {
+		attrs = append(attrs, AttrHedgeRegions.StringSlice(c.hedges))
+	}
+	if c.winner != "" {
+		attrs = append(attrs, AttrHedgeWinner.String(c.winner))
 	}
 	failed := err != nil || errorType != "" || status >= 400 || resp == nil
 	if failed {

@@ -22,6 +22,7 @@ const (
 	MetricRefreshes         = "cosmosrt.account.refreshes"
 	MetricBreakerTransition = "cosmosrt.breaker.transitions"
 	MetricBreakerState      = "cosmosrt.breaker.state"
+	MetricHedges            = "cosmosrt.hedges"
 )
 
 // Attribute keys of the cosmosrt.* metrics and span events.
@@ -32,6 +33,15 @@ const (
 	AttrRefreshOutcome = attribute.Key("cosmosrt.account.refresh.outcome")
 	AttrBreakerFrom    = attribute.Key("cosmosrt.breaker.from")
 	AttrBreakerTo      = attribute.Key("cosmosrt.breaker.to")
+	AttrHedgeResult    = attribute.Key("cosmosrt.hedge.result")
+	AttrHedgeRegions   = attribute.Key("cosmosrt.hedge.regions")
+	AttrHedgeWinner    = attribute.Key("cosmosrt.hedge.winner")
+)
+
+// Values of cosmosrt.hedge.result.
+const (
+	HedgeStarted = "started"
+	HedgeWon     = "won"
 )
 
 // Bucket boundaries: the database conventions' advice for durations (s),
@@ -53,6 +63,7 @@ type instruments struct {
 	retries     metric.Int64Counter
 	backoff     metric.Float64Histogram
 	failovers   metric.Int64Counter
+	hedges      metric.Int64Counter
 	refreshes   metric.Int64Counter
 	transitions metric.Int64Counter
 	state       metric.Int64ObservableGauge
@@ -86,6 +97,10 @@ func newInstruments(mp metric.MeterProvider) *instruments {
 		metric.WithDescription("Writes redirected to a new write region after 403.3."),
 		metric.WithUnit("{failover}"))
 	handle(err)
+	in.hedges, err = m.Int64Counter(MetricHedges,
+		metric.WithDescription("Hedged reads sent to another region, and those that answered first, by result."),
+		metric.WithUnit("{hedge}"))
+	handle(err)
 	in.refreshes, err = m.Int64Counter(MetricRefreshes,
 		metric.WithDescription("Reads of the database account, by forced and outcome."),
 		metric.WithUnit("{refresh}"))
@@ -110,7 +125,7 @@ func handle(err error) {
 // callEnabled reports whether any instrument a Call records to is enabled.
 func (in *instruments) callEnabled(ctx context.Context) bool {
 	return in.duration.Enabled(ctx) || in.charge.Enabled(ctx) || in.retries.Enabled(ctx) ||
-		in.backoff.Enabled(ctx) || in.failovers.Enabled(ctx)
+		in.backoff.Enabled(ctx) || in.failovers.Enabled(ctx) || in.hedges.Enabled(ctx)
 }
 
 // register registers the breaker gauge callback. The callback reads t's

@@ -1,0 +1,34 @@
+package transport
+
+import (
+	"context"
+
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// RequestOptions change how the chain handles one call, through its
+// context (see WithRequestOptions). The zero value changes nothing.
+type RequestOptions struct {
+	// ExcludedRegions names regions (as the account lists them,
+	// case-insensitive) this call is never sent to. A call left with no
+	// region fails at once with an error saying so. It applies to calls
+	// the chain routes, once the account is known.
+	ExcludedRegions []string
+	// Hedge, when not nil, replaces Options.Hedge for this call: e.g.
+	// &policy.HedgeOptions{} turns hedging off for a read that must not
+	// cost extra request units.
+	Hedge *policy.HedgeOptions
+}
+
+type requestOptionsKey struct{}
+
+// WithRequestOptions returns ctx carrying o for the calls made with it.
+func WithRequestOptions(ctx context.Context, o RequestOptions) context.Context {
+	return context.WithValue(ctx, requestOptionsKey{}, o)
+}
+
+// requestOptionsOf returns the RequestOptions ctx carries, if any.
+func requestOptionsOf(ctx context.Context) RequestOptions {
+	o, _ := ctx.Value(requestOptionsKey{}).(RequestOptions)
+	return o
+}
