@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,6 +27,8 @@ func TestTokenFuncErrorsWrapTheCause(t *testing.T) {
 		auth, err := f.Authorization(context.Background(), "GET", "", "", "Thu, 27 Apr 2017 00:51:12 GMT")
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, cause) || errors.Is(err, ErrEmptyToken), err.Error())
+		assert.True(t, strings.HasPrefix(err.Error(), "region: "), err.Error())
+		assert.Equal(t, 1, strings.Count(err.Error(), "region:"), err.Error())
 		assert.Empty(t, auth)
 	}
 }

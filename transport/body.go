@@ -8,7 +8,8 @@ import (
 	"math"
 	"net/http"
 	"sync"
-	"time"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // replayBody hands out the request body for each attempt of one call.
@@ -203,7 +204,7 @@ func (b *replayBody) next(ctx context.Context) (io.ReadCloser, error) {
 		select {
 		case <-b.last.closed:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("transport: waiting for the last attempt to release the request body: %w", ctx.Err())
+			return nil, fmt.Errorf("waiting for the last attempt to release it: %w", ctx.Err())
 		}
 	}
 	var body io.ReadCloser
@@ -311,68 +312,8 @@ func (g *lengthGuard) fail(err error) error {
 
 func (g *lengthGuard) Close() error { return g.body.Close() }
 
-// drainTime bounds the time drain spends on a discarded response. The
-// response worth draining is a small error document whose rest is already
-// in flight: it arrives within a round trip, well under this bound, and
-// reading it to the end lets net/http reuse the connection. A response
-// still arriving after it is slow or endless: cutting it off costs one new
-// connection, which is far less than a call stalled behind it (a 429's hint
-// may be 1 ms).
-const drainTime = 100 * time.Millisecond
-
-// drain reads at most max bytes of a discarded response, for at most
-// drainTime, and closes it: a rest that arrives in that budget leaves the
-// connection reusable, anything else drops it. A response whose
-// ContentLength exceeds max is closed without reading. The time bound is
-// checked between reads, so a body that trickles is cut off. A single read
-// that blocks is ended by abort, when not nil: drain calls it once if it
-// is still reading when the time bound passes, and returns only after
-// abort has returned. abort must make a blocked read return without
-// touching the body itself, as cancelling the attempt's context does for
-// net/http (the cancellation the RoundTripper contract defines; closing
-// the body from another goroutine would be a data race on bodies that do
-// not expect it). drain never touches the body from another goroutine, so
-// it is safe for any body.
-func drain(resp *http.Response, max int64, abort func()) {
-	if resp == nil || resp.Body == nil {
-		return
-	}
-	defer resp.Body.Close()
-	if max <= 0 || resp.ContentLength > max {
-		return // its end is out of reach: the connection goes either way
-	}
-	until := time.Now().Add(drainTime)
-	if abort != nil {
-		fired := make(chan struct{})
-		t := time.AfterFunc(drainTime, func() { abort(); close(fired) })
-		defer func() {
-			if !t.Stop() {
-				<-fired
-			}
-		}()
-	}
-	io.Copy(io.Discard, &boundedReader{r: resp.Body, left: max, until: until})
-}
-
-// boundedReader reads r until left bytes were read or the time until has
-// come, then reports io.EOF.
-type boundedReader struct {
-	r     io.Reader
-	left  int64
-	until time.Time
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.left <= 0 || !time.Now().Before(b.until) {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
+// drain is wire.Drain, under the name the retry loop uses.
+func drain(resp *http.Response, max int64, abort func()) { wire.Drain(resp, max, abort) }
 
 // forkable reports whether the body can be handed to several attempts at
 // once (the arms of a hedged read): no body, or one the transport

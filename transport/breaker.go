@@ -2,7 +2,7 @@ package transport
 
 import (
 	"container/list"
-	"net"
+	"iter"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -26,13 +27,19 @@ import (
 const maxCircuits = 1024
 
 // Breaker is a RoundTripper with one circuit breaker per endpoint: the
-// request URL's scheme, host (in lower case) and port (the scheme's
-// default when absent), so "https://A:443" and "https://a" share one. An
-// endpoint whose circuit is open is answered at once with a
-// *CircuitOpenError, without touching the network. 500s and never-sent
-// transport errors count as failures, throttling and the caller's
-// cancellation are not counted, all other answers count as successes (see
-// decide.BreakerVerdict).
+// request URL's scheme, host (in lower case, without a trailing dot) and
+// port (the scheme's default when absent), so "https://A:443" and
+// "https://a." share one. An endpoint whose circuit is open is answered at
+// once with a *CircuitOpenError, without touching the network.
+//
+// 500s and transport errors from before the request was sent count as
+// failures. Answers that say nothing certain about the endpoint count
+// neither way: 429 (the caller's own throughput), 503 (the service asks
+// to be retried; an open circuit would turn a write's safe retry into an
+// error), transport errors after the request may have been sent (the
+// fault may be the network's or the caller's timeout) and the caller's
+// cancellation. Every other answer, 2xx to 4xx including 408, 449 and the
+// failover sub-statuses, shows a live endpoint and counts as a success.
 //
 // A Breaker keeps at most 1 024 circuits. To make room for a new endpoint
 // it forgets the closed circuit used least recently or, when there is
@@ -50,20 +57,60 @@ type Breaker struct {
 	next http.RoundTripper
 	opts policy.BreakerOptions
 
-	// onTransition, when set, is told of every state change, outside
+	// onTransition, when not nil, is told of every state change, outside
 	// gobreaker's lock.
-	onTransition func(endpoint string, from, to gobreaker.State)
+	onTransition func(endpoint string, from, to CircuitState)
 
 	mu       sync.Mutex // guards circuits and idle
-	circuits map[endpoint]*circuit
+	circuits map[wire.Endpoint]*circuit
 	idle     list.List // of *circuit, most recently used first
+}
+
+// CircuitState is the state of an endpoint's circuit.
+type CircuitState uint8
+
+// The states of a circuit.
+const (
+	// CircuitClosed: requests go through; failures are counted.
+	CircuitClosed CircuitState = iota
+	// CircuitHalfOpen: the open period is over; a few probes go through,
+	// and their answers close the circuit or open it again.
+	CircuitHalfOpen
+	// CircuitOpen: requests are refused with a *CircuitOpenError until
+	// the open period (policy.BreakerOptions.OpenTimeout) is over.
+	CircuitOpen
+)
+
+// String returns "closed", "half-open" or "open" ("unknown" for a value
+// that is none of the states).
+func (s CircuitState) String() string {
+	switch s {
+	case CircuitClosed:
+		return "closed"
+	case CircuitHalfOpen:
+		return "half-open"
+	case CircuitOpen:
+		return "open"
+	}
+	return "unknown"
+}
+
+// stateOf returns the CircuitState of a gobreaker state.
+func stateOf(s gobreaker.State) CircuitState {
+	switch s {
+	case gobreaker.StateHalfOpen:
+		return CircuitHalfOpen
+	case gobreaker.StateOpen:
+		return CircuitOpen
+	}
+	return CircuitClosed
 }
 
 var _ http.RoundTripper = (*Breaker)(nil)
 
 // circuit is one endpoint's breaker and the transitions it recorded.
 type circuit struct {
-	id          endpoint
+	id          wire.Endpoint
 	key         string // id as a string, for telemetry and operators
 	cb          *gobreaker.TwoStepCircuitBreaker[struct{}]
 	openTimeout time.Duration
@@ -72,30 +119,37 @@ type circuit struct {
 
 	mu       sync.Mutex // guards pending, state and openedAt; taken inside gobreaker's lock, so never held while calling out
 	pending  []transition
-	state    gobreaker.State // as of the last transition gobreaker reported
+	state    CircuitState // as of the last transition gobreaker reported
 	openedAt time.Time
 }
 
-type transition struct{ from, to gobreaker.State }
+type transition struct{ from, to CircuitState }
 
 // circuitStatus is what an operator sees of a circuit that is not closed.
 type circuitStatus struct {
-	endpoint string          // the circuit's endpoint key, e.g. "https://contoso-westus.documents.azure.com:443"
-	state    gobreaker.State // open or half-open
-	until    time.Time       // when an open circuit lets a probe through; zero when half-open
+	endpoint string       // the circuit's endpoint, e.g. "https://contoso-westus.documents.azure.com:443"
+	state    CircuitState // open or half-open
+	until    time.Time    // when an open circuit lets a probe through; zero when half-open
 }
 
 // NewBreaker returns a Breaker in front of next (nil: http.DefaultTransport).
 func NewBreaker(next http.RoundTripper, o policy.BreakerOptions) *Breaker {
+	return newBreaker(next, o, nil)
+}
+
+// newBreaker is NewBreaker with onTransition, when not nil, told of every
+// state change of every circuit, outside gobreaker's lock, on the
+// goroutine of a request or of a look at the circuits.
+func newBreaker(next http.RoundTripper, o policy.BreakerOptions, onTransition func(endpoint string, from, to CircuitState)) *Breaker {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return &Breaker{next: next, opts: o, circuits: make(map[endpoint]*circuit)}
+	return &Breaker{next: next, opts: o, onTransition: onTransition, circuits: make(map[wire.Endpoint]*circuit)}
 }
 
 // RoundTrip implements http.RoundTripper.
 func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := b.circuit(endpointOf(req.URL))
+	c := b.circuit(wire.EndpointOf(req.URL))
 	if c == nil {
 		return b.next.RoundTrip(req) // no room: untracked, see Breaker
 	}
@@ -116,26 +170,31 @@ func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
 // State returns the state of endpoint's circuit (closed if it has none).
 // endpoint is a URL such as "https://contoso.documents.azure.com:443/", or
 // a host[:port], taken as https; it is normalised as request URLs are.
-func (b *Breaker) State(endpoint string) gobreaker.State {
+func (b *Breaker) State(endpoint string) CircuitState {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		u = &url.URL{Scheme: "https", Host: endpoint}
 	}
-	id := endpointOf(u)
+	id := wire.EndpointOf(u)
 	b.mu.Lock()
 	c := b.circuits[id]
 	b.mu.Unlock()
 	if c == nil {
-		return gobreaker.StateClosed
+		return CircuitClosed
 	}
-	return c.cb.State()
+	return stateOf(c.cb.State())
 }
 
-// States calls yield with every endpoint that has a circuit (at most
-// 1 024, named as "https://host:port") and its circuit's state.
-func (b *Breaker) States(yield func(endpoint string, state gobreaker.State)) {
-	for _, c := range b.snapshot() {
-		yield(c.key, c.cb.State())
+// states yields every endpoint that has a circuit (at most 1 024, named as
+// "https://host:port") with its circuit's state, for the
+// cosmosrt.breaker.state gauge.
+func (b *Breaker) states() iter.Seq2[string, CircuitState] {
+	return func(yield func(string, CircuitState) bool) {
+		for _, c := range b.snapshot() {
+			if !yield(c.key, stateOf(c.cb.State())) {
+				return
+			}
+		}
 	}
 }
 
@@ -144,9 +203,9 @@ func (b *Breaker) States(yield func(endpoint string, state gobreaker.State)) {
 func (b *Breaker) openCircuits() []circuitStatus {
 	var out []circuitStatus
 	for _, c := range b.snapshot() {
-		s := c.cb.State() // moves an open circuit whose time is up to half-open
+		s := stateOf(c.cb.State()) // moves an open circuit whose time is up to half-open
 		b.flush(c)
-		if s == gobreaker.StateClosed {
+		if s == CircuitClosed {
 			continue
 		}
 		out = append(out, circuitStatus{endpoint: c.key, state: s, until: c.reopensAt()})
@@ -166,11 +225,11 @@ func (b *Breaker) snapshot() []*circuit {
 }
 
 // CloseIdleConnections forwards to next.
-func (b *Breaker) CloseIdleConnections() { closeIdle(b.next) }
+func (b *Breaker) CloseIdleConnections() { wire.CloseIdle(b.next) }
 
 // circuit returns id's circuit, made if need be, and marks it used; nil
 // when there is no room for it.
-func (b *Breaker) circuit(id endpoint) *circuit {
+func (b *Breaker) circuit(id wire.Endpoint) *circuit {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
@@ -220,14 +279,14 @@ func (b *Breaker) evictLocked(now time.Time) bool {
 func (c *circuit) closed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.state == gobreaker.StateClosed
+	return c.state == CircuitClosed
 }
 
 // record runs under gobreaker's lock: it only notes the change.
 func (c *circuit) record(_ string, from, to gobreaker.State) {
 	c.mu.Lock()
-	c.pending = append(c.pending, transition{from, to})
-	c.state = to
+	c.pending = append(c.pending, transition{stateOf(from), stateOf(to)})
+	c.state = stateOf(to)
 	if to == gobreaker.StateOpen {
 		c.openedAt = time.Now()
 	}
@@ -261,48 +320,12 @@ func (b *Breaker) flush(c *circuit) {
 	}
 }
 
-// An endpoint identifies a circuit: scheme, lower-case host (without
-// brackets) and port, the scheme's default when the URL has none. Made
-// from a URL already in lower case, it costs no allocation.
-type endpoint struct{ scheme, host, port string }
-
-func endpointOf(u *url.URL) endpoint {
-	e := endpoint{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
-	if e.port == "" {
-		switch e.scheme {
-		case "https":
-			e.port = "443"
-		case "http":
-			e.port = "80"
-		}
-	}
-	return e
-}
-
-// String names the endpoint as "https://a:443" (IPv6 hosts in brackets).
-func (e endpoint) String() string {
-	if e.port == "" {
-		host := e.host
-		if strings.Contains(host, ":") {
-			host = "[" + host + "]"
-		}
-		return e.scheme + "://" + host
-	}
-	return e.scheme + "://" + net.JoinHostPort(e.host, e.port)
-}
-
-func closeIdle(rt http.RoundTripper) {
-	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
-
 // breakerGauge maps a circuit's state to the cosmosrt.breaker.state gauge.
-func breakerGauge(s gobreaker.State) int64 {
+func breakerGauge(s CircuitState) int64 {
 	switch s {
-	case gobreaker.StateHalfOpen:
+	case CircuitHalfOpen:
 		return instrument.BreakerHalfOpen
-	case gobreaker.StateOpen:
+	case CircuitOpen:
 		return instrument.BreakerOpen
 	}
 	return instrument.BreakerClosed

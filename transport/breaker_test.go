@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -34,18 +35,17 @@ func sendTo(t *testing.T, rt http.RoundTripper, host string) (*http.Response, er
 func TestBreakerOpensAfterConsecutive500sAndFailsFast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(status(500))
-		b := NewBreaker(f, policy.BreakerOptions{ConsecutiveFailures: 3, OpenTimeout: 10 * time.Second})
 		var transitions []string
-		b.onTransition = func(ep string, from, to gobreaker.State) {
+		b := newBreaker(f, policy.BreakerOptions{ConsecutiveFailures: 3, OpenTimeout: 10 * time.Second}, func(ep string, from, to CircuitState) {
 			transitions = append(transitions, ep+":"+from.String()+">"+to.String())
-		}
+		})
 
 		for range 3 {
 			resp, err := sendTo(t, b, "a:1")
 			require.NoError(t, err)
 			assert.Equal(t, 500, resp.StatusCode)
 		}
-		assert.Equal(t, gobreaker.StateOpen, b.State("http://a:1"))
+		assert.Equal(t, CircuitOpen, b.State("http://a:1"))
 		assert.Equal(t, []string{"http://a:1:closed>open"}, transitions)
 
 		opened := time.Now()
@@ -67,13 +67,13 @@ func TestBreakerHalfOpenProbeClosesAfterRecovery(t *testing.T) {
 		b := NewBreaker(f, policy.BreakerOptions{ConsecutiveFailures: 2, OpenTimeout: 5 * time.Second})
 		sendTo(t, b, "a:1")
 		sendTo(t, b, "a:1")
-		require.Equal(t, gobreaker.StateOpen, b.State("http://a:1"))
+		require.Equal(t, CircuitOpen, b.State("http://a:1"))
 
 		time.Sleep(5*time.Second + time.Nanosecond) // gobreaker half-opens strictly after the timeout
 		resp, err := sendTo(t, b, "a:1")
 		require.NoError(t, err)
 		assert.Equal(t, 200, resp.StatusCode)
-		assert.Equal(t, gobreaker.StateClosed, b.State("http://a:1"))
+		assert.Equal(t, CircuitClosed, b.State("http://a:1"))
 		assert.Equal(t, 3, f.count())
 	})
 }
@@ -96,7 +96,7 @@ func TestBreakerCircuitsAreIndependentPerEndpoint(t *testing.T) {
 		resp, err := sendTo(t, b, "well:1")
 		require.NoError(t, err)
 		assert.Equal(t, 200, resp.StatusCode)
-		assert.Equal(t, gobreaker.StateClosed, b.State("http://well:1"))
+		assert.Equal(t, CircuitClosed, b.State("http://well:1"))
 	})
 }
 
@@ -109,7 +109,7 @@ func TestBreakerIgnoresThrottling(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 429, resp.StatusCode)
 		}
-		assert.Equal(t, gobreaker.StateClosed, b.State("http://a:1"))
+		assert.Equal(t, CircuitClosed, b.State("http://a:1"))
 		assert.Equal(t, 10, f.count())
 	})
 }
@@ -161,9 +161,9 @@ func TestBreakerSharesOneCircuitPerEndpointHoweverItIsSpelt(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				sent := 0
-				b := NewBreaker(byHost(func(string) int { sent++; return 500 }), policy.BreakerOptions{ConsecutiveFailures: 2})
 				var transitions []string
-				b.onTransition = func(ep string, from, to gobreaker.State) { transitions = append(transitions, ep+" "+to.String()) }
+				b := newBreaker(byHost(func(string) int { sent++; return 500 }), policy.BreakerOptions{ConsecutiveFailures: 2},
+					func(ep string, from, to CircuitState) { transitions = append(transitions, ep+" "+to.String()) })
 				for _, u := range tc.failing {
 					resp, err := send(t, b, u)
 					require.NoError(t, err)
@@ -174,7 +174,7 @@ func TestBreakerSharesOneCircuitPerEndpointHoweverItIsSpelt(t *testing.T) {
 				assert.Equal(t, 2, sent)
 				require.Len(t, transitions, 1)
 				for _, name := range tc.stateNames {
-					assert.Equal(t, gobreaker.StateOpen, b.State(name), name)
+					assert.Equal(t, CircuitOpen, b.State(name), name)
 				}
 				for _, u := range tc.other {
 					_, err := send(t, b, u)
@@ -185,24 +185,44 @@ func TestBreakerSharesOneCircuitPerEndpointHoweverItIsSpelt(t *testing.T) {
 	}
 }
 
-func TestEndpointKey(t *testing.T) {
+// The breaker names a circuit as wire.EndpointOf names its endpoint, and
+// finding it costs a request no allocation.
+func TestBreakerNamesCircuitsByEndpoint(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://contoso-westus.documents.azure.com:443/": "https://contoso-westus.documents.azure.com:443",
-		"https://Contoso.Documents.Azure.com/dbs":         "https://contoso.documents.azure.com:443",
-		"http://127.0.0.1:8081/":                          "http://127.0.0.1:8081",
-		"http://[::1]/":                                   "http://[::1]:80",
+		"https://Contoso.Documents.Azure.com./dbs":        "https://contoso.documents.azure.com:443",
 		"http://[FE80::1%25eth0]:8080/":                   "http://[fe80::1%eth0]:8080",
 		"ftp://a/":                                        "ftp://a",
-		"ftp://[::1]/":                                    "ftp://[::1]",
 	} {
-		u, err := url.Parse(in)
+		var opened []string
+		b := newBreaker(always(500), policy.BreakerOptions{ConsecutiveFailures: 1},
+			func(ep string, _, to CircuitState) { opened = append(opened, ep) })
+		_, err := send(t, b, in)
 		require.NoError(t, err)
-		assert.Equal(t, want, endpointOf(u).String(), in)
+		assert.Equal(t, []string{want}, opened, in)
+		assert.Equal(t, CircuitOpen, b.State(in), in)
 	}
-	// The per-request key of a URL spelt in lower case costs nothing.
-	u, err := url.Parse("https://contoso-westus.documents.azure.com/dbs/d")
+	b := NewBreaker(always(200), policy.BreakerOptions{})
+	req, err := http.NewRequest(http.MethodGet, "https://contoso-westus.documents.azure.com/dbs/d", nil)
 	require.NoError(t, err)
-	assert.Zero(t, testing.AllocsPerRun(100, func() { endpointOf(u) }))
+	_, err = b.RoundTrip(req)
+	require.NoError(t, err)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { b.circuit(wire.EndpointOf(req.URL)) }))
+}
+
+// CircuitState names the states as gobreaker does, so that the
+// cosmosrt.breaker.transitions labels did not change with the type.
+func TestCircuitStateNames(t *testing.T) {
+	for s, g := range map[CircuitState]gobreaker.State{
+		CircuitClosed:   gobreaker.StateClosed,
+		CircuitHalfOpen: gobreaker.StateHalfOpen,
+		CircuitOpen:     gobreaker.StateOpen,
+	} {
+		assert.Equal(t, g.String(), s.String())
+		assert.Equal(t, s, stateOf(g))
+	}
+	assert.Equal(t, []string{"closed", "half-open", "open", "unknown"},
+		[]string{CircuitClosed.String(), CircuitHalfOpen.String(), CircuitOpen.String(), CircuitState(9).String()})
 }
 
 // However many hosts a chain is sent to, it keeps at most maxCircuits
@@ -257,8 +277,8 @@ func TestBreakerForgetsTheClosedCircuitIdleLongest(t *testing.T) {
 		busy = 500
 		send(t, b, "https://busy/")
 		send(t, b, "https://idle/")
-		assert.Equal(t, gobreaker.StateOpen, b.State("https://busy"), "two failures in a row, counted across 2 048 other endpoints")
-		assert.Equal(t, gobreaker.StateClosed, b.State("https://idle"), "the first failure was forgotten with the idle circuit")
+		assert.Equal(t, CircuitOpen, b.State("https://busy"), "two failures in a row, counted across 2 048 other endpoints")
+		assert.Equal(t, CircuitClosed, b.State("https://idle"), "the first failure was forgotten with the idle circuit")
 		assert.Len(t, b.snapshot(), maxCircuits)
 	})
 }
@@ -301,28 +321,28 @@ func TestBreakerKeepsOpenCircuitsInUseAndServesNewEndpointsUntracked(t *testing.
 
 func TestBreakerOpenCircuitsForAnOperator(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := NewBreaker(byHost(func(host string) int {
+		var transitions []string
+		b := newBreaker(byHost(func(host string) int {
 			if host == "ok" {
 				return 200
 			}
 			return 500
-		}), policy.BreakerOptions{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Second})
-		var transitions []string
-		b.onTransition = func(ep string, from, to gobreaker.State) { transitions = append(transitions, ep+" "+to.String()) }
+		}), policy.BreakerOptions{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Second},
+			func(ep string, from, to CircuitState) { transitions = append(transitions, ep+" "+to.String()) })
 		send(t, b, "https://ok/")
 		send(t, b, "https://b/")
 		time.Sleep(5 * time.Second)
 		send(t, b, "https://a/")
 		opened := time.Now()
 		assert.Equal(t, []circuitStatus{
-			{endpoint: "https://a:443", state: gobreaker.StateOpen, until: opened.Add(10 * time.Second)},
-			{endpoint: "https://b:443", state: gobreaker.StateOpen, until: opened.Add(5 * time.Second)},
+			{endpoint: "https://a:443", state: CircuitOpen, until: opened.Add(10 * time.Second)},
+			{endpoint: "https://b:443", state: CircuitOpen, until: opened.Add(5 * time.Second)},
 		}, b.openCircuits())
 
 		time.Sleep(5*time.Second + time.Nanosecond)
 		assert.Equal(t, []circuitStatus{
-			{endpoint: "https://a:443", state: gobreaker.StateOpen, until: opened.Add(10 * time.Second)},
-			{endpoint: "https://b:443", state: gobreaker.StateHalfOpen},
+			{endpoint: "https://a:443", state: CircuitOpen, until: opened.Add(10 * time.Second)},
+			{endpoint: "https://b:443", state: CircuitHalfOpen},
 		}, b.openCircuits())
 		assert.Contains(t, transitions, "https://b:443 half-open", "the change is reported")
 	})

@@ -14,7 +14,9 @@ var ErrCircuitOpen = errors.New("transport: circuit open")
 // call that was waiting to resend when Close was called.
 var ErrClosed = errors.New("transport: closed")
 
-var errNotReplayable = errors.New("transport: request body cannot be replayed")
+// errNotReplayable is returned by replayBody.next, whose caller says what
+// it was for ("transport: request body for attempt 2: …").
+var errNotReplayable = errors.New("cannot be replayed")
 
 // CircuitOpenError is the error of a call refused by an open circuit. It
 // wraps ErrCircuitOpen.

@@ -4,21 +4,59 @@ import (
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
-	"github.com/sony/gobreaker/v2"
 )
 
 // A Status is a snapshot of a Transport for operators: the account as the
 // chain knows it and the circuits that are not closed. It is a copy the
-// caller may keep. It holds no secrets.
+// caller may keep and modify. It holds no secrets.
 type Status struct {
-	// Account is the account's state: whether it is loaded, how the last
-	// look-up went, the write and read endpoints in the order requests use
-	// them with their unavailability marks, and the PreferredRegions that
-	// match no region. Zero when the Transport has no Endpoint.
-	Account account.Status
+	// Account is the account's state. Zero when the Transport has no
+	// Endpoint.
+	Account AccountStatus
 	// OpenCircuits lists the endpoints whose circuit is open or half-open,
 	// by endpoint.
 	OpenCircuits []CircuitStatus
+}
+
+// An AccountStatus is the account as the chain knows it: whether it is
+// loaded, how the last look-up of its DatabaseAccount document went, and
+// where requests go.
+type AccountStatus struct {
+	// Loaded reports whether the account has been loaded; the fields
+	// below LastError are empty until then.
+	Loaded bool
+	// LastLookup is when the last look-up completed; zero if none has.
+	LastLookup time.Time
+	// LastError is the last completed look-up's error message, empty if
+	// it succeeded. It names endpoints and statuses, never Authorization
+	// values or keys.
+	LastError string
+	// AccountID is the account's id.
+	AccountID string
+	// MultipleWriteLocations reports a multi-write account.
+	MultipleWriteLocations bool
+	// Write and Read are the write and read endpoints in the order
+	// requests use them: by Options.PreferredRegions for reads (and for
+	// the writes of a multi-write account), those marked unavailable
+	// last.
+	Write, Read []EndpointStatus
+	// UnmatchedPreferred lists the Options.PreferredRegions entries that
+	// name no region of the account, as given (a misspelt region shows
+	// here).
+	UnmatchedPreferred []string
+}
+
+// An EndpointStatus describes one endpoint of the account.
+type EndpointStatus struct {
+	// Region is the region's name, e.g. "West US 2".
+	Region string
+	// Endpoint is the endpoint as scheme://host:port, as CircuitStatus
+	// names it.
+	Endpoint string
+	// MarkedUntil is when the endpoint's unavailability mark for the
+	// list's operation (write or read) expires; zero if it is not
+	// marked. A marked endpoint is tried after the others.
+	MarkedUntil time.Time
 }
 
 // A CircuitStatus describes an endpoint's circuit that is not closed.
@@ -37,14 +75,39 @@ type CircuitStatus struct {
 func (t *Transport) Status() Status {
 	var s Status
 	if t.router != nil {
-		s.Account = t.router.Status()
+		s.Account = accountStatus(t.router.Status())
 	}
 	for _, c := range t.breaker.openCircuits() {
 		s.OpenCircuits = append(s.OpenCircuits, CircuitStatus{
 			Endpoint: c.endpoint,
-			HalfOpen: c.state == gobreaker.StateHalfOpen,
+			HalfOpen: c.state == CircuitHalfOpen,
 			Until:    c.until,
 		})
 	}
 	return s
+}
+
+// accountStatus copies the router's snapshot into the public types.
+func accountStatus(s account.Status) AccountStatus {
+	return AccountStatus{
+		Loaded:                 s.Loaded,
+		LastLookup:             s.LastLookup,
+		LastError:              s.LastError,
+		AccountID:              s.AccountID,
+		MultipleWriteLocations: s.MultipleWriteLocations,
+		Write:                  endpointStatus(s.Write),
+		Read:                   endpointStatus(s.Read),
+		UnmatchedPreferred:     append([]string(nil), s.UnmatchedPreferred...),
+	}
+}
+
+func endpointStatus(in []account.EndpointStatus) []EndpointStatus {
+	if in == nil {
+		return nil
+	}
+	out := make([]EndpointStatus, len(in))
+	for i, e := range in {
+		out[i] = EndpointStatus{Region: e.Region, Endpoint: e.Endpoint, MarkedUntil: e.MarkedUntil}
+	}
+	return out
 }

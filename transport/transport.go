@@ -8,13 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
 )
@@ -24,16 +24,19 @@ import (
 // breaks circuits, with the region features off.
 type Options struct {
 	// Endpoint is the account (global) endpoint, e.g.
-	// "https://contoso.documents.azure.com:443/". Empty: no account; the
-	// chain does not route, sign or fail over.
+	// "https://contoso.documents.azure.com:443/": an absolute http or https
+	// URL without userinfo, whose host is a DNS name or an IP address,
+	// with a port, if any, from 1 to 65535. Empty: no account; the chain
+	// does not route, sign or fail over.
 	Endpoint string
 
 	// Key is the account's master key (base64). It signs DatabaseAccount
 	// look-ups and requests that come without an Authorization header.
+	// Required with Endpoint unless Credential is set.
 	Key string
 
 	// Credential is used instead of Key when set (e.g. an Entra ID token
-	// source).
+	// source); Key is then ignored.
 	Credential region.Credential
 
 	// PreferredRegions orders the read regions (names as the account
@@ -126,12 +129,13 @@ func New(o Options) (*Transport, error) {
 	attempts := tel.Attempts(newPhases(base))
 
 	t := &Transport{base: base, tel: tel, closing: make(chan struct{})}
-	t.breaker = NewBreaker(attempts, o.Breaker)
-	t.breaker.onTransition = func(endpoint string, from, to gobreaker.State) {
+	t.breaker = newBreaker(attempts, o.Breaker, func(endpoint string, from, to CircuitState) {
 		tel.BreakerTransition(endpoint, from.String(), to.String())
-	}
+	})
 	tel.ObserveBreakers(func(yield func(string, int64)) {
-		t.breaker.States(func(endpoint string, s gobreaker.State) { yield(endpoint, breakerGauge(s)) })
+		for endpoint, s := range t.breaker.states() {
+			yield(endpoint, breakerGauge(s))
+		}
 	})
 	deps := retryDeps{tel: tel, closing: t.closing, hedge: o.Hedge}
 	if endpoint != nil {
@@ -154,24 +158,25 @@ func New(o Options) (*Transport, error) {
 }
 
 // accountOf returns the account endpoint of o and the credential that
-// signs for it; a nil endpoint when o has none.
+// signs for it; a nil endpoint when o has none. Its errors name the
+// option at fault and never contain the key.
 func accountOf(o Options) (*url.URL, region.Credential, error) {
 	if o.Endpoint == "" {
 		return nil, nil, nil
 	}
-	u, err := url.Parse(o.Endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, nil, fmt.Errorf("transport: Endpoint must be an absolute http(s) URL")
+	u, _, err := wire.ParseEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transport: Options.Endpoint %w", err)
 	}
 	if o.Credential != nil {
 		return u, o.Credential, nil
 	}
 	if o.Key == "" {
-		return nil, nil, errors.New("transport: Endpoint needs Key or Credential")
+		return nil, nil, errors.New("transport: Options.Endpoint needs Options.Key or Options.Credential")
 	}
-	key, err := region.NewMasterKey(o.Key)
+	key, err := region.NewMasterKey(o.Key) // its error never contains the key
 	if err != nil {
-		return nil, nil, fmt.Errorf("transport: Key: %w", err)
+		return nil, nil, fmt.Errorf("transport: Options.Key: %w", err)
 	}
 	return u, key, nil
 }
@@ -182,7 +187,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections closes Base's idle connections.
-func (t *Transport) CloseIdleConnections() { closeIdle(t.base) }
+func (t *Transport) CloseIdleConnections() { wire.CloseIdle(t.base) }
+
+// closeIdle is wire.CloseIdle, under the name the retry loop uses.
+func closeIdle(rt http.RoundTripper) { wire.CloseIdle(rt) }
 
 // Close stops the account's background refresh, unregisters the chain's
 // metric callbacks and closes idle connections. Calls in flight finish

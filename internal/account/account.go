@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/region"
 )
 
@@ -76,20 +76,22 @@ type locationDoc struct {
 //
 // Decoding is tolerant: unknown fields are ignored and field names match
 // case-insensitively. Validation is strict about where requests may go:
-// a location whose endpoint is not an absolute URL, uses another scheme
-// than the account (https is never downgraded to http), has a query,
-// fragment, userinfo or port 0, or fails InAccount is dropped and
-// described in Account.Dropped; so is a location whose name is longer
-// than 256 bytes or not printable UTF-8, and a location repeating an
-// earlier endpoint or name (case-insensitively) of the same list.
+// a location whose endpoint is not one requests may be sent to
+// (wire.CheckEndpoint: an absolute http(s) URL with a valid host, no
+// userinfo, no port 0), uses another scheme than the account (https is
+// never downgraded to http), has a query or fragment, or fails InAccount
+// is dropped and described in Account.Dropped; so is a location whose
+// name is longer than 256 bytes or not printable UTF-8, and a location
+// repeating an earlier endpoint (wire.Endpoint: however it is spelt) or
+// name (case-insensitively) of the same list.
 //
 // The error wraps ErrBadAccount if data is not a JSON object, a known
 // field has the wrong type, or a list has more than 64 entries; it wraps
 // ErrNoWriteRegion if no writable location is left. Error messages quote
 // at most a few dozen bytes of the document.
 func ParseAccount(data []byte, account *url.URL) (*Account, error) {
-	if account == nil || !account.IsAbs() || !InAccount(account, account) {
-		return nil, errors.New("region: the account endpoint must be an absolute http or https URL with a valid host")
+	if _, err := wire.CheckEndpoint(account); err != nil {
+		return nil, fmt.Errorf("the account endpoint %w", err)
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -119,7 +121,8 @@ func ParseAccount(data []byte, account *url.URL) (*Account, error) {
 // it drops to dropped.
 func locations(docs []locationDoc, list string, account *url.URL, dropped *[]string) []Location {
 	var out []Location
-	seen := make(map[string]bool, 2*len(docs))
+	seenEndpoint := make(map[wire.Endpoint]bool, len(docs))
+	seenName := make(map[string]bool, len(docs))
 	for i, d := range docs {
 		drop := func(why string) {
 			*dropped = append(*dropped, fmt.Sprintf("%s location %d %s: %s", list, i, quote(d.Name), why))
@@ -128,60 +131,58 @@ func locations(docs []locationDoc, list string, account *url.URL, dropped *[]str
 			drop("invalid name")
 			continue
 		}
-		ep, why := regionalEndpoint(d.Endpoint, account)
+		ep, id, why := regionalEndpoint(d.Endpoint, account)
 		if ep == nil {
 			drop(why)
 			continue
 		}
-		key, _ := endpointKey(ep)
-		name := "name:" + strings.ToLower(d.Name)
-		if seen[key] || (d.Name != "" && seen[name]) {
+		name := strings.ToLower(d.Name)
+		if seenEndpoint[id] || (d.Name != "" && seenName[name]) {
 			drop("duplicate")
 			continue
 		}
-		seen[key], seen[name] = true, true
+		seenEndpoint[id], seenName[name] = true, true
 		out = append(out, Location{Name: d.Name, Endpoint: ep})
 	}
 	return out
 }
 
-// regionalEndpoint parses and validates one location's endpoint; on
-// failure it returns nil and a reason that does not repeat the endpoint.
-func regionalEndpoint(s string, account *url.URL) (*url.URL, string) {
+// regionalEndpoint parses and validates one location's endpoint, and
+// returns it as scheme://host[:port]/ (the port only when the document
+// gives one) with its identity; on failure it returns nil and a reason
+// that does not repeat the endpoint.
+func regionalEndpoint(s string, account *url.URL) (*url.URL, wire.Endpoint, string) {
 	if s == "" {
-		return nil, "no endpoint"
+		return nil, wire.Endpoint{}, "no endpoint"
 	}
 	if len(s) > maxURLBytes {
-		return nil, "endpoint too long"
+		return nil, wire.Endpoint{}, "endpoint too long"
 	}
-	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return nil, "endpoint is not an absolute URL"
+	u, id, err := wire.ParseEndpoint(s)
+	if err != nil {
+		var perr *url.Error
+		if errors.As(err, &perr) { // the parser's message repeats the endpoint
+			return nil, wire.Endpoint{}, "endpoint is not a URL"
+		}
+		return nil, wire.Endpoint{}, "endpoint " + err.Error()
 	}
 	if !strings.EqualFold(u.Scheme, account.Scheme) {
-		return nil, "endpoint scheme differs from the account's"
+		return nil, wire.Endpoint{}, "endpoint scheme differs from the account's"
 	}
-	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, "endpoint has userinfo, query or fragment"
-	}
-	if p := u.Port(); p != "" && strings.Trim(p, "0") == "" {
-		return nil, "endpoint port is 0"
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, wire.Endpoint{}, "endpoint has a query or fragment"
 	}
 	if !InAccount(account, u) {
-		return nil, "endpoint host outside the account"
+		return nil, wire.Endpoint{}, "endpoint host outside the account"
 	}
-	h, _ := parseHost(u.Host)
-	hostport := h.name
-	if h.isIP {
-		hostport = h.ip.String()
-		if h.ip.Is6() {
-			hostport = "[" + hostport + "]"
-		}
+	hostport := id.Host
+	if strings.Contains(hostport, ":") {
+		hostport = "[" + hostport + "]"
 	}
-	if h.port != 0 {
-		hostport += ":" + strconv.Itoa(h.port)
+	if u.Port() != "" {
+		hostport += ":" + id.Port
 	}
-	return &url.URL{Scheme: strings.ToLower(u.Scheme), Host: hostport, Path: "/"}, ""
+	return &url.URL{Scheme: id.Scheme, Host: hostport, Path: "/"}, id, ""
 }
 
 // validName reports whether a location name is short, valid UTF-8 and

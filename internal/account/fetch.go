@@ -16,10 +16,6 @@ import (
 // maxAccountBytes bounds a DatabaseAccount response body.
 const maxAccountBytes = 1 << 20
 
-// maxDrainBytes bounds what is read from a discarded response body before
-// it is closed (enough to keep the connection reusable for small bodies).
-const maxDrainBytes = 64 << 10
-
 // A StatusError reports a DatabaseAccount look-up answered with a status
 // other than 200 OK.
 type StatusError struct {
@@ -29,7 +25,7 @@ type StatusError struct {
 
 // Error implements error. The message names the status only.
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("region: DatabaseAccount look-up answered %d %s (substatus %d)",
+	return fmt.Sprintf("DatabaseAccount look-up answered %d %s (substatus %d)",
 		e.Code, http.StatusText(e.Code), e.SubStatus)
 }
 
@@ -42,13 +38,14 @@ func (e *StatusError) Error() string {
 // A status other than 200 gives a *StatusError; a body over 1 MiB gives an
 // error wrapping ErrBadAccount; when ctx ends first the error wraps
 // ctx.Err(). Errors never contain the Authorization value. The response
-// body is always closed, after draining at most 64 KiB of a discarded one.
+// body is always closed, after draining (wire.Drain) at most 64 KiB of a
+// discarded one for at most wire.DrainTime.
 func Fetch(ctx context.Context, rt http.RoundTripper, account *url.URL, cred region.Credential, now time.Time) (*Account, error) {
-	if account == nil || !account.IsAbs() || !InAccount(account, account) {
-		return nil, errors.New("region: the account endpoint must be an absolute http or https URL with a valid host")
+	if _, err := wire.CheckEndpoint(account); err != nil {
+		return nil, fmt.Errorf("the account endpoint %w", err)
 	}
 	if cred == nil {
-		return nil, errors.New("region: no credential to sign the DatabaseAccount look-up")
+		return nil, errors.New("no credential to sign the DatabaseAccount look-up")
 	}
 	return fetchFrom(ctx, rt, account, account, cred, now)
 }
@@ -60,23 +57,23 @@ func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	// The request's own context: cancelling it ends a drain that stalls.
+	rctx, abort := context.WithCancel(ctx)
+	defer abort()
 	root := &url.URL{Scheme: from.Scheme, Host: from.Host, Path: "/"}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, root.String(), nil)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, root.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("region: building the DatabaseAccount look-up: %w", err)
+		return nil, fmt.Errorf("building the DatabaseAccount look-up: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if err := Sign(ctx, req, cred, now); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("DatabaseAccount look-up: %w", err)
 	}
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return nil, lookupError(ctx, err)
 	}
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBytes))
-		_ = resp.Body.Close()
-	}()
+	defer wire.Drain(resp, wire.MaxDrain, abort)
 	if resp.StatusCode != http.StatusOK {
 		return nil, &StatusError{Code: resp.StatusCode, SubStatus: wire.SubStatus(resp.Header)}
 	}
@@ -97,7 +94,7 @@ func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL
 // ctx.Err() when the context has ended.
 func lookupError(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("region: DatabaseAccount look-up: %w (%w)", cerr, err)
+		return fmt.Errorf("DatabaseAccount look-up: %w (%w)", cerr, err)
 	}
-	return fmt.Errorf("region: DatabaseAccount look-up: %w", err)
+	return fmt.Errorf("DatabaseAccount look-up: %w", err)
 }

@@ -128,7 +128,7 @@ func TestFetchReturnsByTheDeadlineWhenTheServerStalls(t *testing.T) {
 			defer cancel()
 			_, err := Fetch(ctx, srv.Client().Transport, mustURL(t, srv.URL), testKey(t), testNow)
 			require.ErrorIs(t, err, context.DeadlineExceeded)
-			assert.True(t, strings.HasPrefix(err.Error(), "region: "), err.Error())
+			assert.True(t, strings.HasPrefix(err.Error(), "DatabaseAccount look-up: "), err.Error())
 		})
 	}
 }
@@ -173,12 +173,12 @@ func TestFetchWrapsTransportErrorsAndRejectsBadInput(t *testing.T) {
 	boom := errors.New("connection refused")
 	_, err := Fetch(context.Background(), &fakeRT{err: boom}, mustURL(t, testAccountURL), testKey(t), testNow)
 	require.ErrorIs(t, err, boom)
-	assert.True(t, strings.HasPrefix(err.Error(), "region: "))
+	assert.Equal(t, "DatabaseAccount look-up: connection refused", err.Error())
 
 	_, err = Fetch(context.Background(), &fakeRT{status: 200}, mustURL(t, testAccountURL), nil, testNow)
-	assert.Error(t, err)
+	assert.EqualError(t, err, "no credential to sign the DatabaseAccount look-up")
 	_, err = Fetch(context.Background(), &fakeRT{status: 200}, mustURL(t, "/relative"), testKey(t), testNow)
-	assert.Error(t, err)
+	assert.EqualError(t, err, "the account endpoint must be an absolute http(s) URL")
 }
 
 // authorization is the Authorization header k gives a request.

@@ -128,24 +128,6 @@ func TestInAccountDoesNotAllocateForLowerCaseHosts(t *testing.T) {
 	}
 }
 
-func TestEndpointKeyCanonicalises(t *testing.T) {
-	for _, pair := range [][2]string{
-		{"https://Contoso-WestUS.documents.azure.com:443/x", "https://contoso-westus.documents.azure.com"},
-		{"HTTP://127.0.0.1:80/", "http://127.0.0.1"},
-		{"https://[0::1]/", "https://[::1]:443"},
-		{"https://a.b.c./", "https://a.b.c:0443"},
-	} {
-		a, ok := endpointKey(mustURL(t, pair[0]))
-		require.True(t, ok, pair[0])
-		b, ok := endpointKey(mustURL(t, pair[1]))
-		require.True(t, ok, pair[1])
-		assert.Equal(t, a, b)
-	}
-	ka, _ := endpointKey(mustURL(t, "https://a.b.c:444/"))
-	kb, _ := endpointKey(mustURL(t, "https://a.b.c/"))
-	assert.NotEqual(t, ka, kb)
-}
-
 func ExampleInAccount() {
 	account, _ := url.Parse("https://contoso.documents.azure.com:443/")
 	for _, s := range []string{

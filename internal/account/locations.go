@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // A mark records until when an endpoint is considered unavailable.
@@ -17,11 +19,11 @@ type mark struct {
 // expires (the earliest mark expiry; zero: until the next change).
 type routes struct {
 	account   *Account
-	write     []*url.URL          // write endpoints in the order used, the usable ones first
-	read      []*url.URL          // read endpoints by preference, the usable ones first
-	writeLocs []Location          // the locations of write, in the same order
-	readLocs  []Location          // the locations of read, in the same order
-	known     map[string]struct{} // endpoint keys of every location of account
+	write     []*url.URL                 // write endpoints in the order used, the usable ones first
+	read      []*url.URL                 // read endpoints by preference, the usable ones first
+	writeLocs []Location                 // the locations of write, in the same order
+	readLocs  []Location                 // the locations of read, in the same order
+	known     map[wire.Endpoint]struct{} // the endpoints of every location of account
 	expires   time.Time
 }
 
@@ -35,13 +37,13 @@ type locationCache struct {
 
 	mu      sync.Mutex // guards account and marks, and serialises publishing snap
 	account *Account
-	marks   map[string]mark // by endpoint key; only endpoints of account
+	marks   map[wire.Endpoint]mark // only endpoints of account
 
 	snap atomic.Pointer[routes]
 }
 
 func newLocationCache(preferred []string, ttl time.Duration) *locationCache {
-	c := &locationCache{ttl: ttl, marks: make(map[string]mark)}
+	c := &locationCache{ttl: ttl, marks: make(map[wire.Endpoint]mark)}
 	for _, p := range preferred {
 		if p = strings.TrimSpace(p); p != "" {
 			c.preferred = append(c.preferred, strings.ToLower(p))
@@ -67,8 +69,8 @@ func (c *locationCache) mark(u *url.URL, write bool, now time.Time) {
 	if c.ttl <= 0 {
 		return
 	}
-	key, ok := endpointKey(u)
-	if !ok {
+	key, err := wire.CheckEndpoint(u)
+	if err != nil {
 		return
 	}
 	c.mu.Lock()
@@ -110,12 +112,11 @@ func (c *locationCache) routesLocked(now time.Time) *routes {
 // publishLocked drops expired marks and publishes the routes of the
 // current account and marks at now.
 func (c *locationCache) publishLocked(now time.Time) *routes {
-	r := &routes{account: c.account, known: make(map[string]struct{})}
+	r := &routes{account: c.account, known: make(map[wire.Endpoint]struct{})}
 	if a := c.account; a != nil {
 		for _, list := range [][]Location{a.Write, a.Read} {
 			for _, l := range list {
-				key, _ := endpointKey(l.Endpoint)
-				r.known[key] = struct{}{}
+				r.known[wire.EndpointOf(l.Endpoint)] = struct{}{}
 			}
 		}
 		for key, m := range c.marks {
@@ -184,8 +185,7 @@ func (c *locationCache) order(locs []Location, prefer, write bool) []Location {
 	usable := make([]Location, 0, len(ordered))
 	var marked []Location
 	for _, l := range ordered {
-		key, _ := endpointKey(l.Endpoint)
-		m := c.marks[key]
+		m := c.marks[wire.EndpointOf(l.Endpoint)]
 		if (write && !m.write.IsZero()) || (!write && !m.read.IsZero()) {
 			marked = append(marked, l)
 		} else {

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // maxFallbacks bounds the regional endpoints a look-up tries after the
@@ -91,17 +93,17 @@ func (r *Router) lookupTargets() []*url.URL {
 	if rts.account == nil {
 		return targets
 	}
-	seen := map[string]bool{r.endpointKey: true}
+	seen := map[wire.Endpoint]bool{r.id: true}
 	for _, list := range [][]*url.URL{rts.read, rts.write} {
 		for _, ep := range list {
 			if len(targets) > maxFallbacks {
 				return targets
 			}
-			key, ok := endpointKey(ep)
-			if !ok || seen[key] || !InAccount(r.endpoint, ep) {
+			id, err := wire.CheckEndpoint(ep)
+			if err != nil || seen[id] || !InAccount(r.endpoint, ep) {
 				continue
 			}
-			seen[key] = true
+			seen[id] = true
 			targets = append(targets, ep)
 		}
 	}
@@ -130,7 +132,7 @@ type lookupFailures []endpointError
 
 func (e lookupFailures) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "region: DatabaseAccount look-up failed at %d endpoints", len(e))
+	fmt.Fprintf(&b, "DatabaseAccount look-up failed at %d endpoints", len(e))
 	for i, f := range e {
 		sep := "; "
 		if i == 0 {
@@ -151,12 +153,13 @@ func (e lookupFailures) Unwrap() []error {
 
 // describe returns err's message for a list of failures: a status as
 // "503 Service Unavailable (substatus 0)", otherwise the message without
-// the package prefix it repeats.
+// what the list already says: "DatabaseAccount look-up: ", and the package
+// prefix of region's sentinels (ErrBadAccount, ErrNoWriteRegion).
 func describe(err error) string {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%d %s (substatus %d)", se.Code, http.StatusText(se.Code), se.SubStatus)
 	}
-	msg := strings.TrimPrefix(err.Error(), "region: ")
-	return strings.TrimPrefix(msg, "DatabaseAccount look-up: ")
+	msg := strings.TrimPrefix(err.Error(), "DatabaseAccount look-up: ")
+	return strings.TrimPrefix(msg, "region: ")
 }

@@ -70,8 +70,12 @@ func (r *Router) epoch() uint64 { return r.started.Load() }
 // not held back by Ensure's pause after a failure: a caller that met 403.3
 // before any account was loaded can force a look-up at once.
 func (r *Router) refresh(ctx context.Context, seen uint64) error {
-	// Two rounds suffice: at worst the first waits for an older look-up,
-	// the second for one that started after seen.
+	// Two rounds suffice. Look-ups run one at a time and seen is at most
+	// the number of the last one started, so at worst the first round
+	// waits for the look-up in flight, numbered seen, and the second
+	// returns the result of one that started after it (completed, joined
+	// or started). The third round is a margin that, by this reasoning,
+	// never runs; the error after it guards the reasoning, not a case.
 	for range 3 {
 		r.mu.Lock()
 		if started := r.started.Load(); seen > started {
@@ -94,13 +98,13 @@ func (r *Router) refresh(ctx context.Context, seen uint64) error {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return fmt.Errorf("region: waiting for the account look-up: %w", ctx.Err())
+			return fmt.Errorf("waiting for the account look-up: %w", ctx.Err())
 		}
 		if f.n > seen {
 			return f.err
 		}
 	}
-	return errors.New("region: account refresh did not settle")
+	return errors.New("account refresh did not settle")
 }
 
 // startRefresh forces a look-up of the account as Refresh does, but
@@ -138,7 +142,7 @@ func wait(ctx context.Context, f *flight) error {
 	case <-f.done:
 		return f.err
 	case <-ctx.Done():
-		return fmt.Errorf("region: waiting for the account look-up: %w", ctx.Err())
+		return fmt.Errorf("waiting for the account look-up: %w", ctx.Err())
 	}
 }
 

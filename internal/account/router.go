@@ -3,17 +3,19 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/region"
 )
 
 // ErrClosed reports a look-up requested from a closed Router.
-var ErrClosed = errors.New("region: router closed")
+var ErrClosed = errors.New("no more account look-ups: closed")
 
 // Defaults of RouterOptions.
 const (
@@ -82,15 +84,15 @@ type RouterOptions struct {
 // host and failure (never the Authorization value) and unwraps to each
 // failure, for errors.Is and errors.As.
 type Router struct {
-	endpoint    *url.URL
-	endpointKey string
-	cred        region.Credential
-	rt          http.RoundTripper
-	now         func() time.Time
-	timeout     time.Duration
-	onRefresh   func(context.Context, bool) (context.Context, func(error))
-	cache       *locationCache
-	hedges      hedgeLosses
+	endpoint  *url.URL
+	id        wire.Endpoint // endpoint's identity
+	cred      region.Credential
+	rt        http.RoundTripper
+	now       func() time.Time
+	timeout   time.Duration
+	onRefresh func(context.Context, bool) (context.Context, func(error))
+	cache     *locationCache
+	hedges    hedgeLosses
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
@@ -111,22 +113,22 @@ type Router struct {
 // looks the account up one RefreshInterval after NewRouter and then every
 // RefreshInterval; Close stops it.
 func NewRouter(o RouterOptions) (*Router, error) {
-	if o.Endpoint == nil || !o.Endpoint.IsAbs() || !InAccount(o.Endpoint, o.Endpoint) {
-		return nil, errors.New("region: RouterOptions.Endpoint must be an absolute http or https URL with a valid host")
+	id, err := wire.CheckEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("the account endpoint %w", err)
 	}
 	if o.Credential == nil {
-		return nil, errors.New("region: RouterOptions.Credential is required")
+		return nil, errors.New("no credential to sign the account look-ups")
 	}
-	key, _ := endpointKey(o.Endpoint)
 	r := &Router{
-		endpoint:    o.Endpoint,
-		endpointKey: key,
-		cred:        o.Credential,
-		rt:          o.Transport,
-		now:         o.Now,
-		timeout:     durationOr(o.RefreshTimeout, DefaultRefreshTimeout),
-		onRefresh:   o.OnRefresh,
-		cache:       newLocationCache(o.PreferredRegions, durationOr(o.MarkTTL, DefaultMarkTTL)),
+		endpoint:  o.Endpoint,
+		id:        id,
+		cred:      o.Credential,
+		rt:        o.Transport,
+		now:       o.Now,
+		timeout:   durationOr(o.RefreshTimeout, DefaultRefreshTimeout),
+		onRefresh: o.OnRefresh,
+		cache:     newLocationCache(o.PreferredRegions, durationOr(o.MarkTTL, DefaultMarkTTL)),
 	}
 	if r.rt == nil {
 		r.rt = http.DefaultTransport

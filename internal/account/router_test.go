@@ -108,16 +108,21 @@ func newTestRouter(t *testing.T, rt http.RoundTripper, o RouterOptions) *Router 
 	return r
 }
 
+// NewRouter's errors name what is wrong, not the option's field: the
+// transport above checks its own options first and names them.
 func TestNewRouterValidatesOptions(t *testing.T) {
-	for _, o := range []RouterOptions{
-		{Credential: testKey(t)},
-		{Endpoint: mustURL(t, "/relative"), Credential: testKey(t)},
-		{Endpoint: mustURL(t, "ftp://contoso.documents.azure.com/"), Credential: testKey(t)},
-		{Endpoint: mustURL(t, testAccountURL)},
+	for _, tc := range []struct {
+		o    RouterOptions
+		want string
+	}{
+		{RouterOptions{Credential: testKey(t)}, "the account endpoint must be an absolute http(s) URL"},
+		{RouterOptions{Endpoint: mustURL(t, "/relative"), Credential: testKey(t)}, "the account endpoint must be an absolute http(s) URL"},
+		{RouterOptions{Endpoint: mustURL(t, "ftp://contoso.documents.azure.com/"), Credential: testKey(t)}, "the account endpoint must be an absolute http(s) URL"},
+		{RouterOptions{Endpoint: mustURL(t, "https://contoso.documents.azure.com:0/"), Credential: testKey(t)}, "the account endpoint must have a port from 1 to 65535, or none"},
+		{RouterOptions{Endpoint: mustURL(t, testAccountURL)}, "no credential to sign the account look-ups"},
 	} {
-		_, err := NewRouter(o)
-		require.Error(t, err)
-		assert.True(t, strings.HasPrefix(err.Error(), "region: "))
+		_, err := NewRouter(tc.o)
+		assert.EqualError(t, err, tc.want)
 	}
 }
 

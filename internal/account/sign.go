@@ -18,7 +18,7 @@ func Sign(ctx context.Context, req *http.Request, cred region.Credential, now ti
 	rtype, link := wire.ResourceOf(req.URL.Path)
 	auth, err := cred.Authorization(ctx, req.Method, rtype, link, date)
 	if err != nil {
-		return fmt.Errorf("region: signing request: %w", err)
+		return fmt.Errorf("getting the Authorization header: %w", err)
 	}
 	req.Header.Set(wire.HeaderDate, date)
 	if req.Header.Get(wire.HeaderVersion) == "" {

@@ -3,6 +3,8 @@ package account
 import (
 	"strings"
 	"time"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // A Status is a snapshot of a Router for operators: the account it has
@@ -36,7 +38,8 @@ type Status struct {
 type EndpointStatus struct {
 	// Region is the location's name, e.g. "West US 2".
 	Region string
-	// Endpoint is the endpoint as scheme://host[:port].
+	// Endpoint is the endpoint as scheme://host:port, the port made
+	// explicit, as the breaker names it.
 	Endpoint string
 	// MarkedUntil is when its unavailability mark for the list's
 	// operation (write or read) expires; zero if it is not marked.
@@ -91,15 +94,15 @@ func (c *locationCache) status(now time.Time, s *Status) {
 func (c *locationCache) endpointStatus(locs []Location, write bool, now time.Time) []EndpointStatus {
 	out := make([]EndpointStatus, len(locs))
 	for i, l := range locs {
-		key, _ := endpointKey(l.Endpoint)
-		m := c.marks[key]
+		id := wire.EndpointOf(l.Endpoint)
+		m := c.marks[id]
 		until := m.read
 		if write {
 			until = m.write
 		}
 		out[i] = EndpointStatus{
 			Region:      l.Name,
-			Endpoint:    l.Endpoint.Scheme + "://" + l.Endpoint.Host,
+			Endpoint:    id.String(),
 			MarkedUntil: live(until, now),
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ func TestSignWithAFailingTokenSignsNothing(t *testing.T) {
 		err = Sign(context.Background(), req, f, time.Now())
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, cause) || errors.Is(err, region.ErrEmptyToken), err.Error())
+		assert.True(t, strings.HasPrefix(err.Error(), "getting the Authorization header: region: "), err.Error())
+		assert.Equal(t, 1, strings.Count(err.Error(), "region:"), "context added once: %s", err)
 		assert.Empty(t, req.Header.Get("Authorization"), "a failed signature leaves the request unsigned")
 	}
 }

@@ -1,7 +1,9 @@
 // Package wire holds the facts of the Cosmos DB REST protocol that more than
 // one package of the chain needs: header names, sub-status codes, what a
 // request is (a read or a write, a query), how a path names a resource,
-// and what an endpoint is. It has no state and does no I/O.
+// what an endpoint is (Endpoint, CheckEndpoint), and how a response or a
+// connection is let go (Drain, CloseIdle). It has no state; only Drain
+// reads, and only the body it is given.
 package wire
 
 // APIVersion is the value of the x-ms-version header that the chain sends
