@@ -59,6 +59,12 @@ type Options struct {
 	// AccountID is the id of the DatabaseAccount document.
 	// Default: "cosmostest".
 	AccountID string
+
+	// LogLimit is how many entries the request log keeps; beyond it the
+	// oldest entries go first (Account.LogEvicted counts them), so that a
+	// long load test does not grow without bound.
+	// Default: DefaultLogLimit; negative keeps every entry.
+	LogLimit int
 }
 
 // An Account is a simulated Cosmos DB account: a global endpoint and one
@@ -82,13 +88,13 @@ type Account struct {
 	done      chan struct{} // closed by Close: aborts Delay waits
 	closeOnce sync.Once
 
-	mu            sync.Mutex // guards the fields below
-	testHookDelay func()     // set by tests only: runs as a Delay wait begins
+	mu            sync.Mutex          // guards the fields below
+	testHookDelay func(time.Duration) // set by tests only: runs as a Delay wait begins
 	writeRegion   string
 	globalStale   bool
 	docHook       func(def []byte) []byte
 	faults        map[string]*faultState // by endpoint name
-	log           []Entry
+	log           requestLog
 	store         store
 }
 
@@ -112,7 +118,11 @@ func NewAccount(opts Options) *Account {
 		byName:      make(map[string]*endpoint),
 		done:        make(chan struct{}),
 		faults:      make(map[string]*faultState),
+		log:         requestLog{limit: opts.LogLimit},
 		store:       newStore(),
+	}
+	if a.log.limit == 0 {
+		a.log.limit = DefaultLogLimit
 	}
 	if a.keyText == "" {
 		a.keyText = DefaultKey

@@ -2,37 +2,98 @@
 // on loopback, for tests, in the spirit of net/http/httptest.
 //
 // An Account has a global (account) endpoint and one endpoint per region,
-// each a plain-HTTP server on its own 127.0.0.1 port, over one document
-// store that every endpoint shares. It serves:
+// each a plain-HTTP server on its own 127.0.0.1 port, over one store of
+// databases, containers and documents that every endpoint shares. It
+// serves:
 //
-//	GET    /                                 the DatabaseAccount document
-//	POST   /dbs/{db}/colls/{coll}/docs       create (201, 409 on a duplicate id);
-//	                                         upsert with x-ms-documentdb-is-upsert: true (201 or 200);
-//	                                         query with x-ms-documentdb-isquery: true (every document)
-//	GET    /dbs/{db}/colls/{coll}/docs       read feed (every document)
-//	GET    /dbs/{db}/colls/{coll}/docs/{id}  read (404 if absent)
-//	PUT    /dbs/{db}/colls/{coll}/docs/{id}  replace (404 if absent)
-//	DELETE /dbs/{db}/colls/{coll}/docs/{id}  delete (204)
+//	GET    /                                     the DatabaseAccount document
+//	POST   /dbs                                  create a database (201, 409 if it exists)
+//	GET    /dbs/{db}                             read a database (404 unless created)
+//	DELETE /dbs/{db}                             delete a database with all it holds (204)
+//	POST   /dbs/{db}/colls                       create a container, with its partition key
+//	                                             definition {"paths":["/pk"],"kind":"Hash"} (201, 409)
+//	GET    /dbs/{db}/colls/{coll}                read a container, partitionKey included
+//	DELETE /dbs/{db}/colls/{coll}                delete a container and its documents (204)
+//	GET    /dbs/{db}/colls/{coll}/pkranges       the container's partition key ranges
+//	POST   /dbs/{db}/colls/{coll}/docs           create (201, 409 on a duplicate id);
+//	                                             upsert with x-ms-documentdb-is-upsert: true (201 or 200);
+//	                                             query with x-ms-documentdb-isquery: true;
+//	                                             batch with x-ms-cosmos-is-batch-request: true
+//	GET    /dbs/{db}/colls/{coll}/docs           read feed
+//	GET    /dbs/{db}/colls/{coll}/docs/{id}      read (404 if absent)
+//	PUT    /dbs/{db}/colls/{coll}/docs/{id}      replace (404 if absent)
+//	PATCH  /dbs/{db}/colls/{coll}/docs/{id}      patch: add, set, replace, remove, incr
+//	DELETE /dbs/{db}/colls/{coll}/docs/{id}      delete (204)
 //
-// Any database and collection exist implicitly. Other paths get 404. A
-// request passes these steps in order; the first that answers wins:
+// Other paths get 404, other methods 405. A request passes these steps in
+// order; the first that answers wins:
 //
 //  1. the master-key signature and x-ms-date (within MaxClockSkew): 401;
-//  2. faults scripted with Account.Inject, then Account.Chaos;
+//  2. faults scripted with Account.Inject, then Account.Chaos (a
+//     DropAfterCommit fault lets the request through the steps below and
+//     closes the connection instead of answering);
 //  3. routing (404, 405) and the body limit, MaxBodyBytes (413);
 //  4. the write region: a write anywhere else gets 403 with substatus 3
 //     (in a multi-write account, only a write without
 //     x-ms-cosmos-allow-tentative-writes: true);
 //  5. the store, which answers with x-ms-request-charge,
-//     x-ms-session-token, x-ms-activity-id and, for documents, etag.
+//     x-ms-session-token, x-ms-activity-id and, for documents, etag and
+//     (in a container) x-ms-documentdb-partitionkeyrangeid.
+//
+// # Containers and partition keys
+//
+// A container created with POST /dbs/{db}/colls has a partition key: one
+// path, kind Hash, version 2 (hierarchical keys and version 1 get 400).
+// Its items are named by id and partition key value, which requests carry
+// in x-ms-documentdb-partitionkey as a JSON array such as ["eu"]: the
+// same id under two values is two items, and a read, replace, patch or
+// delete that names another value gets 404 (400 without the header). A
+// written document must hold the value the header names (400 with
+// substatus 1001 otherwise); a create or upsert without the header takes
+// the value from the document. Each container has two partition key
+// ranges, "0" and "1", which split the space of effective partition keys
+// (the hash azcosmos computes to route ReadManyItems) in two and never
+// split further.
+//
+// A collection that was never created is implicit, as every collection
+// was before containers could be created: documents in it work, in any
+// database, created or not. It has no partition key: the header is
+// ignored and the id alone names an item, as in a legacy non-partitioned
+// container. It has no ranges, and GET of it or of its pkranges answers
+// 404, so SDK features that read them (ReadManyItems) need the container
+// created. Creating a container whose implicit collection already holds
+// documents gets 409. After a container or database is deleted, its
+// document paths answer 404 with substatus 1003 until it is created again.
+//
+// # Queries, patches and batches
+//
+// Read feeds and queries serve documents oldest write first, in pages of
+// at most x-ms-max-item-count documents (all of them when the header is
+// absent or not positive), with x-ms-continuation to ask for the next
+// page. Queries are a small part of the SQL: SELECT * FROM c [WHERE ...]
+// with =, !=, <, <=, >, >=, IN, IS_NULL, IS_DEFINED, NOT, AND, OR,
+// literals and @parameters; anything else gets 400 saying what is
+// supported. In a container, a query with a partition key header runs in
+// that partition, one with x-ms-documentdb-partitionkeyrangeid in that
+// range, and any other needs x-ms-documentdb-query-enablecrosspartition:
+// true. A patch applies up to 10 operations on JSON-pointer paths, after
+// its optional condition ("FROM c WHERE ...") holds (412 otherwise). A
+// transactional batch runs up to 100 operations in one partition and
+// commits all of them (200) or none (207, with 424 for the operations
+// that did not fail).
+//
+// Not simulated: the change feed, stored procedures, triggers, users,
+// offers, indexing, TTL, unique keys, Prefer: return=minimal (writes always
+// answer with the document), and query projections, ORDER BY, TOP, JOIN
+// and aggregates.
 //
 // Exactly one region accepts writes; the global endpoint writes as that
 // region does. Account.Failover moves the write region, as a manual
 // failover does, and Account.SetGlobalStale makes the global endpoint
 // refuse writes, as during DNS lag after a failover. Account.Log records
-// every request and Account.Commits counts each document's committed
-// writes, so a test can prove which regions were tried and that nothing
-// was written twice.
+// every request (the latest Options.LogLimit of them) and Account.Commits
+// counts each document's committed writes, so a test can prove which
+// regions were tried and that nothing was written twice.
 //
 // With Options.MultipleWriteLocations the account is multi-write, as one
 // with multi-region writes enabled: the DatabaseAccount document says
@@ -58,5 +119,6 @@
 //		t.Errorf("order 1 committed %d times, want 1", got)
 //	}
 //
-// Nothing in the account sleeps except a Fault's Delay, which is opt-in.
+// Nothing in the account sleeps except a Fault's Delay and Chaos's
+// RateSlow, which are opt-in.
 package cosmostest

@@ -50,3 +50,33 @@ func Example() {
 	// commits: 1
 	// requests at West US 2: 3
 }
+
+// A write whose connection is lost after the commit: the client cannot
+// tell whether it ran, and the account can.
+func ExampleFault_dropAfterCommit() {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	acct.Inject("West US 2", cosmostest.Fault{DropAfterCommit: true, Ops: cosmostest.WriteOps, Count: 1})
+
+	url := acct.RegionEndpoint("West US 2") + "dbs/shop/colls/orders/docs"
+	req, _ := http.NewRequest("POST", url, strings.NewReader(`{"id":"order-1"}`))
+	if err := acct.Sign(req); err != nil {
+		fmt.Println(err)
+		return
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := client.Do(req); err == nil {
+		resp.Body.Close()
+		fmt.Println("answered:", resp.Status)
+	} else {
+		fmt.Println("the client got no answer")
+	}
+	e := acct.Log()[0]
+	fmt.Println("dropped:", e.Dropped, "committed:", e.Committed)
+	fmt.Println("commits:", acct.Commits("shop", "orders", "order-1"))
+
+	// Output:
+	// the client got no answer
+	// dropped: true committed: true
+	// commits: 1
+}

@@ -18,8 +18,9 @@ const (
 	// ReadOps selects reads other than the DatabaseAccount: GET requests
 	// and queries.
 	ReadOps
-	// WriteOps selects writes: create, upsert, replace and delete (any
-	// request that is neither a GET nor a query).
+	// WriteOps selects writes: create, upsert, replace, patch and delete of
+	// items, transactional batches, and creates and deletes of databases
+	// and containers (any request that is neither a GET nor a query).
 	WriteOps
 	// AccountOps selects DatabaseAccount reads (GET /) only.
 	AccountOps
@@ -31,7 +32,9 @@ func (o Ops) matches(class Ops) bool { return o == AllOps || o == class }
 //
 // Faults apply after the signature check (a request that fails it gets
 // 401 and consumes no fault) and before the request reaches the write
-// region check or the store, so a faulted write is never committed.
+// region check or the store, so a faulted write is never committed; a
+// DropAfterCommit fault is the exception, as it exists to commit a write
+// its client never hears about.
 type Fault struct {
 	// Status is the status code to answer with. 0 answers with whatever
 	// the account would have answered, after Delay.
@@ -58,10 +61,18 @@ type Fault struct {
 	Delay time.Duration
 
 	// Drop closes the connection without an answer, after Delay; it
-	// overrides Status. Note that net/http's Transport silently resends
-	// a GET dropped on a reused connection, so the client may see the
-	// resend's answer instead of an error.
+	// overrides Status and DropAfterCommit. Note that net/http's Transport
+	// silently resends a GET dropped on a reused connection, so the client
+	// may see the resend's answer instead of an error.
 	Drop bool
+
+	// DropAfterCommit lets the request run (after Delay) and then closes
+	// the connection instead of answering: a write is committed, if the
+	// account would have committed it, and Commits counts it, but the
+	// client never learns its outcome. This is the ambiguous case: a write
+	// that timed out or lost its connection may have run. Status and Drop
+	// override it. The log's Entry shows Dropped and Committed.
+	DropAfterCommit bool
 }
 
 // Chaos configures seeded random faults at an endpoint. Each matching
@@ -85,17 +96,30 @@ type Chaos struct {
 	Rate500 float64
 	// RateDrop closes the connection without an answer.
 	RateDrop float64
+	// RateSlow delays the account's real answer by SlowDelay, as a slow
+	// replica or a congested region would; the wait ends early, without an
+	// answer, if the client goes away or the account closes.
+	RateSlow float64
+	// RateDropAfterCommit runs the request and then closes the connection
+	// instead of answering (see Fault.DropAfterCommit); it applies to
+	// writes only (a read that draws it gets no fault).
+	RateDropAfterCommit float64
 
 	// RetryAfter is the x-ms-retry-after-ms hint sent with a 429.
 	// Default: 10 ms; negative sends no hint.
 	RetryAfter time.Duration
+
+	// SlowDelay is how long RateSlow delays an answer.
+	// Default: 100 ms; negative turns RateSlow off.
+	SlowDelay time.Duration
 
 	// Ops selects the requests chaos applies to. Default: AllOps.
 	Ops Ops
 }
 
 func (c Chaos) off() bool {
-	return c.Rate429 <= 0 && c.Rate449 <= 0 && c.Rate503 <= 0 && c.Rate500 <= 0 && c.RateDrop <= 0
+	return c.Rate429 <= 0 && c.Rate449 <= 0 && c.Rate503 <= 0 && c.Rate500 <= 0 && c.RateDrop <= 0 &&
+		(c.RateSlow <= 0 || c.SlowDelay < 0) && c.RateDropAfterCommit <= 0
 }
 
 // faultState is the fault configuration of one endpoint.
@@ -200,23 +224,34 @@ func (c Chaos) draw(u float64, write bool) (Fault, bool) {
 	if hint > 0 {
 		throttle.Header = http.Header{"X-Ms-Retry-After-Ms": {strconv.FormatInt(hint.Milliseconds(), 10)}}
 	}
+	slow, slowRate := c.SlowDelay, c.RateSlow
+	if slow == 0 {
+		slow = 100 * time.Millisecond
+	}
+	if slow < 0 {
+		slowRate = 0
+	}
+	// New bands go last, so that a Seed draws the same faults as before.
 	bands := []struct {
-		rate float64
-		f    Fault
+		rate       float64
+		f          Fault
+		writesOnly bool
 	}{
-		{c.Rate429, throttle},
-		{c.Rate449, Fault{Status: statusRetryWith}},
-		{c.Rate503, Fault{Status: http.StatusServiceUnavailable}},
-		{c.Rate500, Fault{Status: http.StatusInternalServerError}},
-		{c.RateDrop, Fault{Drop: true}},
+		{c.Rate429, throttle, false},
+		{c.Rate449, Fault{Status: statusRetryWith}, true},
+		{c.Rate503, Fault{Status: http.StatusServiceUnavailable}, false},
+		{c.Rate500, Fault{Status: http.StatusInternalServerError}, false},
+		{c.RateDrop, Fault{Drop: true}, false},
+		{slowRate, Fault{Delay: slow}, false},
+		{c.RateDropAfterCommit, Fault{DropAfterCommit: true}, true},
 	}
 	var edge float64
-	for i, b := range bands {
+	for _, b := range bands {
 		if b.rate <= 0 {
 			continue
 		}
 		if edge += b.rate; u < edge {
-			if i == 1 && !write {
+			if b.writesOnly && !write {
 				return Fault{}, false
 			}
 			return b.f, true
@@ -232,7 +267,7 @@ func (a *Account) wait(ctx context.Context, d time.Duration) bool {
 	hook := a.testHookDelay
 	a.mu.Unlock()
 	if hook != nil {
-		hook()
+		hook(d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

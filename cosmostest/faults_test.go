@@ -3,6 +3,7 @@ package cosmostest
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,7 +112,7 @@ func TestDelayEndsWhenTheClientGoesAway(t *testing.T) {
 	a := newTestAccount(t, Options{})
 	c := newClient(t, a, false)
 	ctx, cancel := context.WithCancel(context.Background())
-	a.setTestHookDelay(cancel) // the client gives up as soon as the wait begins
+	a.setTestHookDelay(func(time.Duration) { cancel() }) // the client gives up as soon as the wait begins
 	a.Inject(Global, Fault{Delay: time.Hour, Count: 1})
 
 	req, err := http.NewRequestWithContext(ctx, "POST", a.Endpoint()+docsPath, nil)
@@ -128,7 +129,7 @@ func TestCloseEndsDelays(t *testing.T) {
 	a := NewAccount(Options{})
 	c := newClient(t, a, false)
 	waiting := make(chan struct{})
-	a.setTestHookDelay(func() { close(waiting) })
+	a.setTestHookDelay(func(time.Duration) { close(waiting) })
 	a.Inject(Global, Fault{Delay: time.Hour})
 	done := make(chan result)
 	go func() { done <- c.do("GET", a.Endpoint(), "") }()
@@ -200,8 +201,8 @@ func TestChaosRates(t *testing.T) {
 	assert.Equal(t, 200, c.do("GET", a.Endpoint(), "").status, "a zero Chaos is off")
 }
 
-// setTestHookDelay makes f run as each Delay wait begins.
-func (a *Account) setTestHookDelay(f func()) {
+// setTestHookDelay makes f run as each Delay wait begins, with the delay.
+func (a *Account) setTestHookDelay(f func(time.Duration)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.testHookDelay = f
@@ -216,4 +217,128 @@ func TestFaultsAtUnknownEndpointPanic(t *testing.T) {
 	} {
 		assert.Contains(t, panicMessage(f), `cosmostest: no endpoint named "Mars"`)
 	}
+}
+
+func TestDropAfterCommitCommitsButNeverAnswers(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, true) // a fresh connection: no transparent resend
+	west, east := a.RegionEndpoint("West US 2"), a.RegionEndpoint("East US")
+	a.Inject("West US 2", Fault{DropAfterCommit: true, Ops: WriteOps, Count: 2})
+	a.Inject("East US", Fault{DropAfterCommit: true, Ops: WriteOps, Count: 1})
+
+	assert.Error(t, c.do("POST", west+docsPath, docBody("1")).err, "the client gets no answer")
+	assert.Equal(t, 1, a.Commits("db", "coll", "1"), "but the write is in the store")
+	_, ok := a.Document("db", "coll", "1")
+	assert.True(t, ok)
+	assert.Error(t, c.do("POST", west+docsPath, docBody("1")).err)
+	assert.Equal(t, 1, a.Commits("db", "coll", "1"), "a 409 dropped after the fact commits nothing")
+	assert.Error(t, c.do("PUT", east+docsPath+"/1", docBody("1")).err)
+	assert.Equal(t, 1, a.Commits("db", "coll", "1"), "nor does a refused write")
+	assert.Equal(t, http.StatusConflict, c.do("POST", west+docsPath, docBody("1")).status, "the retry finds the first write")
+
+	var got []Entry
+	for _, e := range a.Log() {
+		got = append(got, Entry{Region: e.Region, Status: e.Status, Dropped: e.Dropped, Committed: e.Committed})
+	}
+	assert.Equal(t, []Entry{
+		{Region: "West US 2", Dropped: true, Committed: true},
+		{Region: "West US 2", Dropped: true},
+		{Region: "East US", Dropped: true},
+		{Region: "West US 2", Status: http.StatusConflict},
+	}, got)
+}
+
+func TestChaosDraw(t *testing.T) {
+	throttle := Fault{Status: 429, SubStatus: 3200, Header: http.Header{"X-Ms-Retry-After-Ms": {"10"}}}
+	for _, tt := range []struct {
+		name  string
+		c     Chaos
+		u     float64
+		write bool
+		want  Fault
+		ok    bool
+	}{
+		{"429", Chaos{Rate429: 0.5}, 0.4, false, throttle, true},
+		{"past every band", Chaos{Rate429: 0.5}, 0.6, false, Fault{}, false},
+		{"slow, default delay", Chaos{RateSlow: 1}, 0.5, false, Fault{Delay: 100 * time.Millisecond}, true},
+		{"slow, own delay", Chaos{RateSlow: 1, SlowDelay: time.Second}, 0.5, true, Fault{Delay: time.Second}, true},
+		{"slow off", Chaos{RateSlow: 1, SlowDelay: -1}, 0.5, true, Fault{}, false},
+		{"slow after the older bands", Chaos{RateDrop: 0.5, RateSlow: 0.5}, 0.4, false, Fault{Drop: true}, true},
+		{"drop after commit", Chaos{RateDropAfterCommit: 1}, 0.5, true, Fault{DropAfterCommit: true}, true},
+		{"drop after commit spares reads", Chaos{RateDropAfterCommit: 1}, 0.5, false, Fault{}, false},
+		{"449 spares reads", Chaos{Rate449: 1}, 0.5, false, Fault{}, false},
+	} {
+		f, ok := tt.c.draw(tt.u, tt.write)
+		assert.Equal(t, tt.ok, ok, tt.name)
+		assert.Equal(t, tt.want, f, tt.name)
+	}
+	assert.True(t, Chaos{RateSlow: 1, SlowDelay: -1}.off())
+	assert.False(t, Chaos{RateDropAfterCommit: 0.1}.off())
+}
+
+func TestChaosSlowsASeededShareOfRequests(t *testing.T) {
+	slowed := func(seed int64) []bool {
+		a := newTestAccount(t, Options{})
+		c := newClient(t, a, false)
+		var mu sync.Mutex // guards delays
+		var delays []time.Duration
+		count := func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(delays)
+		}
+		a.setTestHookDelay(func(d time.Duration) { // runs in the handler, before it answers
+			mu.Lock()
+			defer mu.Unlock()
+			delays = append(delays, d)
+		})
+		east := a.RegionEndpoint("East US")
+		a.Chaos("East US", Chaos{Seed: seed, RateSlow: 0.5, SlowDelay: time.Microsecond, Ops: ReadOps})
+		var out []bool
+		for range 20 {
+			before := count()
+			require.Equal(t, http.StatusNotFound, c.do("GET", east+docsPath+"/1", "").status, "the real answer, late")
+			out = append(out, count() > before)
+		}
+		before := count()
+		for range 5 {
+			assert.Equal(t, http.StatusForbidden, c.do("POST", east+docsPath, docBody("1")).status)
+		}
+		assert.Equal(t, before, count(), "writes are not slowed (Ops)")
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range delays {
+			assert.Equal(t, time.Microsecond, d)
+		}
+		return out
+	}
+	first := slowed(7)
+	assert.Equal(t, first, slowed(7), "the same requests for the same seed")
+	assert.Contains(t, first, true)
+	assert.Contains(t, first, false)
+}
+
+func TestChaosSlowWaitEndsWhenTheClientGoesAway(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.setTestHookDelay(func(time.Duration) { cancel() })
+	a.Chaos(Global, Chaos{RateSlow: 1, SlowDelay: time.Hour})
+
+	req, err := http.NewRequestWithContext(ctx, "GET", a.Endpoint()+docsPath, nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Sign(req))
+	assert.ErrorIs(t, c.send(req).err, context.Canceled)
+	a.Close() // waits for the handler
+	require.Len(t, a.Log(), 1)
+	assert.True(t, a.Log()[0].Dropped)
+}
+
+func TestChaosDropAfterCommit(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, true)
+	a.Chaos(Global, Chaos{RateDropAfterCommit: 1})
+	assert.Equal(t, http.StatusNotFound, c.do("GET", a.Endpoint()+docsPath+"/1", "").status, "reads are answered")
+	assert.Error(t, c.do("POST", a.Endpoint()+docsPath, docBody("1")).err)
+	assert.Equal(t, 1, a.Commits("db", "coll", "1"))
 }

@@ -2,7 +2,6 @@ package cosmostest
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,84 +35,13 @@ const (
 	chargeWrite = "5.71"
 )
 
-// opKind is what a request asks the account to do.
-type opKind int
-
-const (
-	opNotFound opKind = iota
-	opBadMethod
-	opAccount
-	opFeed
-	opQuery
-	opCreate
-	opUpsert
-	opRead
-	opReplace
-	opDelete
-)
-
-// operation is a request, classified.
-type operation struct {
-	kind      opKind
-	class     Ops // ReadOps, WriteOps or AccountOps
-	key       docKey
-	tentative bool // x-ms-cosmos-allow-tentative-writes: true
-}
-
-// classify maps a request to its operation by method, path and headers.
-func classify(r *http.Request) operation {
-	op := operation{class: ReadOps, tentative: strings.EqualFold(r.Header.Get(headerTentative), "true")}
-	query := strings.EqualFold(r.Header.Get("X-Ms-Documentdb-Isquery"), "true") ||
-		strings.HasPrefix(r.Header.Get("Content-Type"), "application/query+json")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.Method == http.MethodPost && query) {
-		op.class = WriteOps
-	}
-	p := strings.Trim(r.URL.Path, "/")
-	if p == "" {
-		op.kind = opBadMethod
-		if r.Method == http.MethodGet {
-			op.kind, op.class = opAccount, AccountOps
-		}
-		return op
-	}
-	segs := strings.Split(p, "/")
-	if (len(segs) != 5 && len(segs) != 6) || segs[0] != "dbs" || segs[2] != "colls" || segs[4] != "docs" ||
-		segs[1] == "" || segs[3] == "" || (len(segs) == 6 && segs[5] == "") {
-		return op // opNotFound
-	}
-	op.key = docKey{db: segs[1], coll: segs[3]}
-	op.kind = opBadMethod
-	if len(segs) == 5 {
-		switch {
-		case r.Method == http.MethodGet:
-			op.kind = opFeed
-		case r.Method == http.MethodPost && query:
-			op.kind = opQuery
-		case r.Method == http.MethodPost && strings.EqualFold(r.Header.Get("X-Ms-Documentdb-Is-Upsert"), "true"):
-			op.kind = opUpsert
-		case r.Method == http.MethodPost:
-			op.kind = opCreate
-		}
-		return op
-	}
-	op.key.id = segs[5]
-	switch r.Method {
-	case http.MethodGet:
-		op.kind = opRead
-	case http.MethodPut:
-		op.kind = opReplace
-	case http.MethodDelete:
-		op.kind = opDelete
-	}
-	return op
-}
-
 // answer is a response before it is written.
 type answer struct {
 	status, sub int
 	header      http.Header
 	body        []byte
 	drop        bool // close the connection instead of answering
+	committed   bool // the request committed at least one write
 }
 
 // errorAnswer is an error response with the service's JSON error body.
@@ -125,10 +53,7 @@ func errorAnswer(status, sub int, msg string) answer {
 	if code == "" {
 		code = "Error"
 	}
-	body, _ := json.Marshal(struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{code, msg})
+	body := encodeJSON(map[string]any{"code": code, "message": msg})
 	return answer{status: status, sub: sub, body: body}
 }
 
@@ -143,7 +68,7 @@ func (a *Account) handler(name string) http.Handler {
 		a.record(Entry{
 			Region: name, Method: r.Method, Path: r.URL.Path, Time: now,
 			Status: ans.status, SubStatus: ans.sub, Dropped: ans.drop, Write: op.class == WriteOps,
-			Tentative: op.tentative,
+			Tentative: op.tentative, Committed: ans.committed,
 		})
 		respond(w, ans)
 	})
@@ -154,7 +79,8 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 	if msg := a.verify(r, now); msg != "" {
 		return errorAnswer(http.StatusUnauthorized, 0, msg)
 	}
-	if f, ok := a.takeFault(name, op.class, op.class == WriteOps); ok {
+	f, faulted := a.takeFault(name, op.class, op.class == WriteOps)
+	if faulted {
 		if f.Delay > 0 && !a.wait(r.Context(), f.Delay) {
 			return answer{drop: true}
 		}
@@ -165,16 +91,25 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 			return faultAnswer(f)
 		}
 	}
+	ans := a.serve(name, r, op, now)
+	if faulted && f.DropAfterCommit {
+		return answer{drop: true, committed: ans.committed}
+	}
+	return ans
+}
+
+// serve answers a request that passed the signature check and the faults.
+func (a *Account) serve(name string, r *http.Request, op operation, now time.Time) answer {
 	switch op.kind {
 	case opNotFound:
-		return errorAnswer(http.StatusNotFound, 0, "cosmostest serves only the DatabaseAccount and documents")
+		return errorAnswer(http.StatusNotFound, 0, "cosmostest does not serve this path")
 	case opBadMethod:
 		return errorAnswer(http.StatusMethodNotAllowed, 0, "method "+r.Method+" not allowed here")
 	case opAccount:
 		return answer{status: http.StatusOK, body: a.accountDocument()}
 	}
 	var body []byte
-	if r.Body != nil && op.kind != opQuery {
+	if r.Body != nil {
 		b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 		if err != nil {
 			return errorAnswer(http.StatusBadRequest, 0, "reading the request body failed")
@@ -184,7 +119,7 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 		}
 		body = b
 	}
-	return a.execute(name, op, body, r.Header.Get("If-Match"), now)
+	return a.execute(name, op, r.Header, body, now)
 }
 
 // writable reports whether the endpoint called name accepts a write now.
@@ -196,10 +131,10 @@ func (a *Account) writable(name string, tentative bool) bool {
 	return hub || (a.multi && tentative)
 }
 
-// execute runs a document operation against the store. The write region
-// check and the commit happen under one lock, so a write is committed
-// only where writes are allowed at the time of the commit.
-func (a *Account) execute(name string, op operation, body []byte, ifMatch string, now time.Time) answer {
+// execute runs an operation against the store. The write region check
+// and the commit happen under one lock, so a write is committed only where
+// writes are allowed at the time of the commit.
+func (a *Account) execute(name string, op operation, h http.Header, body []byte, now time.Time) answer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	charge := chargeRead
@@ -209,26 +144,13 @@ func (a *Account) execute(name string, op operation, body []byte, ifMatch string
 			return errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
 		}
 	}
-	var ans answer
-	ck := op.key.collection()
-	switch op.kind {
-	case opFeed, opQuery:
-		ans = a.store.list(ck)
-	case opCreate:
-		ans = a.store.create(ck, body, now)
-	case opUpsert:
-		ans = a.store.upsert(ck, body, ifMatch, now)
-	case opRead:
-		ans = a.store.read(op.key)
-	case opReplace:
-		ans = a.store.replace(op.key, body, ifMatch, now)
-	case opDelete:
-		ans = a.store.remove(op.key, ifMatch)
-	}
+	ans := a.store.do(op, h, body, now)
 	if ans.header == nil {
 		ans.header = make(http.Header)
 	}
-	ans.header.Set(headerCharge, charge)
+	if ans.header.Get(headerCharge) == "" {
+		ans.header.Set(headerCharge, charge)
+	}
 	ans.header.Set(headerSessionToken, a.store.sessionToken())
 	return ans
 }

@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// DefaultLogLimit is how many entries the request log keeps when
+// Options.LogLimit is 0: some 10 to 15 MB (an Entry is 96 bytes plus its
+// path).
+const DefaultLogLimit = 100_000
+
 // An Entry records one request an endpoint received.
 type Entry struct {
 	// Region is the endpoint's name: a region, or Global.
@@ -18,7 +23,8 @@ type Entry struct {
 	// SubStatus is the x-ms-substatus answered, 0 if none.
 	SubStatus int
 	// Dropped reports that the connection was closed without an answer:
-	// a Drop fault, or a Delay cut short by the client or by Close.
+	// a Drop or DropAfterCommit fault, or a Delay cut short by the client
+	// or by Close.
 	Dropped bool
 	// Write reports that the request asked for a write (anything but a
 	// GET, a HEAD or a query).
@@ -26,38 +32,78 @@ type Entry struct {
 	// Tentative reports that the request carried
 	// x-ms-cosmos-allow-tentative-writes: true.
 	Tentative bool
+	// Committed reports that the request committed at least one document
+	// write to the store, whether or not its client got the answer.
+	Committed bool
+}
+
+// requestLog keeps the latest entries, at most limit of them (no bound
+// when limit ≤ 0), in a ring.
+type requestLog struct {
+	limit   int
+	entries []Entry
+	start   int // index of the oldest entry once the ring is full
+	evicted int
+}
+
+func (l *requestLog) add(e Entry) {
+	if l.limit <= 0 || len(l.entries) < l.limit {
+		l.entries = append(l.entries, e)
+		return
+	}
+	l.entries[l.start] = e
+	l.start = (l.start + 1) % l.limit
+	l.evicted++
+}
+
+// all returns a copy of the entries, oldest first.
+func (l *requestLog) all() []Entry {
+	return append(slices.Clone(l.entries[l.start:]), l.entries[:l.start]...)
 }
 
 // record appends e to the log.
 func (a *Account) record(e Entry) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.log = append(a.log, e)
+	a.log.add(e)
 }
 
 // Log returns a copy of the request log, in the order the answers were
 // decided. An entry is in the log before its answer leaves the account,
-// so a client that has its answer also finds the request here.
+// so a client that has its answer also finds the request here. The log
+// keeps the latest Options.LogLimit entries; LogEvicted counts the older
+// ones it let go.
 func (a *Account) Log() []Entry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return slices.Clone(a.log)
+	return a.log.all()
 }
 
-// ResetLog empties the request log. It does not reset Commits.
+// LogEvicted returns how many entries, the oldest first, the log has let
+// go since the account started or the last ResetLog, to keep within
+// Options.LogLimit.
+func (a *Account) LogEvicted() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.log.evicted
+}
+
+// ResetLog empties the request log and zeroes LogEvicted. It does not
+// reset Commits.
 func (a *Account) ResetLog() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.log = nil
+	a.log = requestLog{limit: a.log.limit}
 }
 
 // Requests returns how many logged requests the endpoint named name (a
-// region or Global) received; name "" counts every endpoint.
+// region or Global) received; name "" counts every endpoint. Entries the
+// log has let go (see LogEvicted) are not counted.
 func (a *Account) Requests(name string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n := 0
-	for _, e := range a.log {
+	for _, e := range a.log.entries {
 		if name == "" || e.Region == name {
 			n++
 		}

@@ -2,6 +2,7 @@ package cosmostest
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func TestLogRecordsEveryRequest(t *testing.T) {
 	c.do("POST", a.RegionEndpoint("West US 2")+docsPath, docBody("1"))
 	c.do("POST", a.RegionEndpoint("West US 2")+docsPath, docBody("1"))
 	c.do("PUT", a.RegionEndpoint("East US")+docsPath+"/1", docBody("1"))
-	c.do("POST", a.RegionEndpoint("East US")+docsPath, "{}", "x-ms-documentdb-isquery", "true")
+	c.do("POST", a.RegionEndpoint("East US")+docsPath, `{"query":"SELECT * FROM c"}`, "x-ms-documentdb-isquery", "true")
 	resp, err := c.http.Get(a.RegionEndpoint("North Europe") + docsPath)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -28,7 +29,7 @@ func TestLogRecordsEveryRequest(t *testing.T) {
 	want := []Entry{
 		{Region: Global, Method: "GET", Path: "/", Status: 200},
 		{Region: "West US 2", Method: "POST", Path: "/" + docsPath, Status: 503, Write: true},
-		{Region: "West US 2", Method: "POST", Path: "/" + docsPath, Status: 201, Write: true},
+		{Region: "West US 2", Method: "POST", Path: "/" + docsPath, Status: 201, Write: true, Committed: true},
 		{Region: "West US 2", Method: "POST", Path: "/" + docsPath, Status: 409, Write: true},
 		{Region: "East US", Method: "PUT", Path: "/" + docsPath + "/1", Status: 403, SubStatus: 3, Write: true},
 		{Region: "East US", Method: "POST", Path: "/" + docsPath, Status: 200},
@@ -61,4 +62,53 @@ func TestLogCopyIsTheCallers(t *testing.T) {
 	log := a.Log()
 	log[0].Status = 999
 	assert.Equal(t, http.StatusOK, a.Log()[0].Status)
+}
+
+func TestLogKeepsTheLatestEntries(t *testing.T) {
+	a := newTestAccount(t, Options{LogLimit: 3})
+	c := newClient(t, a, false)
+	for i := range 8 {
+		c.do("GET", a.Endpoint()+docsPath+"/"+strconv.Itoa(i), "")
+	}
+	var paths []string
+	for _, e := range a.Log() {
+		paths = append(paths, e.Path)
+	}
+	assert.Equal(t, []string{"/" + docsPath + "/5", "/" + docsPath + "/6", "/" + docsPath + "/7"}, paths, "the latest, oldest first")
+	assert.Equal(t, 5, a.LogEvicted())
+	assert.Equal(t, 3, a.Requests(""))
+	assert.Equal(t, 3, a.Requests(Global))
+
+	a.ResetLog()
+	assert.Empty(t, a.Log())
+	assert.Zero(t, a.LogEvicted())
+	c.do("GET", a.Endpoint(), "")
+	assert.Len(t, a.Log(), 1)
+}
+
+func TestLogLimitDefaultsAndOff(t *testing.T) {
+	assert.Equal(t, DefaultLogLimit, newTestAccount(t, Options{}).log.limit)
+
+	a := newTestAccount(t, Options{LogLimit: -1})
+	for range 5 {
+		a.record(Entry{Region: Global})
+	}
+	assert.Len(t, a.Log(), 5, "negative: every entry")
+	assert.Zero(t, a.LogEvicted())
+}
+
+func TestRequestLogRing(t *testing.T) {
+	l := requestLog{limit: 4}
+	var want []Entry
+	for i := range 11 {
+		e := Entry{Status: i}
+		l.add(e)
+		want = append(want, e)
+		if len(want) > 4 {
+			want = want[1:]
+		}
+		assert.Equal(t, want, l.all(), "after %d entries", i+1)
+	}
+	assert.Equal(t, 7, l.evicted)
+	assert.Len(t, l.entries, 4, "memory stays bounded")
 }

@@ -2,204 +2,202 @@ package cosmostest
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// collKey names a collection; any collection exists implicitly.
+// collKey names a collection (coll "" stands for the whole database where
+// the store marks what was deleted).
 type collKey struct{ db, coll string }
 
-// docKey names a document.
+// docKey names every item with one id in a collection, whatever its
+// partition key.
 type docKey struct{ db, coll, id string }
 
-func (k docKey) collection() collKey { return collKey{k.db, k.coll} }
+// itemKey names one item: an id within a logical partition.
+type itemKey struct{ db, coll, pk, id string }
 
 type storedDoc struct {
-	body []byte // JSON with system properties
+	body []byte         // JSON with system properties
+	m    map[string]any // body, decoded; never modified once stored
 	etag string
 	seq  uint64 // commit that wrote it: orders feeds
+	pk   partitionKey
+	rng  int // index in partitionKeyRanges; 0 where there is no partition key
 }
 
-// store is the account's documents, shared by every region. It is not
-// safe for concurrent use: the Account's mutex guards it.
+// A collection holds documents. One that was never created (def nil) has
+// no partition key: the id alone names an item, under partition key "".
+type collection struct {
+	def   *container
+	items map[string]map[string]*storedDoc // by id, then partition key text
+}
+
+func (c *collection) get(id string, pk partitionKey) *storedDoc {
+	if c == nil {
+		return nil
+	}
+	return c.items[id][pk.text]
+}
+
+// store is the account's databases, containers and documents, shared by
+// every region. It is not safe for concurrent use: the Account's mutex
+// guards it.
 type store struct {
-	colls   map[collKey]map[string]*storedDoc
-	commits map[docKey]int
-	lsn     uint64 // number of committed writes
+	dbs       map[string]*database
+	colls     map[collKey]*collection
+	gone      map[collKey]bool // deleted containers, and deleted databases as {db, ""}
+	commits   map[docKey]int
+	commitsPK map[itemKey]int
+	lsn       uint64 // number of committed document writes
+	rids      uint32 // resource ids handed out to databases and containers
 }
 
 func newStore() store {
-	return store{colls: make(map[collKey]map[string]*storedDoc), commits: make(map[docKey]int)}
+	return store{
+		dbs: make(map[string]*database), colls: make(map[collKey]*collection), gone: make(map[collKey]bool),
+		commits: make(map[docKey]int), commitsPK: make(map[itemKey]int),
+	}
 }
 
 // sessionToken is the session token after the latest commit.
 func (s *store) sessionToken() string { return fmt.Sprintf("0:-1#%d", s.lsn) }
 
-func (s *store) get(k docKey) *storedDoc { return s.colls[k.collection()][k.id] }
-
-func (s *store) read(k docKey) answer {
-	d := s.get(k)
-	if d == nil {
-		return errorAnswer(http.StatusNotFound, 0, "Entity with the specified id does not exist in the system.")
+// open returns the collection documents at ck live in (nil for a
+// collection never created that holds no documents yet), or an error
+// answer if the container or its database was deleted.
+func (s *store) open(ck collKey) (*collection, *answer) {
+	if s.gone[ck] || s.gone[collKey{ck.db, ""}] {
+		ans := errorAnswer(http.StatusNotFound, subOwnerGone, "The container or its database does not exist any more.")
+		return nil, &ans
 	}
-	return docAnswer(http.StatusOK, d)
+	return s.colls[ck], nil
 }
 
-// list answers a read feed or a query: every document of the collection,
-// oldest write first.
-func (s *store) list(ck collKey) answer {
-	docs := make([]*storedDoc, 0, len(s.colls[ck]))
-	for _, d := range s.colls[ck] {
-		docs = append(docs, d)
-	}
-	slices.SortFunc(docs, func(x, y *storedDoc) int { return cmp.Compare(x.seq, y.seq) })
-	feed := struct {
-		RID       string            `json:"_rid"`
-		Documents []json.RawMessage `json:"Documents"`
-		Count     int               `json:"_count"`
-	}{RID: "", Documents: make([]json.RawMessage, 0, len(docs)), Count: len(docs)}
-	for _, d := range docs {
-		feed.Documents = append(feed.Documents, d.body)
-	}
-	body, _ := json.Marshal(feed)
-	return answer{status: http.StatusOK, body: body, header: http.Header{"X-Ms-Item-Count": {strconv.Itoa(len(docs))}}}
+// A txn stages the document writes of one request against one collection,
+// so that a transactional batch commits all of them or none. Reads within
+// the txn see its staged writes.
+type txn struct {
+	s      *store
+	ck     collKey
+	c      *collection // nil: never created and empty so far
+	now    time.Time
+	staged []stagedWrite
 }
 
-func (s *store) create(ck collKey, body []byte, now time.Time) answer {
-	m, id, msg := parseDocument(body)
-	if msg != "" {
-		return errorAnswer(http.StatusBadRequest, 0, msg)
-	}
-	k := docKey{ck.db, ck.coll, id}
-	if s.get(k) != nil {
-		return errorAnswer(http.StatusConflict, 0, "Entity with the specified id already exists in the system.")
-	}
-	return docAnswer(http.StatusCreated, s.commit(k, m, now))
+type stagedWrite struct {
+	id  string
+	pk  partitionKey
+	doc *storedDoc // nil: deleted
 }
 
-func (s *store) upsert(ck collKey, body []byte, ifMatch string, now time.Time) answer {
-	m, id, msg := parseDocument(body)
-	if msg != "" {
-		return errorAnswer(http.StatusBadRequest, 0, msg)
-	}
-	k := docKey{ck.db, ck.coll, id}
-	status := http.StatusCreated
-	if d := s.get(k); d != nil {
-		if ifMatch != "" && ifMatch != d.etag {
-			return preconditionFailed()
+func (t *txn) get(id string, pk partitionKey) *storedDoc {
+	for i := len(t.staged) - 1; i >= 0; i-- {
+		if w := t.staged[i]; w.id == id && w.pk.text == pk.text {
+			return w.doc
 		}
-		status = http.StatusOK
 	}
-	return docAnswer(status, s.commit(k, m, now))
+	return t.c.get(id, pk)
 }
 
-func (s *store) replace(k docKey, body []byte, ifMatch string, now time.Time) answer {
-	m, id, msg := parseDocument(body)
-	if msg != "" {
-		return errorAnswer(http.StatusBadRequest, 0, msg)
+// def returns the collection's container, or nil if it has no partition key.
+func (t *txn) def() *container {
+	if t.c == nil {
+		return nil
 	}
-	if id != k.id {
-		return errorAnswer(http.StatusBadRequest, 0, "The id in the body does not match the id in the path.")
-	}
-	d := s.get(k)
-	if d == nil {
-		return errorAnswer(http.StatusNotFound, 0, "Entity with the specified id does not exist in the system.")
-	}
-	if ifMatch != "" && ifMatch != d.etag {
-		return preconditionFailed()
-	}
-	return docAnswer(http.StatusOK, s.commit(k, m, now))
+	return t.c.def
 }
 
-func (s *store) remove(k docKey, ifMatch string) answer {
-	d := s.get(k)
-	if d == nil {
-		return errorAnswer(http.StatusNotFound, 0, "Entity with the specified id does not exist in the system.")
-	}
-	if ifMatch != "" && ifMatch != d.etag {
-		return preconditionFailed()
-	}
-	delete(s.colls[k.collection()], k.id)
-	s.lsn++
-	s.commits[k]++
-	return answer{status: http.StatusNoContent}
-}
-
-// commit stores m as the document k, stamped with system properties.
-func (s *store) commit(k docKey, m map[string]any, now time.Time) *storedDoc {
-	s.lsn++
-	s.commits[k]++
+// put stages m as the item id in partition pk, stamped with system
+// properties as of the commit it will become.
+func (t *txn) put(id string, pk partitionKey, m map[string]any) *storedDoc {
+	lsn := t.s.lsn + uint64(len(t.staged)) + 1
 	var rid [8]byte
-	binary.BigEndian.PutUint64(rid[:], s.lsn)
-	d := &storedDoc{etag: fmt.Sprintf(`"00000000-0000-0000-0000-%012x"`, s.lsn), seq: s.lsn}
+	binary.BigEndian.PutUint64(rid[:], lsn)
+	d := &storedDoc{etag: fmt.Sprintf(`"00000000-0000-0000-0000-%012x"`, lsn), seq: lsn, pk: pk, m: m}
 	m["_rid"] = base64.StdEncoding.EncodeToString(rid[:])
-	m["_self"] = "dbs/" + k.db + "/colls/" + k.coll + "/docs/" + k.id + "/"
+	m["_self"] = "dbs/" + t.ck.db + "/colls/" + t.ck.coll + "/docs/" + id + "/"
 	m["_etag"] = d.etag
 	m["_attachments"] = "attachments/"
-	m["_ts"] = now.Unix()
-	d.body, _ = json.Marshal(m) // values came from JSON: cannot fail
-	if s.colls[k.collection()] == nil {
-		s.colls[k.collection()] = make(map[string]*storedDoc)
+	m["_ts"] = t.now.Unix()
+	d.body = encodeJSON(m)
+	if t.def() != nil {
+		d.rng = rangeOf(pk)
 	}
-	s.colls[k.collection()][k.id] = d
+	t.staged = append(t.staged, stagedWrite{id: id, pk: pk, doc: d})
 	return d
 }
 
-func docAnswer(status int, d *storedDoc) answer {
-	return answer{status: status, body: d.body, header: http.Header{"Etag": {d.etag}}}
+func (t *txn) remove(id string, pk partitionKey) {
+	t.staged = append(t.staged, stagedWrite{id: id, pk: pk})
 }
 
-func preconditionFailed() answer {
-	return errorAnswer(http.StatusPreconditionFailed, 0, "Operation cannot be performed because one of the specified precondition is not met.")
+// commit applies the staged writes in order and counts them.
+func (t *txn) commit() {
+	if len(t.staged) == 0 {
+		return
+	}
+	if t.c == nil {
+		t.c = &collection{items: make(map[string]map[string]*storedDoc)}
+		t.s.colls[t.ck] = t.c
+	}
+	for _, w := range t.staged {
+		t.s.lsn++
+		t.s.commits[docKey{t.ck.db, t.ck.coll, w.id}]++
+		t.s.commitsPK[itemKey{t.ck.db, t.ck.coll, w.pk.text, w.id}]++
+		byPK := t.c.items[w.id]
+		if w.doc == nil {
+			delete(byPK, w.pk.text)
+			if len(byPK) == 0 {
+				delete(t.c.items, w.id)
+			}
+			continue
+		}
+		if byPK == nil {
+			byPK = make(map[string]*storedDoc)
+			t.c.items[w.id] = byPK
+		}
+		byPK[w.pk.text] = w.doc
+	}
+	t.staged = nil
+}
+
+// encodeJSON encodes a value decoded from JSON: it cannot fail. HTML
+// characters stay as they came.
+func encodeJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // parseDocument decodes a document body: one JSON object with a valid
 // string "id". On failure msg says why.
 func parseDocument(body []byte) (m map[string]any, id, msg string) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, "", "The request body must be a JSON object."
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	v, err := decodeJSON(body)
+	if m, _ = v.(map[string]any); err != nil || m == nil {
 		return nil, "", "The request body must hold exactly one JSON object."
 	}
 	id, _ = m["id"].(string)
-	switch {
-	case id == "":
-		return nil, "", "The input content is invalid because the required property, id, is missing."
-	case len(id) > 255 || strings.ContainsAny(id, `/\?#`):
-		return nil, "", "The id is longer than 255 characters or contains one of / \\ ? #."
+	if msg = checkID(id); msg != "" {
+		return nil, "", msg
 	}
 	return m, id, ""
 }
 
-// Commits returns how many writes (create, upsert, replace, delete) of the
-// document id in collection coll of database db the account committed.
-// Refused, faulted or failed writes do not count.
-func (a *Account) Commits(db, coll, id string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.store.commits[docKey{db, coll, id}]
-}
-
-// Document returns the stored JSON of a document, system properties
-// included, and whether it exists.
-func (a *Account) Document(db, coll, id string) ([]byte, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	d := a.store.get(docKey{db, coll, id})
-	if d == nil {
-		return nil, false
+// checkID returns why id cannot name a resource, or "".
+func checkID(id string) string {
+	switch {
+	case id == "":
+		return "The input content is invalid because the required property, id, is missing."
+	case len(id) > 255 || strings.ContainsAny(id, `/\?#`):
+		return "The id is longer than 255 characters or contains one of / \\ ? #."
 	}
-	return slices.Clone(d.body), true
+	return ""
 }

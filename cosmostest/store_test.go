@@ -151,25 +151,3 @@ func TestQueryAndFeedReturnTheCollection(t *testing.T) {
 	assert.Zero(t, a.Commits("db", "coll", "z"))
 	assert.Equal(t, 1, a.Commits("db", "other", "z"))
 }
-
-func TestUnknownPathsAndMethods(t *testing.T) {
-	a := newTestAccount(t, Options{})
-	c := newClient(t, a, false)
-	for _, tt := range []struct {
-		method, path string
-		want         int
-	}{
-		{"GET", "dbs", 404},
-		{"GET", "dbs/db", 404},
-		{"GET", "dbs/db/colls/coll", 404},
-		{"GET", "dbs/db/colls/coll/sprocs", 404},
-		{"GET", "dbs/db/colls/coll/docs/1/attachments", 404},
-		{"GET", "dbs//colls/coll/docs", 404},
-		{"POST", "", 405},
-		{"PUT", docsPath, 405},
-		{"POST", docsPath + "/1", 405},
-	} {
-		r := c.do(tt.method, a.Endpoint()+tt.path, "{}")
-		assert.Equal(t, tt.want, r.status, "%s /%s", tt.method, tt.path)
-	}
-}
