@@ -162,7 +162,7 @@ func (b *Breaker) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &CircuitOpenError{Endpoint: req.URL.Host, Until: c.reopensAt()}
 	}
 	resp, err := b.next.RoundTrip(req)
-	done(decide.BreakerResult(decide.Classify(resp, err)))
+	done(decide.BreakerResult(resp, err))
 	b.flush(c)
 	return resp, err
 }

@@ -25,7 +25,7 @@ import (
 type Retry struct {
 	next     http.RoundTripper
 	policy   *decide.Policy
-	hedge    policy.HedgeOptions // with defaults
+	hedge    policy.HedgeOptions
 	hedges   *decide.HedgeBudget
 	maxBody  int64 // bodies up to this size are buffered to be replayed
 	maxDrain int64 // bytes of a discarded response read so its connection is reused
@@ -62,7 +62,7 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	o = p.Options()
 	return &Retry{
 		next: next, policy: p, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps,
-		hedge: decide.HedgeDefaults(deps.hedge), hedges: decide.NewHedgeBudget(deps.hedge),
+		hedge: deps.hedge, hedges: decide.NewHedgeBudget(deps.hedge),
 	}
 }
 
@@ -93,15 +93,13 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	}
 	defer body.close()
 	ro := requestOptionsOf(ctx)
-	rt := account.NewRoute(ctx, r.router, r.policy, req, ro.ExcludedRegions)
 	hedge := r.hedge
 	if ro.Hedge != nil {
-		hedge = decide.HedgeDefaults(*ro.Hedge)
+		hedge = *ro.Hedge
 	}
-	if decide.Hedges(hedge) {
-		if arms := rt.Arms(hedge.MaxRegions); arms != nil && body.forkable() {
-			return r.hedged(ctx, req, arms, &body, call, hedge)
-		}
+	rt, arms := account.NewRoute(ctx, r.router, r.policy, req, ro.ExcludedRegions, hedge)
+	if arms != nil && body.forkable() {
+		return r.hedged(ctx, req, arms, &body, call, decide.HedgeDefaults(hedge))
 	}
 	return r.run(ctx, req, &rt, &body, call)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // A Route is one call's way through the account's endpoints: where each
@@ -68,7 +69,18 @@ var ErrAllExcluded = errors.New("every region this call may use is excluded")
 // The call never goes to a region named in excluded (names as the account
 // lists them, case-insensitive); a call that could go nowhere else fails
 // with ErrAllExcluded.
-func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, excluded []string) Route {
+//
+// When hedge asks for hedging and the call is a read that can be hedged,
+// NewRoute also returns the routes of its arms (see Arms).
+func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, excluded []string, hedge policy.HedgeOptions) (Route, []Route) {
+	rt := newRoute(ctx, r, p, req, excluded)
+	if !decide.Hedges(hedge) {
+		return rt, nil
+	}
+	return rt, rt.Arms(hedge.MaxRegions)
+}
+
+func newRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, excluded []string) Route {
 	u := req.URL
 	rt := Route{write: wire.IsWrite(req), origin: u, target: u, sent: u, policy: p, call: p.Call(), excluded: excluded}
 	rt.deadline, _ = ctx.Deadline()

@@ -3,6 +3,7 @@ package decide
 import (
 	"errors"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/policy"
@@ -100,10 +101,15 @@ func BreakerVerdict(o Outcome) (failure, excluded bool) {
 	}
 }
 
-// BreakerResult returns the error to pass to a breaker's done callback for
-// an attempt with outcome o: nil for a success, an error wrapping
-// ErrExcluded for an excluded outcome, another error for a failure.
-func BreakerResult(o Outcome) error {
+// BreakerResult classifies an attempt's answer (see Classify) and returns
+// the error to pass to a breaker's done callback for it: nil for a
+// success, an error wrapping ErrExcluded for an excluded outcome, another
+// error for a failure.
+func BreakerResult(resp *http.Response, err error) error {
+	return breakerResult(Classify(resp, err))
+}
+
+func breakerResult(o Outcome) error {
 	switch failure, excluded := BreakerVerdict(o); {
 	case excluded:
 		return ErrExcluded // static: no allocation per attempt

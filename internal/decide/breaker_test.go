@@ -37,7 +37,7 @@ func (b *breaker) attempt(o decide.Outcome) error {
 	if err != nil {
 		return err
 	}
-	done(decide.BreakerResult(o))
+	done(decide.BreakerResultOf(o))
 	return nil
 }
 
@@ -160,7 +160,7 @@ func TestBreakerHalfOpens(t *testing.T) {
 		require.NoError(t, err, "one probe")
 		_, err = b.cb.Allow()
 		assert.ErrorIs(t, err, gobreaker.ErrTooManyRequests, "only one probe")
-		done(decide.BreakerResult(decide.OK))
+		done(decide.BreakerResultOf(decide.OK))
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
 		assert.Equal(t, []string{"east closed→open", "east open→half-open", "east half-open→closed"}, b.changes)
 	})
@@ -262,7 +262,7 @@ func TestBreakerVerdict(t *testing.T) {
 		f, e := decide.BreakerVerdict(o)
 		assert.Equal(t, v, verdict{f, e}, "%s", o)
 
-		err := decide.BreakerResult(o)
+		err := decide.BreakerResultOf(o)
 		switch v {
 		case success:
 			assert.NoError(t, err, "%s", o)
