@@ -32,7 +32,9 @@
 // a region whose name is unknown). It has an event "retry" for each retry,
 // with cosmosrt.retry.reason and cosmosrt.backoff.wait (the wait before the
 // resend, in seconds), and an event "failover" each time a write is
-// redirected to a new write region. A call failed, as the Cosmos DB
+// redirected to a new write region. A hedged read adds
+// cosmosrt.hedge.regions (the regions its hedges went to, in order) and,
+// when a hedge answered first, cosmosrt.hedge.winner (that region). A call failed, as the Cosmos DB
 // conventions define it, when it ends with an error or a status of 400 or
 // more; only then are error.type and the span status Error set.
 //
@@ -141,6 +143,8 @@
 //	    0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10 30
 //	cosmosrt.failovers                              {failover}, counter
 //	    db.operation.name
+//	cosmosrt.hedges                                 {hedge}, counter
+//	    cosmosrt.hedge.result, db.operation.name
 //	cosmosrt.account.refreshes                      {refresh}, counter
 //	    cosmosrt.account.refresh.forced, cosmosrt.account.refresh.outcome
 //	cosmosrt.breaker.transitions                    {transition}, counter
@@ -158,6 +162,8 @@
 //	                                  request never left), ambiguous (the connection
 //	                                  failed after the request may have been sent),
 //	                                  circuit_open (the endpoint's breaker was open)
+//	cosmosrt.hedge.result             started (a hedged read was sent to another region
+//	                                  after the threshold) or won (it answered first)
 //	cosmosrt.account.refresh.forced   true or false, as on the refresh span
 //	cosmosrt.account.refresh.outcome  success or failure
 //	cosmosrt.breaker.from, .to        closed, half-open or open

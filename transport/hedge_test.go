@@ -8,8 +8,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.30.0"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -157,4 +160,32 @@ func TestARegionThatKeepsLosingHedgesIsDemotedForReads(t *testing.T) {
 	}
 	assert.Len(t, loggedReads(t, acct, "East US", 3), 3, "three lost hedges, then reads start elsewhere")
 	assert.GreaterOrEqual(t, len(readsAt(acct, "North Europe"))+len(readsAt(acct, "West US 2")), 10, "each read answered elsewhere")
+}
+
+func TestHedgedReadIsRecordedOnTheCallSpanAndCounted(t *testing.T) {
+	o := Options{Hedge: policy.HedgeOptions{Threshold: 20 * time.Millisecond}}
+	ob := observe(&o)
+	acct, c := hedgeRig(t, o)
+	acct.Inject("East US", cosmostest.Fault{Delay: time.Minute, Ops: cosmostest.ReadOps, Count: 1})
+	ob.spans.Reset()
+
+	code, _, err := do(t, t.Context(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+
+	var call sdktrace.ReadOnlySpan
+	for _, s := range ob.spans.Ended() {
+		if s.Name() == "read_item c" {
+			call = s
+		}
+	}
+	require.NotNil(t, call, "the call span")
+	regions, _ := attrOf(call, instrument.AttrHedgeRegions)
+	assert.Equal(t, []string{"North Europe"}, regions.AsStringSlice())
+	winner, _ := attrOf(call, instrument.AttrHedgeWinner)
+	assert.Equal(t, "North Europe", winner.AsString())
+	contacted, _ := attrOf(call, semconv.AzureCosmosDBOperationContactedRegionsKey)
+	assert.ElementsMatch(t, []string{"East US", "North Europe"}, contacted.AsStringSlice())
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricHedges, instrument.AttrHedgeResult.String(instrument.HedgeStarted)))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricHedges, instrument.AttrHedgeResult.String(instrument.HedgeWon)))
 }
