@@ -73,6 +73,21 @@ type RetryOptions struct {
 
 	// Budget configures the retry budget shared by the transport's calls.
 	Budget BudgetOptions
+
+	// TrackWrites makes writes of documents whose outcome is unknown
+	// (the connection failed after the request was sent, a 408, a 503)
+	// resendable without running twice. Creates, replaces and upserts of a
+	// document whose body is a JSON object get a "_trackingId" property
+	// (a random UUID per call, kept across its attempts; a caller's own
+	// _trackingId is kept). Before a replace or an upsert is resent after
+	// a doubt, the item is read back: if it holds the call's tracking id,
+	// the first attempt committed and its stored item is returned (200).
+	// A create is resent, and a 409 Conflict it meets is settled by the
+	// same read (201 with the stored item if it is the call's, else the
+	// 409). Each settlement costs one read. Default false: the property is
+	// stored in every document written. Deletes and patches are never
+	// resent on doubt.
+	TrackWrites bool
 }
 
 // BudgetOptions configures a Budget. The zero value is the default budget.

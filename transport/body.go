@@ -327,3 +327,33 @@ func (b *replayBody) forkable() bool {
 func (b *replayBody) fork() replayBody {
 	return replayBody{getBody: b.getBody, length: b.length}
 }
+
+// content returns the whole body of a request the chain can replay, read
+// once more (no body: nil), and false when it cannot: a body sent once, a
+// GetBody that fails, or one longer than max.
+func (b *replayBody) content(max int64) ([]byte, bool) {
+	if b.getBody == nil || max < 0 {
+		return nil, false
+	}
+	r, err := b.getBody()
+	if err != nil {
+		return nil, false
+	}
+	if r == nil || r == http.NoBody {
+		return nil, true
+	}
+	defer r.Close()
+	buf, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil || int64(len(buf)) > max {
+		return nil, false
+	}
+	return buf, true
+}
+
+// rebuffer returns a replayBody over buf in place of b, releasing the
+// caller's body, which no attempt will read.
+func (b *replayBody) rebuffer(buf []byte) replayBody {
+	b.close()
+	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+	return replayBody{getBody: get, length: int64(len(buf))}
+}

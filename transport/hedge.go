@@ -44,7 +44,7 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 		started++
 		running++
 		go func() {
-			resp, err := r.run(actx, req, &arms[i], &b, call)
+			resp, err := r.run(actx, req, &arms[i], &b, call, nil)
 			results <- armResult{arm: i, resp: resp, err: err}
 		}()
 	}

@@ -18,6 +18,9 @@ type RequestOptions struct {
 	// &policy.HedgeOptions{} turns hedging off for a read that must not
 	// cost extra request units.
 	Hedge *policy.HedgeOptions
+	// TrackWrites, when not nil, replaces Options.Retry.TrackWrites for
+	// this call (see policy.RetryOptions.TrackWrites).
+	TrackWrites *bool
 }
 
 type requestOptionsKey struct{}

@@ -23,12 +23,13 @@ import (
 // the last response comes back as it came, with a nil error. It is safe
 // for concurrent use.
 type Retry struct {
-	next     http.RoundTripper
-	policy   *decide.Policy
-	hedge    policy.HedgeOptions
-	hedges   *decide.HedgeBudget
-	maxBody  int64 // bodies up to this size are buffered to be replayed
-	maxDrain int64 // bytes of a discarded response read so its connection is reused
+	next        http.RoundTripper
+	policy      *decide.Policy
+	trackWrites bool
+	hedge       policy.HedgeOptions
+	hedges      *decide.HedgeBudget
+	maxBody     int64 // bodies up to this size are buffered to be replayed
+	maxDrain    int64 // bytes of a discarded response read so its connection is reused
 	retryDeps
 }
 
@@ -61,7 +62,7 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	p := decide.New(o, nil, nil)
 	o = p.Options()
 	return &Retry{
-		next: next, policy: p, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps,
+		next: next, policy: p, trackWrites: o.TrackWrites, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps,
 		hedge: deps.hedge, hedges: decide.NewHedgeBudget(deps.hedge),
 	}
 }
@@ -101,12 +102,22 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	if arms != nil && body.forkable() {
 		return r.hedged(ctx, req, arms, &body, call, decide.HedgeDefaults(hedge))
 	}
-	return r.run(ctx, req, &rt, &body, call)
+	trackWrites := r.trackWrites
+	if ro.TrackWrites != nil {
+		trackWrites = *ro.TrackWrites
+	}
+	return r.run(ctx, req, &rt, &body, call, r.track(req, &body, &rt, trackWrites))
 }
 
 // run is the retry loop of one call (or of one arm of a hedged read) on
 // route rt.
-func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, body *replayBody, call *instrument.Call) (resp *http.Response, err error) {
+//
+// A tracked write (tr not nil) that made an attempt of doubtful outcome
+// settles the doubt by reading its document back: before it resends a
+// replace or an upsert, when a resent create meets 409 (or a replace 412),
+// and when it gives up. If the document is the call's, the committed
+// attempt's answer is returned instead of sending again.
+func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, body *replayBody, call *instrument.Call, tr *tracking) (resp *http.Response, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
 	}
@@ -116,6 +127,12 @@ func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, b
 	}
 	failover := false
 	for attempt := 0; ; attempt++ {
+		if tr != nil && tr.doubt && tr.kind != createDoc {
+			if settled := r.settle(ctx, req, tr, rt, call); settled != nil {
+				closeBody(b)
+				return settled, nil
+			}
+		}
 		// The attempt's own context: cancelling it ends a drain that
 		// stalls; the caller's Close of a returned body releases it.
 		actx, abort := context.WithCancel(call.Attempt(ctx, attempt, rt, failover))
@@ -135,6 +152,16 @@ func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, b
 		resp, err = r.next.RoundTrip(areq)
 		d := rt.Answer(ctx, resp, err, body.replayable())
 		call.Answered(resp, d.Retry, d.Reason, d.Wait)
+		if tr != nil && (d.Reason == decide.Ambiguous || d.Reason == decide.Unavailable || d.Reason == decide.RequestTimeout) {
+			tr.doubt = true // the attempt may have committed
+		}
+		if tr != nil && tr.doubt && !d.Retry && ctx.Err() == nil && settles(resp, err) {
+			if settled := r.settle(ctx, req, tr, rt, call); settled != nil {
+				drain(resp, r.maxDrain, abort)
+				abort()
+				return settled, nil
+			}
+		}
 		if !d.Retry {
 			return keep(resp, abort), err
 		}
@@ -164,6 +191,21 @@ func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, b
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
 	}
+}
+
+// settles reports whether a tracked write's last answer, after a doubtful
+// attempt, can be settled by a read-back: a conflict (a resent create), a
+// failed precondition (a resent replace), or a failure the call gives up
+// on.
+func settles(resp *http.Response, err error) bool {
+	if err != nil || resp == nil {
+		return true
+	}
+	switch resp.StatusCode {
+	case http.StatusConflict, http.StatusPreconditionFailed, http.StatusServiceUnavailable, http.StatusRequestTimeout:
+		return true
+	}
+	return false
 }
 
 // keep returns resp to the caller with its attempt's context alive until

@@ -51,6 +51,7 @@ type Route struct {
 	answered uint64 // the router's epoch when the last answer arrived
 
 	excluded []string // regions the call must never be sent to
+	tracked  bool     // a write with a tracking id: resendable on doubt
 	none     bool     // every endpoint the call may use is excluded
 	pinned   bool     // an arm of a hedged read: it stays in its region
 }
@@ -121,6 +122,23 @@ func (rt *Route) Prepare(ctx context.Context, areq *http.Request) error {
 	return nil
 }
 
+// Track marks the call as a write carrying a tracking id, which the
+// policy may resend after a doubtful attempt (see decide.Situation). Only
+// a route that signs can track: settling a doubt takes a read the chain
+// signs itself.
+func (rt *Route) Track() bool {
+	rt.tracked = rt.sign && rt.write
+	return rt.tracked
+}
+
+// SignAt points req, a request of the chain's own about the call's
+// resource (a read-back), at the endpoint of the call's last attempt and
+// signs it.
+func (rt *Route) SignAt(ctx context.Context, req *http.Request) error {
+	req.URL.Scheme, req.URL.Host, req.Host = rt.sent.Scheme, rt.sent.Host, ""
+	return Sign(ctx, req, rt.owner.cred, time.Now())
+}
+
 // Answer judges one attempt's answer and returns what to do: the policy's
 // decision, with what the answer teaches the account already carried out
 // (marks, a background look-up). A decision to resend after a 403.3 that
@@ -143,6 +161,7 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		OtherRegion: rt.known && (!rt.write || rt.multi) && rt.tried < len(rt.eps),
 		Account:     rt.owner != nil,
 		Deadline:    rt.deadline,
+		Tracked:     rt.tracked,
 	})
 	if rt.pinned && d.Retry && d.Route != decide.SameEndpoint {
 		// An arm of a hedged read leaves the other regions to the other

@@ -66,6 +66,11 @@ type Situation struct {
 	Account bool
 	// Deadline is the call's deadline; zero if it has none.
 	Deadline time.Time
+	// Tracked reports a write that carries a tracking id (see
+	// policy.RetryOptions.TrackWrites): the transport can tell, by reading
+	// the item back, whether an attempt of doubtful outcome committed, so
+	// such a write may be resent after an ambiguous failure or a 408.
+	Tracked bool
 }
 
 // A Call is the retry state of one call under a Policy. The zero Call is
@@ -91,7 +96,11 @@ func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
 	if c.r == nil {
 		c.r = NewRetrier(c.p.opts, c.p.now, c.p.random)
 	}
-	d := c.r.Decide(s.Write, o, resp)
+	write := s.Write
+	if s.Tracked && (o == Ambiguous || o == RequestTimeout) {
+		write = false // resent as a read would be: the read-back settles the doubt
+	}
+	d := c.r.Decide(write, o, resp)
 	if d.Retry && !c.p.allowed(d, s) {
 		d = Decision{Reason: o}
 	}
