@@ -90,7 +90,8 @@ type AttemptDiagnostics struct {
 	// cosmosrt.retry.reason (see package telemetry): "throttled",
 	// "unavailable", "write_forbidden", …; empty when it did not.
 	RetryReason string
-	// Wait is how long the chain waited before the next attempt, when it
-	// retried.
+	// Wait is the pause the chain chose before the next attempt, when it
+	// retried: the server's hint or the backoff. The call's context ending
+	// or the Transport closing cuts it short.
 	Wait time.Duration
 }
