@@ -48,6 +48,37 @@
 // transport.Options.NoAttemptSpans leaves these spans, and otelhttp's
 // metrics, out, for a Base transport that is already instrumented.
 //
+// # Under azcosmos with azotel
+//
+// When the request's context already carries a recording CLIENT span of an
+// Azure Cosmos DB SDK client (one whose az.namespace attribute is
+// "Microsoft.DocumentDB", which azcore puts on every span of azcosmos's
+// tracer, and which azotel passes on), that span already stands for the
+// call: the chain starts no call span of its own. It records on that span
+// instead the attributes of the outcome (db.response.status_code,
+// azure.cosmosdb.response.sub_status_code,
+// azure.cosmosdb.operation.request_charge,
+// azure.cosmosdb.operation.contacted_regions, cosmosrt.hedge.*, and
+// error.type on failure) and the "retry" and "failover" events, and the
+// attempt spans are its children. It never renames or ends that span nor
+// sets its status: those stay the SDK's. The metrics are recorded as
+// usual. An azcosmos operation traced through azotel then makes this tree,
+// with one operation span:
+//
+//	read_item orders             CLIENT  azcosmos: the operation
+//	 └─ HTTP GET                 CLIENT  azcore: one request of its pipeline, with the
+//	     │                               chain's attributes and events
+//	     ├─ HTTP GET             CLIENT  the first attempt (503)
+//	     └─ HTTP GET             CLIENT  the resend to the next region,
+//	                                     http.request.resend_count=1
+//
+// where it used to have the chain's "read_item orders" span between
+// azcore's span and the attempts. The span is recognised by its kind and
+// attributes, read through the OpenTelemetry SDK's span (its SpanKind and
+// Attributes methods), never by its name; spans of another implementation
+// are not recognised, and the call then has its own span, as without
+// azotel.
+//
 // A read of the database account is an INTERNAL span
 // "cosmosrt.account.refresh" with cosmosrt.account.refresh.forced (true
 // when an answer forced the read: a write refused with 403.3, a region
@@ -180,10 +211,20 @@
 // spans has every query value replaced by "REDACTED". Error messages are
 // recorded as span status descriptions.
 //
+// # Without tracing: diagnostics
+//
+// transport.WithDiagnostics gives a caller each attempt of its calls (the
+// region, status, sub-status, duration, request charge, error.type of an
+// attempt that got no response, the retry reason and wait) and the total
+// request charge, with or without an SDK installed. An attempt's
+// ErrorType takes the values of error.type below; its RetryReason those
+// of cosmosrt.retry.reason.
+//
 // # Cost when nothing is recorded
 //
 // While no SDK is installed (the OpenTelemetry globals are no-ops) or the
-// providers given are no-ops, the chain records nothing and sends attempts
+// providers given are no-ops, and the call's context carries no
+// diagnostics, the chain records nothing and sends attempts
 // straight to Base; telemetry then costs a call a few atomic loads, and
 // allocates nothing but one small context per resend (the attempt's
 // number).

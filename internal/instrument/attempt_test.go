@@ -126,11 +126,16 @@ func (errTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("connection refused")
 }
 
-func TestNoAttemptSpansReturnsNext(t *testing.T) {
-	next := &staticTransport{}
-	tel := New(Options{NoAttemptSpans: true})
-	assert.Same(t, next, tel.Attempts(next))
-	assert.Equal(t, http.DefaultTransport, tel.Attempts(nil))
+func TestNoAttemptSpansSendsStraightToNext(t *testing.T) {
+	r := newRig(t, Options{NoAttemptSpans: true})
+	next := &staticTransport{resp: &http.Response{StatusCode: 200, Body: http.NoBody}}
+	ctx, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
+	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx)
+	resp, err := r.tel.Attempts(next).RoundTrip(req)
+	require.NoError(t, err)
+	c.End(resp, nil, "")
+	assert.Same(t, req, next.last, "the request went to next as it came")
+	assert.Len(t, r.spans.Ended(), 1, "the call span alone: no attempt span")
 }
 
 func TestAttemptsForwardCloseIdleConnections(t *testing.T) {

@@ -28,11 +28,13 @@ const (
 // hedged read record to one Call. A nil *Call is valid and records
 // nothing; StartCall returns nil when nothing would be recorded.
 type Call struct {
-	in    *instruments
-	ctx   context.Context
-	span  trace.Span // nil: tracing is off
-	now   func() time.Time
-	start time.Time
+	in     *instruments
+	ctx    context.Context
+	span   trace.Span // nil: tracing is off
+	joined bool       // span is the caller's (an Azure SDK span), not the call's own
+	diag   *Diagnostics
+	now    func() time.Time
+	start  time.Time
 
 	op, namespace, collection, host string
 	port                            int
@@ -45,6 +47,9 @@ type Call struct {
 	charged     bool
 	lastCharged *http.Response
 	ended       bool
+	attempts    int              // attempts started, for Describe
+	pending     []*attemptRecord // attempts in diag not answered yet
+	lastRecord  *attemptRecord   // the attempt in diag started last
 }
 
 // StartCall starts recording the call req. It starts a CLIENT span named
@@ -53,21 +58,33 @@ type Call struct {
 // db.operation.name, db.namespace, db.collection.name, server.address and
 // server.port (when not 443), and notes the start time for
 // db.client.operation.duration. The returned context carries the span: send
-// the attempts with it so that their spans are its children. When neither a
-// span nor a metric would be recorded it returns ctx and a nil *Call,
-// without allocating.
+// the attempts with it so that their spans are its children.
+//
+// When ctx already carries a span that stands for the call (Options.JoinSpan;
+// by default an Azure SDK client's span, see AzureSDKSpan), StartCall starts
+// no span: the call records its outcome (End) and its events on that span,
+// which it never renames, ends or sets the status of, and the attempt spans
+// are that span's children. Metrics are recorded as usual.
+//
+// When ctx carries a Diagnostics (WithDiagnostics), the call records each
+// attempt to it, with or without a tracer or meter. When neither a span,
+// a metric nor diagnostics would be recorded it returns ctx and a nil
+// *Call, without allocating.
 func (t *Telemetry) StartCall(ctx context.Context, req *http.Request) (context.Context, *Call) {
 	tr := t.tracer()
 	in := t.instruments()
-	if tr == nil && !in.callEnabled(ctx) {
+	diag := diagnosticsOf(ctx)
+	if tr == nil && diag == nil && !in.callEnabled(ctx) {
 		return ctx, nil
 	}
-	c := &Call{in: in, now: t.opts.Now}
+	c := &Call{in: in, now: t.opts.Now, diag: diag}
 	c.op, c.namespace, c.collection = Operation(req)
 	if req.URL != nil {
 		c.host, c.port = splitHostPort(req.URL.Host)
 	}
-	if tr != nil {
+	if parent := trace.SpanFromContext(ctx); tr != nil && t.joins(parent) {
+		c.span, c.joined = parent, true
+	} else if tr != nil {
 		attrs := make([]attribute.KeyValue, 0, 6)
 		attrs = append(attrs, semconv.DBSystemNameAzureCosmosDB, semconv.DBOperationName(c.op))
 		attrs = c.appendTarget(attrs)
@@ -117,8 +134,11 @@ type Namer interface{ Region() string }
 // attempt is a write redirected to a new write region after a 403.3: it
 // counts cosmosrt.failovers and adds a "failover" event to the span. The
 // regions make up azure.cosmosdb.operation.contacted_regions, in
-// first-contact order, without duplicates. A nil Call (nothing is
-// recorded, attempt spans included) returns ctx as it is.
+// first-contact order, without duplicates. With a Diagnostics, the
+// attempt starts there and the returned context is marked with it, so that
+// the attempt stage (Attempts) notes what the base transport returned. A
+// nil Call (nothing is recorded, attempt spans included) returns ctx as it
+// is.
 func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) context.Context {
 	if c == nil {
 		return ctx
@@ -129,11 +149,16 @@ func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) cont
 	if c.ended {
 		return ctx
 	}
+	c.attempts++
 	if failover {
 		c.failover()
 	}
-	if region := to.Region(); region != "" && !slices.Contains(c.regions, region) {
+	region := to.Region()
+	if region != "" && !slices.Contains(c.regions, region) {
 		c.regions = append(c.regions, region)
+	}
+	if c.diag != nil {
+		ctx = c.startAttempt(ctx, region)
 	}
 	return ctx
 }
@@ -142,7 +167,8 @@ func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) cont
 // (its x-ms-request-charge header) to the call's total and, when retry is
 // set, notes the retry decided for reason, to be sent after wait: it
 // counts cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait
-// and adds a "retry" event to the span.
+// and adds a "retry" event to the span. With a Diagnostics, it ends the
+// attempt there: its duration runs from Attempt to Answered.
 func (c *Call) Answered(resp *http.Response, retry bool, reason fmt.Stringer, wait time.Duration) {
 	if c == nil {
 		return
@@ -152,9 +178,14 @@ func (c *Call) Answered(resp *http.Response, retry bool, reason fmt.Stringer, wa
 	if c.ended {
 		return
 	}
-	c.charge(resp)
+	units := c.charge(resp)
+	why := ""
 	if retry {
-		c.retry(reason.String(), wait)
+		why = reason.String()
+		c.retry(why, wait)
+	}
+	if c.diag != nil {
+		c.answerAttempt(resp, units, retry, why, wait)
 	}
 }
 
@@ -220,21 +251,24 @@ func (c *Call) HedgeWon(region string) {
 }
 
 // charge adds the request units of one attempt's response to the call's
-// total. End adds its own resp unless it was the last one charged, so
-// charging the final response twice is harmless.
-func (c *Call) charge(resp *http.Response) {
+// total and returns them. End adds its own resp unless it was the last one
+// charged, so charging the final response twice is harmless.
+func (c *Call) charge(resp *http.Response) float64 {
 	if resp == nil {
-		return
+		return 0
 	}
 	c.lastCharged = resp
 	v := resp.Header.Get(headerRequestCharge)
 	if v == "" {
-		return
+		return 0
 	}
-	if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0 {
-		c.units += f
-		c.charged = true
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f < 0 {
+		return 0
 	}
+	c.units += f
+	c.charged = true
+	return f
 }
 
 // End finishes the call with the response or error that the chain returns
@@ -247,7 +281,10 @@ func (c *Call) charge(resp *http.Response) {
 // or a status of 400 or more; then error.type is set (errorType, else the
 // status code, else a stable name for the error's class: "timeout",
 // "canceled", "eof", "connection_reset", … or "_OTHER"; see errorTypeOf)
-// and the span status is Error. Only the first End counts.
+// and the span status is Error. On a span the call joined (see StartCall)
+// End sets the attributes of the outcome only (not db.system.name,
+// db.operation.name or the target, which the span's owner states), never
+// the span status, and does not end the span. Only the first End counts.
 func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if c == nil {
 		return
@@ -257,10 +294,14 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 	if c.ended {
 		return
 	}
+	units := 0.0
 	if resp != c.lastCharged {
-		c.charge(resp)
+		units = c.charge(resp)
 	}
 	c.ended = true
+	if c.diag != nil {
+		c.endAttempts(err, errorType, units)
+	}
 
 	attrs := make([]attribute.KeyValue, 0, 12)
 	attrs = append(attrs, semconv.DBSystemNameAzureCosmosDB, semconv.DBOperationName(c.op))
@@ -292,7 +333,9 @@ func (c *Call) End(resp *http.Response, err error, errorType string) {
 		attrs = append(attrs, semconv.AzureCosmosDBOperationRequestCharge(c.units))
 	}
 
-	if c.span != nil {
+	if c.span != nil && c.joined {
+		c.span.SetAttributes(attrs[base:]...)
+	} else if c.span != nil {
 		c.span.SetAttributes(attrs[base:]...)
 		if failed {
 			desc := ""

@@ -24,7 +24,7 @@ func TestManualNamesEveryName(t *testing.T) {
 		MetricFailovers, MetricRefreshes, MetricBreakerTransition, MetricBreakerState,
 		string(AttrRetryReason), string(AttrBackoffWait), string(AttrRefreshForced),
 		string(AttrRefreshOutcome), string(AttrBreakerFrom), string(AttrBreakerTo),
-		SpanAccountRefresh,
+		SpanAccountRefresh, string(AttrAzureNamespace), CosmosDBNamespace,
 		fmt.Sprintf("%d closed, %d half-open, %d open", BreakerClosed, BreakerHalfOpen, BreakerOpen),
 	}
 	for _, name := range names {

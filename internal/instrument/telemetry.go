@@ -34,13 +34,22 @@ type Options struct {
 	Propagators propagation.TextMapPropagator
 
 	// NoAttemptSpans turns the per-attempt HTTP spans (and otelhttp's
-	// http.client.* metrics) off: Attempts then returns its argument
-	// unchanged. Set it when the base transport is already instrumented.
+	// http.client.* metrics) off: Attempts then sends each request
+	// straight to its argument. Set it when the base transport is already
+	// instrumented.
 	// The default (false) creates one span per physical attempt.
 	NoAttemptSpans bool
 
-	// Now reads the clock for db.client.operation.duration. Nil means
-	// time.Now.
+	// JoinSpan reports whether a call should record on span, the
+	// recording span its request's context already carries, instead of
+	// starting a call span of its own (see StartCall). Nil means
+	// AzureSDKSpan: join the span of an Azure SDK client (azcore through
+	// azotel), so that an azcosmos operation has one operation span. A
+	// func that returns false always starts a call span.
+	JoinSpan func(span trace.Span) bool
+
+	// Now reads the clock for db.client.operation.duration and the
+	// attempts' times in Diagnostics. Nil means time.Now.
 	Now func() time.Time
 }
 
