@@ -177,3 +177,20 @@ func ExampleWithDiagnostics() {
 	// 1.0 RU
 	// every attempt timed: true
 }
+
+func TestErrorsNameTheirAttemptsAndRegions(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	c := newChain(t, acct, Options{})
+	mustCreate(t, c, acct, "x")
+	regions := acct.Regions()
+	acct.Inject(regions[0], cosmostest.Fault{Status: 503, Ops: cosmostest.ReadOps})
+	acct.Inject(regions[1], cosmostest.Fault{Drop: true, Ops: cosmostest.ReadOps})
+	acct.Inject(regions[2], cosmostest.Fault{Delay: time.Minute, Ops: cosmostest.ReadOps})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	ctx, _ = WithDiagnostics(ctx)
+	_, _, err := do(t, ctx, c, acct, http.MethodGet, "/dbs/d/colls/c/docs/x", "")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorContains(t, err, "(after 3 attempts: West US 2, East US, North Europe)")
+}
