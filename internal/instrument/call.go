@@ -219,23 +219,18 @@ func (c *Call) failover() {
 // already running: it counts cosmosrt.hedges{started} and lists region in
 // cosmosrt.hedge.regions on the span.
 func (c *Call) Hedge(region string) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ended {
-		return
-	}
-	c.hedges = append(c.hedges, region)
-	if c.in.hedges.Enabled(c.ctx) {
-		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(HedgeStarted), semconv.DBOperationName(c.op)))
-	}
+	c.hedge(HedgeStarted, func() { c.hedges = append(c.hedges, region) })
 }
 
 // HedgeWon notes that the hedge to region answered first: it counts
 // cosmosrt.hedges{won} and sets cosmosrt.hedge.winner on the span.
 func (c *Call) HedgeWon(region string) {
+	c.hedge(HedgeWon, func() { c.winner = region })
+}
+
+// hedge counts cosmosrt.hedges{result} and notes it on the span with
+// note, under the Call's lock, unless the call has ended.
+func (c *Call) hedge(result string, note func()) {
 	if c == nil {
 		return
 	}
@@ -244,9 +239,9 @@ func (c *Call) HedgeWon(region string) {
 	if c.ended {
 		return
 	}
-	c.winner = region
+	note()
 	if c.in.hedges.Enabled(c.ctx) {
-		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(HedgeWon), semconv.DBOperationName(c.op)))
+		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(result), semconv.DBOperationName(c.op)))
 	}
 }
 
