@@ -85,7 +85,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	var call *instrument.Call
 	if r.tel != nil {
 		ctx, call = r.tel.StartCall(ctx, req)
-		defer func() { err = call.Describe(err); call.End(resp, err, errorType(err)) }()
+		defer func() { err = call.End(resp, err, errorType(err)) }()
 	}
 
 	body, err := newReplayBody(req, r.maxBody)

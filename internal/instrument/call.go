@@ -280,7 +280,15 @@ func (c *Call) charge(resp *http.Response) float64 {
 // End sets the attributes of the outcome only (not db.system.name,
 // db.operation.name or the target, which the span's owner states), never
 // the span status, and does not end the span. Only the first End counts.
-func (c *Call) End(resp *http.Response, err error, errorType string) {
+// It returns err named with the call's attempts and their regions (see
+// Describe), the error the chain returns.
+func (c *Call) End(resp *http.Response, err error, errorType string) error {
+	err = c.Describe(err)
+	c.end(resp, err, errorType)
+	return err
+}
+
+func (c *Call) end(resp *http.Response, err error, errorType string) {
 	if c == nil {
 		return
 	}
