@@ -163,6 +163,6 @@ type HedgeOptions struct {
 	Burst float64
 	// DemoteAfter is how many hedges in a row a region may lose (a later
 	// region answered first) before it is demoted for reads, as a region
-	// marked unavailable is, until the mark expires. 0: 3; negative: never.
+	// marked unavailable is, until the mark expires. 0: 5; negative: never.
 	DemoteAfter int
 }

@@ -13,7 +13,7 @@ import (
 const (
 	defaultHedgeRatio       = 0.1
 	defaultHedgeBurst       = 10
-	defaultHedgeDemoteAfter = 3
+	defaultHedgeDemoteAfter = 5
 )
 
 // HedgeDefaults returns a copy of o in which zero fields hold their

@@ -44,7 +44,7 @@ func TestHedgeBudgetAllowsRatioPerReadAfterTheBurst(t *testing.T) {
 
 func TestHedgeDefaultsAndDelays(t *testing.T) {
 	o := decide.HedgeDefaults(policy.HedgeOptions{Threshold: 50 * time.Millisecond})
-	assert.Equal(t, policy.HedgeOptions{Threshold: 50 * time.Millisecond, Step: 50 * time.Millisecond, Ratio: 0.1, Burst: 10, DemoteAfter: 3}, o)
+	assert.Equal(t, policy.HedgeOptions{Threshold: 50 * time.Millisecond, Step: 50 * time.Millisecond, Ratio: 0.1, Burst: 10, DemoteAfter: 5}, o)
 	assert.Equal(t, []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond},
 		[]time.Duration{decide.HedgeDelay(o, 0), decide.HedgeDelay(o, 1), decide.HedgeDelay(o, 2)})
 	assert.False(t, decide.Hedges(policy.HedgeOptions{}))
