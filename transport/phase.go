@@ -38,7 +38,14 @@ func (p *phases) RoundTrip(req *http.Request) (*http.Response, error) {
 	w := watches.Get().(*phaseWatch)
 	w.reset()
 	defer watches.Put(w)
-	ctx := httptrace.WithClientTrace(req.Context(), &w.trace)
+	trace := &w.trace
+	if httptrace.ContextClientTrace(req.Context()) != nil {
+		// WithClientTrace composes the caller's hooks into the trace it is
+		// given, in place: the pooled trace must not keep them.
+		copied := w.trace
+		trace = &copied
+	}
+	ctx := httptrace.WithClientTrace(req.Context(), trace)
 	resp, err := p.next.RoundTrip(req.WithContext(ctx))
 	if err == nil {
 		return resp, nil

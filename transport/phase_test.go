@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,4 +253,26 @@ func TestAttemptPhaseOfALocalRefusal(t *testing.T) {
 	_, err = newPhases(base).RoundTrip(req)
 	require.Error(t, err)
 	assert.Equal(t, decide.Final, decide.Classify(nil, err))
+}
+
+// A caller's own httptrace hooks run once per request of theirs: the
+// pooled trace that tells the phase never keeps them for later requests.
+func TestCallersTraceHooksAreNotKeptByThePhaseStage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	defer base.CloseIdleConnections()
+	rt := newPhases(base)
+	var calls atomic.Int64
+	for range 20 {
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { calls.Add(1) },
+		})
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := rt.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	assert.Equal(t, int64(20), calls.Load(), "each request's hook, once")
 }
