@@ -333,12 +333,12 @@ func BenchmarkHedgedReads(b *testing.B) {
 }
 
 // With the whole preferred region slow, the hedging chain sends the first
-// reads' hedges to North Europe, demotes East US after DemoteAfter (3)
+// reads' hedges to North Europe, demotes East US after DemoteAfter (5, the default)
 // lost hedges and sends the later reads to North Europe alone: the
 // brownout costs a few extra requests, not one per read. (The hedges win by
 // 250 ms: East US answers after 300 ms, the hedge goes at 50 ms.)
 func TestHedgingDemotesAWhollySlowRegion(t *testing.T) {
-	const reads, demoteAfter = 20, 3
+	const reads, demoteAfter = 20, 5
 	acct := newAccount(t)
 	client := newReadChain(t, acct, policy.HedgeOptions{Threshold: hedgeThreshold})
 	url := strings.TrimSuffix(acct.Endpoint(), "/") + docPath
