@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.uber.org/goleak"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
@@ -188,4 +189,20 @@ func TestHedgedReadIsRecordedOnTheCallSpanAndCounted(t *testing.T) {
 	assert.ElementsMatch(t, []string{"East US", "North Europe"}, contacted.AsStringSlice())
 	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricHedges, instrument.AttrHedgeResult.String(instrument.HedgeStarted)))
 	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricHedges, instrument.AttrHedgeResult.String(instrument.HedgeWon)))
+}
+
+func TestHedgedReadLeavesNothingRunning(t *testing.T) {
+	acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Threshold: 10 * time.Millisecond}})
+	acct.Inject("East US", cosmostest.Fault{Delay: time.Minute, Ops: cosmostest.ReadOps, Count: 1})
+	c.CloseIdleConnections()
+	ignore := goleak.IgnoreCurrent()
+
+	code, _, err := do(t, t.Context(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	// Only the connections the call left idle for reuse remain: once they
+	// are closed, nothing the call started is running (no arm, no drain, no
+	// timer, and the slow region's handler saw the client go away).
+	c.CloseIdleConnections()
+	goleak.VerifyNone(t, ignore)
 }
