@@ -356,8 +356,12 @@ func (rt *Route) lookUp(ctx context.Context) error {
 	return nil
 }
 
+// sameEndpoint reports whether a and b name one endpoint (see wire.Endpoint).
 func sameEndpoint(a, b *url.URL) bool {
-	return a.Scheme == b.Scheme && a.Host == b.Host
+	if a.Scheme == b.Scheme && a.Host == b.Host {
+		return true // the common case, without parsing
+	}
+	return wire.EndpointOf(a) == wire.EndpointOf(b)
 }
 
 // Arms returns the routes of a hedged read: one per read region, in the

@@ -3,6 +3,7 @@ package decide
 import (
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -22,7 +23,7 @@ const (
 	defaultFailoverInterval      = time.Second
 	defaultMaxSessionRetries     = 2
 	defaultMaxBufferedBody       = 2<<20 + 64<<10
-	defaultMaxDrain              = 64 << 10
+	defaultMaxDrain              = wire.MaxDrain
 )
 
 // RetryDefaults returns a copy of o in which every zero field, Budget's

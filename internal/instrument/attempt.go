@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/metric"
@@ -156,11 +157,7 @@ func (a *attempts) state() *attemptState {
 }
 
 // CloseIdleConnections forwards to next.
-func (a *attempts) CloseIdleConnections() {
-	if c, ok := a.next.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
+func (a *attempts) CloseIdleConnections() { wire.CloseIdle(a.next) }
 
 // resends runs inside otelhttp, where the request's context carries the
 // attempt span: it sets http.request.resend_count and replaces url.full by
