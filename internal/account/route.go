@@ -162,12 +162,8 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Account:     rt.owner != nil,
 		Deadline:    rt.deadline,
 		Tracked:     rt.tracked,
+		Pinned:      rt.pinned,
 	})
-	if rt.pinned && d.Retry && d.Route != decide.SameEndpoint {
-		// An arm of a hedged read leaves the other regions to the other
-		// arms: what would move the read ends the arm.
-		d.Retry, d.Wait, d.LookUp = false, 0, d.Reason == decide.RegionNotFound
-	}
 	rt.teach(ctx, d)
 	if d.Retry && d.Route == decide.Refresh {
 		d.Retry = rt.learn(ctx)

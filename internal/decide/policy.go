@@ -71,6 +71,10 @@ type Situation struct {
 	// the item back, whether an attempt of doubtful outcome committed, so
 	// such a write may be resent after an ambiguous failure or a 408.
 	Tracked bool
+	// Pinned reports a call held to one region, as an arm of a hedged read
+	// is: the other arms cover the other regions, so a retry that would
+	// move elsewhere ends the call instead.
+	Pinned bool
 }
 
 // A Call is the retry state of one call under a Policy. The zero Call is
@@ -113,6 +117,8 @@ func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
 func (p *Policy) allowed(d Decision, s Situation) bool {
 	switch {
 	case !s.Replayable:
+		return false
+	case s.Pinned && d.Route != SameEndpoint:
 		return false
 	case d.OtherRegionOnly && !s.OtherRegion:
 		return false
