@@ -22,13 +22,6 @@ import (
 // tracking id, as the Java SDK names it.
 const trackingProperty = "_trackingId"
 
-// Request headers a tracked write reads.
-const (
-	headerIsUpsert     = "X-Ms-Documentdb-Is-Upsert"
-	headerIsBatch      = "X-Ms-Cosmos-Is-Batch-Request"
-	headerPartitionKey = "X-Ms-Documentdb-Partitionkey"
-)
-
 // readBackTime bounds the one read that settles a tracked write's doubt.
 const readBackTime = 5 * time.Second
 
@@ -111,8 +104,8 @@ func writeOf(req *http.Request) (writeKind, string) {
 	}
 	switch {
 	case req.Method == http.MethodPost && p.Feed && !wire.IsQuery(req.Header) &&
-		!strings.EqualFold(req.Header.Get(headerIsBatch), "true"):
-		if strings.EqualFold(strings.TrimSpace(req.Header.Get(headerIsUpsert)), "true") {
+		!wire.IsTrue(req.Header.Get(wire.HeaderIsBatch)):
+		if wire.IsTrue(req.Header.Get(wire.HeaderIsUpsert)) {
 			return upsertDoc, strings.TrimSuffix(req.URL.Path, "/")
 		}
 		return createDoc, strings.TrimSuffix(req.URL.Path, "/")
@@ -148,7 +141,7 @@ func (r *Retry) settle(ctx context.Context, req *http.Request, t *tracking, rt *
 	if err != nil {
 		return nil
 	}
-	for _, h := range []string{headerPartitionKey, wire.HeaderVersion} {
+	for _, h := range []string{wire.HeaderPartitionKey, wire.HeaderVersion} {
 		if v := req.Header.Values(h); len(v) > 0 {
 			get.Header[h] = v
 		}

@@ -18,11 +18,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Response headers read by a Call, in canonical form.
-const (
-	headerRequestCharge = "X-Ms-Request-Charge"
-)
-
 // Call records one logical call: one RoundTrip of the outer chain, however
 // many attempts it takes. It is safe for concurrent use: the arms of a
 // hedged read record to one Call. A nil *Call is valid and records
@@ -253,7 +248,7 @@ func (c *Call) charge(resp *http.Response) float64 {
 		return 0
 	}
 	c.lastCharged = resp
-	v := resp.Header.Get(headerRequestCharge)
+	v := resp.Header.Get(wire.HeaderRequestCharge)
 	if v == "" {
 		return 0
 	}

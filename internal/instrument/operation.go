@@ -7,16 +7,8 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// Request headers that change what a POST or GET on a feed means, in
-// canonical form so that looking them up does not allocate.
-const (
-	headerIsUpsert      = "X-Ms-Documentdb-Is-Upsert"
-	headerIsBatch       = "X-Ms-Cosmos-Is-Batch-Request"
-	headerBatchAtomic   = "X-Ms-Cosmos-Batch-Atomic"
-	headerPartitionKey  = "X-Ms-Documentdb-Partitionkey"
-	headerIncremental   = "A-Im"
-	partitionKeyDeletes = "partitionkeydelete"
-)
+// partitionKeyDeletes is the operation path of a delete by partition key.
+const partitionKeyDeletes = "partitionkeydelete"
 
 // resourceOps names the operations on one resource type: on its feed
 // (.../docs) and on one resource (.../docs/{id}). Empty: not an operation
@@ -131,9 +123,9 @@ func operationName(req *http.Request, r wire.Resource) string {
 	case feed && req.Method == http.MethodGet:
 		op = ops.readAll
 		if typ == "docs" {
-			if strings.EqualFold(req.Header.Get(headerIncremental), "Incremental feed") {
+			if strings.EqualFold(req.Header.Get(wire.HeaderIncremental), "Incremental feed") {
 				op = "query_change_feed"
-			} else if req.Header.Get(headerPartitionKey) != "" {
+			} else if req.Header.Get(wire.HeaderPartitionKey) != "" {
 				op = "read_all_items_of_logical_partition"
 			}
 		}
@@ -158,20 +150,18 @@ func operationName(req *http.Request, r wire.Resource) string {
 func feedPost(req *http.Request, ops *resourceOps) string {
 	h := req.Header
 	switch {
-	case ops.typ == "docs" && isTrue(h.Get(headerIsBatch)):
-		if v := h.Get(headerBatchAtomic); v != "" && !isTrue(v) {
+	case ops.typ == "docs" && wire.IsTrue(h.Get(wire.HeaderIsBatch)):
+		if v := h.Get(wire.HeaderBatchAtomic); v != "" && !wire.IsTrue(v) {
 			return "execute_bulk"
 		}
 		return "execute_batch"
 	case wire.IsQuery(h):
 		return ops.query
-	case isTrue(h.Get(headerIsUpsert)) && ops.upsert != "":
+	case wire.IsTrue(h.Get(wire.HeaderIsUpsert)) && ops.upsert != "":
 		return ops.upsert
 	}
 	return ops.create
 }
-
-func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
 
 // methodName names an unrecognised operation by its (standard) HTTP method.
 func methodName(m string) string {

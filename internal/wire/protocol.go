@@ -20,6 +20,11 @@ const (
 	HeaderIsQuery              = "X-Ms-Documentdb-Isquery"
 	HeaderRequestCharge        = "X-Ms-Request-Charge"
 	HeaderAllowTentativeWrites = "X-Ms-Cosmos-Allow-Tentative-Writes"
+	HeaderIsUpsert             = "X-Ms-Documentdb-Is-Upsert"
+	HeaderIsBatch              = "X-Ms-Cosmos-Is-Batch-Request"
+	HeaderBatchAtomic          = "X-Ms-Cosmos-Batch-Atomic"
+	HeaderPartitionKey         = "X-Ms-Documentdb-Partitionkey"
+	HeaderIncremental          = "A-Im"
 )
 
 // Sub-status codes (x-ms-substatus) that change what a status means.

@@ -47,11 +47,15 @@ func IsWrite(req *http.Request) bool {
 	}
 }
 
+// IsTrue reports whether a boolean header's value is "true", in any case,
+// spaces around it ignored, as the service reads it.
+func IsTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+
 // IsQuery reports whether a POST with these headers is a query: header
 // x-ms-documentdb-isquery "true" in any case, or Content-Type
 // application/query+json (parameters ignored).
 func IsQuery(h http.Header) bool {
-	if strings.EqualFold(strings.TrimSpace(h.Get(HeaderIsQuery)), "true") {
+	if IsTrue(h.Get(HeaderIsQuery)) {
 		return true
 	}
 	// The media type without its parameters, compared without allocating.
