@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,15 +78,13 @@ func (r *Retry) track(req *http.Request, body *replayBody, rt *account.Route, on
 		}
 	} else {
 		t.id = newTrackingID()
-		i := bytes.IndexByte(buf, '{')
-		tagged := make([]byte, 0, len(buf)+len(t.id)+20)
-		tagged = append(tagged, buf[:i+1]...)
-		tagged = append(tagged, `"`+trackingProperty+`":"`+t.id+`",`...)
-		tagged = append(tagged, bytes.TrimLeft(buf[i+1:], " \t\r\n")...)
-		if len(doc) == 0 {
-			tagged = append(tagged[:i+1], `"`+trackingProperty+`":"`+t.id+`"}`...)
+		// The property goes first, without re-encoding the document.
+		i := bytes.IndexByte(buf, '{') + 1
+		property := `"` + trackingProperty + `":"` + t.id + `"`
+		if len(doc) > 0 {
+			property += ","
 		}
-		buf = tagged
+		buf = slices.Concat(buf[:i], []byte(property), buf[i:])
 	}
 	if !rt.Track() {
 		return nil // the chain cannot sign the read that settles a doubt

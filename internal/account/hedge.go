@@ -1,6 +1,10 @@
 package account
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
+)
 
 // maxHedgeHosts bounds the regions whose hedge losses are counted; an
 // account has a handful.
@@ -9,17 +13,17 @@ const maxHedgeHosts = 256
 // hedgeLosses counts, per region endpoint, the hedged reads it lost in a
 // row. It is safe for concurrent use.
 type hedgeLosses struct {
-	mu     sync.Mutex     // guards byHost
-	byHost map[string]int // host → losses in a row
+	mu     sync.Mutex            // guards byHost
+	byHost map[wire.Endpoint]int // losses in a row, per endpoint
 }
 
-// lost records a loss of host and reports whether host has now lost
+// lost records a loss of the endpoint host and reports whether host has now lost
 // demoteAfter in a row, which restarts its count.
-func (h *hedgeLosses) lost(host string, demoteAfter int) bool {
+func (h *hedgeLosses) lost(host wire.Endpoint, demoteAfter int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.byHost == nil || len(h.byHost) >= maxHedgeHosts {
-		h.byHost = make(map[string]int)
+		h.byHost = make(map[wire.Endpoint]int)
 	}
 	h.byHost[host]++
 	if h.byHost[host] < demoteAfter {
@@ -30,7 +34,7 @@ func (h *hedgeLosses) lost(host string, demoteAfter int) bool {
 }
 
 // won records that host answered a hedged read first.
-func (h *hedgeLosses) won(host string) {
+func (h *hedgeLosses) won(host wire.Endpoint) {
 	h.mu.Lock()
 	delete(h.byHost, host)
 	h.mu.Unlock()

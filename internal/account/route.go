@@ -388,14 +388,15 @@ func (rt *Route) Arms(max int) []Route {
 }
 
 // Lost records that this arm's region, the one the read would have used,
-// lost a hedged read: a later arm answered first. After demoteAfter losses in a row (negative: never) the
-// region is marked unavailable for reads, as a region that answers 503 is,
-// so reads prefer the others until the mark expires.
+// lost a hedged read: a later arm answered first. After demoteAfter losses
+// in a row (negative: never) the region is marked unavailable for reads,
+// as a region that answers 503 is, so reads prefer the others until the
+// mark expires.
 func (rt *Route) Lost(demoteAfter int) {
 	if rt.owner == nil || demoteAfter < 0 {
 		return
 	}
-	if rt.owner.hedges.lost(rt.target.Host, demoteAfter) {
+	if rt.owner.hedges.lost(wire.EndpointOf(rt.target), demoteAfter) {
 		rt.owner.markUnavailable(rt.target, false)
 	}
 }
@@ -403,6 +404,6 @@ func (rt *Route) Lost(demoteAfter int) {
 // Won records that this arm's region answered a hedged read first.
 func (rt *Route) Won() {
 	if rt.owner != nil {
-		rt.owner.hedges.won(rt.target.Host)
+		rt.owner.hedges.won(wire.EndpointOf(rt.target))
 	}
 }
