@@ -37,3 +37,7 @@ func (e *CircuitOpenError) Unwrap() error { return ErrCircuitOpen }
 // CircuitOpen marks the error as a refusal by an open circuit: nothing was
 // sent, so the retry rules may send a read elsewhere at once.
 func (e *CircuitOpenError) CircuitOpen() {}
+
+// ErrorType names the refusal for telemetry and diagnostics (error.type
+// "circuit_open").
+func (e *CircuitOpenError) ErrorType() string { return "circuit_open" }

@@ -151,7 +151,7 @@ func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, b
 		}
 		resp, err = r.next.RoundTrip(areq)
 		d := rt.Answer(ctx, resp, err, body.replayable())
-		call.Answered(resp, d.Retry, d.Reason, d.Wait)
+		call.Answered(actx, resp, err, d.Retry, d.Reason, d.Wait)
 		if tr != nil && (d.Reason == decide.Ambiguous || d.Reason == decide.Unavailable || d.Reason == decide.RequestTimeout) {
 			tr.doubt = true // the attempt may have committed
 		}
@@ -270,12 +270,10 @@ func closeBody(b io.ReadCloser) {
 }
 
 // errorType names a final error for telemetry's error.type when the
-// error's type alone would not say it; "" lets telemetry decide.
+// error's type alone would not say it (a *CircuitOpenError names itself);
+// "" lets telemetry decide.
 func errorType(err error) string {
-	switch {
-	case errors.Is(err, ErrCircuitOpen):
-		return "circuit_open"
-	case errors.Is(err, ErrClosed):
+	if errors.Is(err, ErrClosed) {
 		return "closed"
 	}
 	return ""

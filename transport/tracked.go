@@ -152,7 +152,7 @@ func (r *Retry) settle(ctx context.Context, req *http.Request, t *tracking, rt *
 	if err != nil {
 		return nil
 	}
-	call.Answered(resp, false, nil, 0)
+	call.Answered(ctx, resp, nil, false, nil, 0)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		drain(resp, r.maxDrain, cancel)

@@ -47,9 +47,6 @@ func attemptOf(ctx context.Context) int {
 // would be recorded or propagated the request goes straight to next. With
 // Options.NoAttemptSpans, requests always go straight to next.
 //
-// For an attempt recorded in a Diagnostics (see Call.Attempt), it notes
-// what next returned: the status and sub-status, or the error's error.type.
-//
 // The returned RoundTripper is safe for concurrent use and forwards
 // CloseIdleConnections to next.
 func (t *Telemetry) Attempts(next http.RoundTripper) http.RoundTripper {
@@ -82,18 +79,8 @@ type attemptState struct {
 var _ http.RoundTripper = (*attempts)(nil)
 
 // RoundTrip sends req through otelhttp, or straight to next when no span,
-// metric or propagated context would come of it, and notes the outcome on
-// the attempt's diagnostics record, if it has one.
+// metric or propagated context would come of it.
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := recordOf(req.Context())
-	resp, err := a.roundTrip(req)
-	if rec != nil {
-		rec.wire(resp, err, a.t.opts.Now())
-	}
-	return resp, err
-}
-
-func (a *attempts) roundTrip(req *http.Request) (*http.Response, error) {
 	if a.t.opts.NoAttemptSpans {
 		return a.next.RoundTrip(req)
 	}

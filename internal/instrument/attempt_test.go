@@ -64,14 +64,14 @@ func TestAttemptSpans(t *testing.T) {
 		c.Attempt(context.Background(), 0, named("local"), false)
 		resp, err := rt.RoundTrip(req.WithContext(WithAttempt(ctx, n)))
 		require.NoError(t, err)
-		c.Answered(resp, false, nil, 0)
+		c.Answered(context.Background(), resp, nil, false, nil, 0)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode < 500 {
 			c.End(resp, nil, "")
 			break
 		}
-		c.Answered(nil, true, reason("service_unavailable"), 0)
+		c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 0)
 	}
 
 	call := r.ended("create_item c")

@@ -44,7 +44,6 @@ type Call struct {
 	ended       bool
 	attempts    int              // attempts started, for Describe
 	pending     []*attemptRecord // attempts in diag not answered yet
-	lastRecord  *attemptRecord   // the attempt in diag started last
 }
 
 // StartCall starts recording the call req. It starts a CLIENT span named
@@ -158,13 +157,16 @@ func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) cont
 	return ctx
 }
 
-// Answered notes one attempt's answer: it adds the request units of resp
-// (its x-ms-request-charge header) to the call's total and, when retry is
-// set, notes the retry decided for reason, to be sent after wait: it
-// counts cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait
-// and adds a "retry" event to the span. With a Diagnostics, it ends the
-// attempt there: its duration runs from Attempt to Answered.
-func (c *Call) Answered(resp *http.Response, retry bool, reason fmt.Stringer, wait time.Duration) {
+// Answered notes the answer of the attempt whose context (from Attempt)
+// is ctx: resp, or err when there is none. It adds the request units of
+// resp (its x-ms-request-charge header) to the call's total and, when
+// retry is set, notes the retry decided for reason, to be sent after wait:
+// it counts cosmosrt.retries{reason}, records wait in cosmosrt.backoff.wait
+// and adds a "retry" event to the span. With a Diagnostics, it ends that
+// attempt there: its duration runs from Attempt to Answered. A ctx that
+// carries no attempt of the call (a request the chain makes for the call,
+// such as a read-back) only adds its charge.
+func (c *Call) Answered(ctx context.Context, resp *http.Response, err error, retry bool, reason fmt.Stringer, wait time.Duration) {
 	if c == nil {
 		return
 	}
@@ -180,7 +182,7 @@ func (c *Call) Answered(resp *http.Response, retry bool, reason fmt.Stringer, wa
 		c.retry(why, wait)
 	}
 	if c.diag != nil {
-		c.answerAttempt(resp, units, retry, why, wait)
+		c.answerAttempt(recordOf(ctx), resp, err, units, retry, why, wait)
 	}
 }
 

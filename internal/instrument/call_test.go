@@ -39,7 +39,7 @@ func TestCallSpan(t *testing.T) {
 	require.NotNil(t, c)
 	assert.True(t, trace.SpanFromContext(ctx).SpanContext().IsValid(), "the context carries the call span")
 	c.Attempt(context.Background(), 0, named("West US"), false)
-	c.Answered(respWith(503, "x-ms-request-charge", "1.5"), false, nil, 0)
+	c.Answered(context.Background(), respWith(503, "x-ms-request-charge", "1.5"), nil, false, nil, 0)
 	c.Attempt(context.Background(), 0, named("East US"), false)
 	c.End(respWith(201, "x-ms-request-charge", "6.25", "x-ms-substatus", "0"), nil, "")
 
@@ -166,7 +166,7 @@ func TestRequestChargeIsSummedOverAttempts(t *testing.T) {
 			r := newRig(t, Options{})
 			_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			for _, resp := range tc.charge {
-				c.Answered(resp, false, nil, 0)
+				c.Answered(context.Background(), resp, nil, false, nil, 0)
 			}
 			c.End(tc.end, nil, "")
 			got, ok := attrs(r.ended("read_item c")[0].Attributes())["azure.cosmosdb.operation.request_charge"]
@@ -215,12 +215,12 @@ func TestDurationHistogram(t *testing.T) {
 func TestRetriesBackoffAndFailovers(t *testing.T) {
 	r := newRig(t, Options{})
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodPost, "https://a.example/dbs/d/colls/c/docs"))
-	c.Answered(nil, true, reason("throttled"), 100*time.Millisecond)
-	c.Answered(nil, true, reason("throttled"), 200*time.Millisecond)
-	c.Answered(nil, true, reason("service_unavailable"), 0)
+	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 100*time.Millisecond)
+	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 200*time.Millisecond)
+	c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 0)
 	c.Attempt(context.Background(), 1, named(""), true)
 	c.End(respWith(201), nil, "")
-	c.Answered(nil, true, reason("after_end"), time.Second) // ignored
+	c.Answered(context.Background(), nil, nil, true, reason("after_end"), time.Second) // ignored
 
 	retries := map[string]int64{}
 	for _, dp := range r.metric(t, MetricRetries).Data.(metricdata.Sum[int64]).DataPoints {
@@ -253,7 +253,7 @@ func TestEndIsIdempotent(t *testing.T) {
 	c.End(respWith(200), nil, "")
 	c.End(nil, errors.New("late"), "late")
 	c.Attempt(context.Background(), 0, named("late"), false)
-	c.Answered(respWith(200, "x-ms-request-charge", "9"), false, nil, 0)
+	c.Answered(context.Background(), respWith(200, "x-ms-request-charge", "9"), nil, false, nil, 0)
 	c.Attempt(context.Background(), 1, named(""), true)
 
 	require.Len(t, r.spans.Ended(), 1)
@@ -270,9 +270,9 @@ func TestNilCallIsANoop(t *testing.T) {
 	var c *Call
 	assert.NotPanics(t, func() {
 		c.Attempt(context.Background(), 0, named("x"), false)
-		c.Answered(nil, true, reason("x"), time.Second)
+		c.Answered(context.Background(), nil, nil, true, reason("x"), time.Second)
 		c.Attempt(context.Background(), 1, named(""), true)
-		c.Answered(respWith(200), false, nil, 0)
+		c.Answered(context.Background(), respWith(200), nil, false, nil, 0)
 		c.End(respWith(200), nil, "")
 	})
 }
@@ -302,7 +302,7 @@ func BenchmarkCall(b *testing.B) {
 		for b.Loop() {
 			ctx, c := tel.StartCall(context.Background(), req)
 			c.Attempt(context.Background(), 0, named("West US"), false)
-			c.Answered(resp, false, nil, 0)
+			c.Answered(context.Background(), resp, nil, false, nil, 0)
 			c.End(resp, nil, "")
 			_ = ctx
 		}

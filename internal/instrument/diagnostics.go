@@ -44,13 +44,6 @@ type Diagnostics struct {
 type attemptRecord struct {
 	d *Diagnostics
 	AttemptDiagnostics
-
-	// Set by the attempt stage (Attempts) when the attempt's request came
-	// back from the base transport: the Call matches answers to attempts
-	// with them when a hedged read has several attempts in flight.
-	wired   bool
-	resp    *http.Response // what the base transport returned; nil with an error
-	wiredAt time.Time
 }
 
 type diagnosticsKey struct{}
@@ -73,16 +66,6 @@ func diagnosticsOf(ctx context.Context) *Diagnostics {
 func recordOf(ctx context.Context) *attemptRecord {
 	r, _ := ctx.Value(recordKey{}).(*attemptRecord)
 	return r
-}
-
-// withoutRecord returns ctx no longer marked with an attempt's record, so
-// that a request made on the attempt's behalf (an account look-up) is not
-// taken for the attempt itself.
-func withoutRecord(ctx context.Context) context.Context {
-	if recordOf(ctx) == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, recordKey{}, (*attemptRecord)(nil))
 }
 
 // Attempts returns a copy of the attempts recorded, in the order they
@@ -117,110 +100,47 @@ func (d *Diagnostics) start(region string, at time.Time) *attemptRecord {
 	return r
 }
 
-// wire notes what the base transport returned for the attempt, at.
-func (r *attemptRecord) wire(resp *http.Response, err error, at time.Time) {
-	r.d.mu.Lock()
-	defer r.d.mu.Unlock()
-	r.wired, r.resp, r.wiredAt = true, resp, at
-	switch {
-	case resp != nil:
-		r.Status = resp.StatusCode
-		r.SubStatus, _ = wire.LookupSubStatus(resp.Header)
-		r.ErrorType = ""
-	case err != nil:
-		r.Status, r.SubStatus = 0, 0
-		r.ErrorType = errorTypeOf(err).Value.AsString()
-	}
-}
-
 // startAttempt records an attempt of c to region in c's Diagnostics and
 // returns ctx marked with it. Called with c.mu held.
 func (c *Call) startAttempt(ctx context.Context, region string) context.Context {
 	r := c.diag.start(region, c.now())
 	c.pending = append(c.pending, r)
-	c.lastRecord = r
 	return context.WithValue(ctx, recordKey{}, r)
 }
 
-// answerAttempt notes on the attempt that resp answers (nil: an error)
-// how long it took, what it met and what it cost, and the retry decided
-// after it. Called with c.mu held.
-func (c *Call) answerAttempt(resp *http.Response, units float64, retry bool, reason string, wait time.Duration) {
+// answerAttempt notes on r, the attempt whose answer this is (nil: the
+// answer of no attempt of this call, such as a read-back, which only
+// costs), how long it took, what it met and what it cost, and the retry
+// decided after it. Called with c.mu held.
+func (c *Call) answerAttempt(r *attemptRecord, resp *http.Response, err error, units float64, retry bool, reason string, wait time.Duration) {
 	now := c.now()
 	d := c.diag
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.charge += units
-	i := c.matchAttempt(resp)
-	if i < 0 {
+	i := slices.Index(c.pending, r)
+	if r == nil || i < 0 {
 		return
 	}
-	r := c.pending[i]
 	c.pending = slices.Delete(c.pending, i, i+1)
 	r.Duration = now.Sub(r.Start)
-	if resp != nil {
+	switch {
+	case resp != nil:
 		r.Status = resp.StatusCode
 		r.SubStatus, _ = wire.LookupSubStatus(resp.Header)
-		r.ErrorType = ""
 		r.RequestCharge = units
+	case err != nil:
+		r.ErrorType = errorTypeOf(err).Value.AsString()
 	}
 	if retry {
 		r.RetryReason, r.Wait = reason, wait
 	}
 }
 
-// matchAttempt returns the index in c.pending of the attempt that resp
-// (nil: an error) answers, or -1 when none is pending. Called with c.mu and
-// c.diag.mu held.
-//
-// One attempt is in flight but in a hedged read, whose arms answer on
-// their own goroutines. A response is matched exactly: the attempt stage
-// saw it come back for its attempt, or its request carries the attempt's
-// mark. An error is the attempt the stage saw fail first, else one refused
-// before reaching it (by an open circuit, at once: the most recent).
-func (c *Call) matchAttempt(resp *http.Response) int {
-	switch len(c.pending) {
-	case 0:
-		return -1
-	case 1:
-		return 0
-	}
-	if resp != nil {
-		for i, r := range c.pending {
-			if r.wired && r.resp == resp {
-				return i
-			}
-		}
-		if resp.Request != nil {
-			if i := slices.Index(c.pending, recordOf(resp.Request.Context())); i >= 0 {
-				return i
-			}
-		}
-	} else {
-		first := -1
-		for i, r := range c.pending {
-			if r.wired && r.resp == nil && (first < 0 || r.wiredAt.Before(c.pending[first].wiredAt)) {
-				first = i
-			}
-		}
-		if first >= 0 {
-			return first
-		}
-	}
-	for i := len(c.pending) - 1; i >= 0; i-- {
-		if !c.pending[i].wired {
-			return i
-		}
-	}
-	return 0
-}
-
 // endAttempts closes the call's attempts that were never answered (one
-// whose request could not be prepared) and, when the call failed with err
-// and its last attempt got neither a response nor an error of its own
-// (refused by an open circuit), names that failure on it. units are the
-// request units of the final response, if it was not charged before.
-// Called with c.mu held.
+// whose request could not be prepared), naming on them the failure err the
+// call ends with, if any. units are the request units of the final
+// response, if it was not charged before. Called with c.mu held.
 func (c *Call) endAttempts(err error, errorType string, units float64) {
 	now := c.now()
 	d := c.diag
@@ -229,13 +149,13 @@ func (c *Call) endAttempts(err error, errorType string, units float64) {
 	d.charge += units
 	for _, r := range c.pending {
 		r.Duration = now.Sub(r.Start)
-	}
-	c.pending = nil
-	if r := c.lastRecord; r != nil && err != nil && r.Status == 0 && r.ErrorType == "" {
-		if errorType != "" {
-			r.ErrorType = errorType
-		} else {
-			r.ErrorType = errorTypeOf(err).Value.AsString()
+		if err != nil && r.ErrorType == "" {
+			if errorType != "" {
+				r.ErrorType = errorType
+			} else {
+				r.ErrorType = errorTypeOf(err).Value.AsString()
+			}
 		}
 	}
+	c.pending = nil
 }

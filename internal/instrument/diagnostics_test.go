@@ -52,14 +52,14 @@ func TestDiagnosticsWithNothingElseRecorded(t *testing.T) {
 	_, c := tel.StartCall(ctx, req)
 	require.NotNil(t, c, "diagnostics are recorded without a tracer or meter")
 	t0 := clk.Now()
-	c.Attempt(ctx, 0, named("West US"), false)
+	first := c.Attempt(ctx, 0, named("West US"), false)
 	clk.advance(10 * time.Millisecond)
-	c.Answered(respWith(503, "x-ms-substatus", "21008", "x-ms-request-charge", "0.5"), true, reason("unavailable"), 100*time.Millisecond)
+	c.Answered(first, respWith(503, "x-ms-substatus", "21008", "x-ms-request-charge", "0.5"), nil, true, reason("unavailable"), 100*time.Millisecond)
 	clk.advance(100 * time.Millisecond)
-	c.Attempt(ctx, 1, named("East US"), false)
+	second := c.Attempt(ctx, 1, named("East US"), false)
 	clk.advance(5 * time.Millisecond)
 	ok := respWith(200, "x-ms-request-charge", "1")
-	c.Answered(ok, false, nil, 0)
+	c.Answered(second, ok, nil, false, nil, 0)
 	c.End(ok, nil, "")
 
 	assert.Equal(t, []AttemptDiagnostics{
@@ -83,7 +83,7 @@ func TestDiagnosticsNameAnAttemptsError(t *testing.T) {
 	actx := c.Attempt(ctx, 0, named("West US"), false)
 	_, err := rt.RoundTrip(req.WithContext(actx))
 	require.Error(t, err)
-	c.Answered(nil, false, nil, 0)
+	c.Answered(actx, nil, err, false, nil, 0)
 	c.End(nil, err, "")
 
 	got := d.Attempts()
@@ -92,15 +92,31 @@ func TestDiagnosticsNameAnAttemptsError(t *testing.T) {
 	assert.Zero(t, got[0].Status)
 }
 
+// circuitOpen is an error that names itself, as the transport's refusal
+// by an open circuit does.
+type circuitOpen struct{}
+
+func (circuitOpen) Error() string     { return "transport: circuit open for a.example" }
+func (circuitOpen) ErrorType() string { return "circuit_open" }
+
 func TestDiagnosticsNameARefusalTheWireNeverSaw(t *testing.T) {
 	tel := quiet(newClock())
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
 	_, c := tel.StartCall(ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.Attempt(ctx, 0, named("West US"), false)
-	c.Answered(nil, false, nil, 0)
-	c.End(nil, errors.New("transport: circuit open for a.example"), "circuit_open")
+	actx := c.Attempt(ctx, 0, named("West US"), false)
+	c.Answered(actx, nil, circuitOpen{}, false, nil, 0)
+	c.End(nil, circuitOpen{}, "")
 	assert.Equal(t, "circuit_open", d.Attempts()[0].ErrorType)
+
+	// An attempt that never got an answer (its request could not be
+	// prepared) is named after the failure the call ends with.
+	var d2 Diagnostics
+	ctx = WithDiagnostics(context.Background(), &d2)
+	_, c = tel.StartCall(ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	c.Attempt(ctx, 0, named("West US"), false)
+	c.End(nil, errors.New("transport: signing attempt 1: no key"), "signing")
+	assert.Equal(t, "signing", d2.Attempts()[0].ErrorType)
 }
 
 // TestDiagnosticsMatchHedgedAnswersToTheirAttempts: two arms in flight
@@ -120,11 +136,11 @@ func TestDiagnosticsMatchHedgedAnswersToTheirAttempts(t *testing.T) {
 	clk.advance(5 * time.Millisecond)
 	won, err := tel.Attempts(answering(200)).RoundTrip(req.WithContext(fast))
 	require.NoError(t, err)
-	c.Answered(won, false, nil, 0)
+	c.Answered(fast, won, nil, false, nil, 0)
 	clk.advance(time.Millisecond)
 	_, err = tel.Attempts(failing{context.Canceled}).RoundTrip(req.WithContext(slow))
 	require.Error(t, err)
-	c.Answered(nil, false, nil, 0)
+	c.Answered(slow, nil, err, false, nil, 0)
 	c.End(won, nil, "")
 
 	got := d.Attempts()
@@ -136,13 +152,13 @@ func TestDiagnosticsMatchHedgedAnswersToTheirAttempts(t *testing.T) {
 	assert.Equal(t, 200, got[1].Status)
 	assert.Equal(t, 5*time.Millisecond, got[1].Duration)
 
-	// Without the attempt stage, a response is matched by its request.
+	// Without the attempt stage, an answer lands on its own attempt.
 	var d2 Diagnostics
 	ctx = WithDiagnostics(context.Background(), &d2)
 	_, c = tel.StartCall(ctx, req)
 	first := c.Attempt(ctx, 0, named("West US"), false)
 	c.Attempt(ctx, 0, named("East US"), false)
-	c.Answered(&http.Response{StatusCode: 404, Header: http.Header{}, Request: req.WithContext(first)}, false, nil, 0)
+	c.Answered(first, &http.Response{StatusCode: 404, Header: http.Header{}}, nil, false, nil, 0)
 	got = d2.Attempts()
 	assert.Equal(t, 404, got[0].Status, "the answer of the first attempt")
 	assert.Zero(t, got[1].Status, "still in flight")
@@ -156,9 +172,9 @@ func TestDiagnosticsKeepTheLastAttemptsAndCountAllCharges(t *testing.T) {
 	const calls = MaxDiagnosticAttempts + 10
 	for i := range calls {
 		_, c := tel.StartCall(ctx, req)
-		c.Attempt(ctx, 0, named(fmt.Sprint(i)), false)
+		actx := c.Attempt(ctx, 0, named(fmt.Sprint(i)), false)
 		resp := respWith(200, "x-ms-request-charge", "2")
-		c.Answered(resp, false, nil, 0)
+		c.Answered(actx, resp, nil, false, nil, 0)
 		c.End(resp, nil, "")
 	}
 	got := d.Attempts()
@@ -188,7 +204,7 @@ func TestAnAccountLookUpIsNotTakenForTheAttempt(t *testing.T) {
 
 	resp, err = tel.Attempts(answering(200)).RoundTrip(req.WithContext(actx))
 	require.NoError(t, err)
-	c.Answered(resp, false, nil, 0)
+	c.Answered(actx, resp, nil, false, nil, 0)
 	c.End(resp, nil, "")
 	assert.Equal(t, 200, d.Attempts()[0].Status)
 }
@@ -209,7 +225,7 @@ func TestDiagnosticsUnderConcurrentArms(t *testing.T) {
 				if err != nil {
 					panic(err)
 				}
-				c.Answered(resp, n < 3, reason("unavailable"), time.Millisecond)
+				c.Answered(actx, resp, nil, n < 3, reason("unavailable"), time.Millisecond)
 				_ = d.Attempts()
 			}
 		})

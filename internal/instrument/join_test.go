@@ -47,7 +47,7 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		c.Answered(resp, n == 0, reason("unavailable"), 0)
+		c.Answered(context.Background(), resp, nil, n == 0, reason("unavailable"), 0)
 		if n == 1 {
 			c.End(resp, nil, "")
 		}

@@ -21,13 +21,7 @@ const SpanAccountRefresh = "cosmosrt.account.refresh"
 // error.type on failure) and counts cosmosrt.account.refreshes{forced,
 // outcome="success"|"failure"}. Calls of the function after the first do
 // nothing. Its signature matches the router's refresh hook.
-//
-// A look-up that an attempt starts (to sign it, or route it) runs on that
-// attempt's context; the returned context is no longer marked with the
-// attempt's diagnostics record, so the look-up's requests are not taken for
-// the attempt.
 func (t *Telemetry) OnRefresh(ctx context.Context, forced bool) (context.Context, func(err error)) {
-	ctx = withoutRecord(ctx)
 	tr := t.tracer()
 	in := t.instruments()
 	count := in.refreshes.Enabled(ctx)

@@ -131,8 +131,8 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 			allocs := testing.AllocsPerRun(200, func() {
 				cctx, c := tel.StartCall(ctx, req)
 				c.Attempt(context.Background(), 0, named("West US"), false)
-				c.Answered(resp, false, nil, 0)
-				c.Answered(nil, true, reason("service_unavailable"), 10*time.Millisecond)
+				c.Answered(context.Background(), resp, nil, false, nil, 0)
+				c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 10*time.Millisecond)
 				c.Attempt(context.Background(), 1, named(""), true)
 				c.End(resp, nil, "")
 				_ = WithAttempt(cctx, 0)
