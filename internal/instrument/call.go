@@ -129,9 +129,8 @@ type Namer interface{ Region() string }
 // counts cosmosrt.failovers and adds a "failover" event to the span. The
 // regions make up azure.cosmosdb.operation.contacted_regions, in
 // first-contact order, without duplicates. With a Diagnostics, the
-// attempt starts there and the returned context is marked with it, so that
-// the attempt stage (Attempts) notes what the base transport returned. A
-// nil Call (nothing is recorded, attempt spans included) returns ctx as it
+// attempt starts there and the returned context is marked with it: pass
+// that context to Answered with the attempt's answer. A nil Call (nothing is recorded, attempt spans included) returns ctx as it
 // is.
 func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) context.Context {
 	if c == nil {
