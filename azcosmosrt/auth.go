@@ -3,6 +3,7 @@ package azcosmosrt
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -59,6 +60,12 @@ type entraToken struct {
 	tok      azcore.AccessToken // Token "" until the first success
 	fetching chan struct{}      // closed when the request in flight ends; nil when none
 	lastTry  time.Time          // when the last request started
+}
+
+// Format implements fmt.Formatter so that printing an entraToken, with
+// any verb, never shows the token it holds.
+func (e *entraToken) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "azcosmosrt.entraToken(redacted)")
 }
 
 func newEntraToken(cred azcore.TokenCredential, scope string) *entraToken {

@@ -3,6 +3,7 @@ package azcosmosrt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -262,4 +263,15 @@ func TestEntraTokenOneRequestAtATime(t *testing.T) {
 		}
 		assert.Equal(t, 1, cred.count())
 	})
+}
+
+// The token a Client keeps never prints, whatever the verb.
+func TestEntraTokenNeverPrintsItsToken(t *testing.T) {
+	e := newEntraToken(&fakeCredential{answer: hourTokens}, "s")
+	tok, err := e.get(t.Context())
+	require.NoError(t, err)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		assert.NotContains(t, fmt.Sprintf(verb, e), tok, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, struct{ T *entraToken }{e}), tok, verb)
+	}
 }

@@ -56,7 +56,7 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 	for running > 0 && won == nil {
 		select {
 		case <-timer.C:
-			if started < len(arms) && ctx.Err() == nil && r.hedges.Take() {
+			if started < len(arms) && ctx.Err() == nil && !r.isClosed() && r.hedges.Take() {
 				call.Hedge(arms[started].Region())
 				start()
 				timer.Reset(o.Step)
@@ -72,7 +72,7 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 				r.discard(last, cancels)
 			}
 			last = &res
-			if started < len(arms) && ctx.Err() == nil {
+			if started < len(arms) && ctx.Err() == nil && !r.isClosed() {
 				start()
 				timer.Reset(o.Step)
 			}
