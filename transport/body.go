@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/http"
 	"sync"
-
-	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 // replayBody hands out the request body for each attempt of one call.
@@ -311,9 +309,6 @@ func (g *lengthGuard) fail(err error) error {
 }
 
 func (g *lengthGuard) Close() error { return g.body.Close() }
-
-// drain is wire.Drain, under the name the retry loop uses.
-func drain(resp *http.Response, max int64, abort func()) { wire.Drain(resp, max, abort) }
 
 // forkable reports whether the body can be handed to several attempts at
 // once (the arms of a hedged read): no body, or one the transport

@@ -288,9 +288,15 @@ func slowFirstAnswer(t *testing.T, status int, header http.Header, body http.Han
 // A discarded answer whose body trickles or stalls costs the call its hint
 // and drain's small time bound, not the body's 10 s or a hang, with or
 // without a deadline: a trickle is cut between reads, a stall by ending
-// the attempt's context. The slow answer's connection is dropped; the
-// answer returned is intact, its attempt's context alive until Close.
+// the attempt's context, or by closing the body when the Base is an
+// *http.Transport (whose bodies allow it). The slow answer's connection is
+// dropped; the answer returned is intact, its attempt's context (when it
+// has one) alive until Close.
 func TestSlowDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
+	bases := map[string]func() http.RoundTripper{
+		"*http.Transport":   func() http.RoundTripper { return nil }, // the default Base
+		"another Base type": func() http.RoundTripper { return struct{ http.RoundTripper }{newDefaultBase()} },
+	}
 	tests := []struct {
 		name   string
 		status int
@@ -302,34 +308,36 @@ func TestSlowDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, deadline := range []time.Duration{0, 30 * time.Second} {
-			t.Run(fmt.Sprintf("%s, deadline %s", tt.name, deadline), func(t *testing.T) {
-				srv, conns := slowFirstAnswer(t, tt.status, tt.header, tt.body)
-				defer srv.Close()
-				rt, err := New(Options{})
-				require.NoError(t, err)
-				defer rt.Close()
-				ctx := context.Background()
-				if deadline > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, deadline)
-					defer cancel()
-				}
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
-				require.NoError(t, err)
+			for baseName, base := range bases {
+				t.Run(fmt.Sprintf("%s, deadline %s, %s", tt.name, deadline, baseName), func(t *testing.T) {
+					srv, conns := slowFirstAnswer(t, tt.status, tt.header, tt.body)
+					defer srv.Close()
+					rt, err := New(Options{Base: base()})
+					require.NoError(t, err)
+					defer rt.Close()
+					ctx := context.Background()
+					if deadline > 0 {
+						var cancel context.CancelFunc
+						ctx, cancel = context.WithTimeout(ctx, deadline)
+						defer cancel()
+					}
+					req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1", nil)
+					require.NoError(t, err)
 
-				start := time.Now()
-				resp, err := rt.RoundTrip(req)
-				took := time.Since(start)
-				require.NoError(t, err)
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
-				require.NoError(t, err, "the returned body is readable: its attempt's context lives until Close")
-				t.Logf("%s, then 200: the call took %s", tt.name, took)
-				assert.Equal(t, http.StatusOK, resp.StatusCode)
-				assert.Equal(t, `{"id":"1"}`, string(b))
-				assert.Less(t, took, 2*time.Second, "the hint and the drain bound, not the body's 10 s or a hang")
-				assert.Equal(t, 2, conns(), "the slow answer's connection was dropped")
-			})
+					start := time.Now()
+					resp, err := rt.RoundTrip(req)
+					took := time.Since(start)
+					require.NoError(t, err)
+					defer resp.Body.Close()
+					b, err := io.ReadAll(resp.Body)
+					require.NoError(t, err, "the returned body is readable: its attempt's context lives until Close")
+					t.Logf("%s, then 200: the call took %s", tt.name, took)
+					assert.Equal(t, http.StatusOK, resp.StatusCode)
+					assert.Equal(t, `{"id":"1"}`, string(b))
+					assert.Less(t, took, 2*time.Second, "the hint and the drain bound, not the body's 10 s or a hang")
+					assert.Equal(t, 2, conns(), "the slow answer's connection was dropped")
+				})
+			}
 		}
 	}
 }

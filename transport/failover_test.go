@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
 )
@@ -261,7 +262,7 @@ func (r *refusing) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
-func (r *refusing) CloseIdleConnections() { closeIdle(r.next) }
+func (r *refusing) CloseIdleConnections() { wire.CloseIdle(r.next) }
 
 // TestFailoverUnreachableWriteRegionTriggersALookUp: the write region
 // refuses connections and the service fails the account over: the chain

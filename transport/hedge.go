@@ -7,7 +7,7 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/decide"
-	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -30,7 +30,7 @@ type armResult struct {
 // Each arm is the retry loop pinned to its region: it keeps the in-region
 // rules (a 429 waits and retries there) and ends where the read would
 // move, so no region is tried twice and attempts never multiply.
-func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Route, body *replayBody, call *instrument.Call, o policy.HedgeOptions) (*http.Response, error) {
+func (r *Retry) hedged(ctx context.Context, c call, arms []account.Route, o policy.HedgeOptions) (*http.Response, error) {
 	r.hedges.Read()
 	results := make(chan armResult, len(arms))
 	cancels := make([]context.CancelFunc, len(arms))
@@ -40,11 +40,11 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 		i := started
 		actx, cancel := context.WithCancel(ctx)
 		cancels[i] = cancel
-		b := body.fork()
+		arm := call{req: c.req, desc: c.desc, body: c.body.fork(), route: arms[i], rec: c.rec}
 		started++
 		running++
 		go func() {
-			resp, err := r.run(actx, req, &arms[i], &b, call, nil)
+			resp, err := r.run(actx, &arm)
 			results <- armResult{arm: i, resp: resp, err: err}
 		}()
 	}
@@ -57,7 +57,7 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 		select {
 		case <-timer.C:
 			if started < len(arms) && ctx.Err() == nil && !r.isClosed() && r.hedges.Take() {
-				call.Hedge(arms[started].Region())
+				c.rec.Hedge(arms[started].Region())
 				start()
 				timer.Reset(o.Step)
 			}
@@ -69,7 +69,7 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 				break
 			}
 			if last != nil {
-				r.discard(last, cancels)
+				r.discardArm(last, cancels)
 			}
 			last = &res
 			if started < len(arms) && ctx.Err() == nil && !r.isClosed() {
@@ -80,7 +80,7 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 	}
 
 	if won != nil && won.arm > 0 {
-		call.HedgeWon(arms[won.arm].Region())
+		c.rec.HedgeWon(arms[won.arm].Region())
 		if !done[0] { // the read's own region was still waiting when a hedge answered
 			arms[0].Lost(o.DemoteAfter)
 		}
@@ -96,22 +96,22 @@ func (r *Retry) hedged(ctx context.Context, req *http.Request, arms []account.Ro
 	}
 	for ; running > 0; running-- {
 		res := <-results
-		r.discard(&res, cancels)
+		r.discardArm(&res, cancels)
 	}
 	if won == nil {
 		return keep(last.resp, cancels[last.arm]), last.err
 	}
 	if last != nil {
-		r.discard(last, cancels)
+		r.discardArm(last, cancels)
 	}
 	return keep(won.resp, cancels[won.arm]), won.err
 }
 
-// discard drains and closes an arm's answer that the caller does not get,
+// discardArm drains and closes an arm's answer that the caller does not get,
 // so that its connection can be reused, and ends the arm's context.
-func (r *Retry) discard(res *armResult, cancels []context.CancelFunc) {
+func (r *Retry) discardArm(res *armResult, cancels []context.CancelFunc) {
 	if res.resp != nil {
-		drain(res.resp, r.maxDrain, cancels[res.arm])
+		wire.Drain(res.resp, r.maxDrain, cancels[res.arm])
 	}
 	cancels[res.arm]()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -23,13 +24,12 @@ import (
 // the last response comes back as it came, with a nil error. It is safe
 // for concurrent use.
 type Retry struct {
-	next        http.RoundTripper
-	policy      *decide.Policy
-	trackWrites bool
-	hedge       policy.HedgeOptions
-	hedges      *decide.HedgeBudget
-	maxBody     int64 // bodies up to this size are buffered to be replayed
-	maxDrain    int64 // bytes of a discarded response read so its connection is reused
+	next     http.RoundTripper
+	policy   *decide.Policy
+	track    bool  // writes are tracked unless a call's options say otherwise
+	maxBody  int64 // bodies up to this size are buffered to be replayed
+	maxDrain int64 // bytes of a discarded response read so its connection is reused
+	hedges   *decide.HedgeBudget
 	retryDeps
 }
 
@@ -40,6 +40,12 @@ type retryDeps struct {
 	router  *account.Router // nil: no account
 	tel     *instrument.Telemetry
 	closing <-chan struct{} // closed by Transport.Close; nil: never
+
+	// closesBodies says that the response bodies of next may be closed
+	// while a read of them blocks, as net/http's may: a drain that stalls
+	// is then cut off by closing the body, and an attempt needs no context
+	// of its own.
+	closesBodies bool
 }
 
 var _ http.RoundTripper = (*Retry)(nil)
@@ -62,13 +68,13 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	p := decide.New(o, nil, nil)
 	o = p.Options()
 	return &Retry{
-		next: next, policy: p, trackWrites: o.TrackWrites, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0), retryDeps: deps,
-		hedge: deps.hedge, hedges: decide.NewHedgeBudget(deps.hedge),
+		next: next, policy: p, track: o.TrackWrites, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0),
+		hedges: decide.NewHedgeBudget(deps.hedge), retryDeps: deps,
 	}
 }
 
 // CloseIdleConnections forwards to next.
-func (r *Retry) CloseIdleConnections() { closeIdle(r.next) }
+func (r *Retry) CloseIdleConnections() { wire.CloseIdle(r.next) }
 
 // RoundTrip implements http.RoundTripper. It never modifies req. A request
 // net/http would refuse (see ErrInvalidRequest) is refused at once.
@@ -81,84 +87,70 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		closeRequestBody(req)
 		return nil, ErrClosed
 	}
+	c := call{req: req, desc: wire.Describe(req)}
 	ctx := req.Context()
-	var call *instrument.Call
 	if r.tel != nil {
-		ctx, call = r.tel.StartCall(ctx, req)
-		defer func() { err = call.End(resp, err, errorType(err)) }()
+		ctx, c.rec = r.tel.StartCall(ctx, req, &c.desc)
+		defer func() { err = c.rec.End(resp, err, errorType(err)) }()
 	}
-
-	body, err := newReplayBody(req, r.maxBody)
-	if err != nil {
+	if c.body, err = newReplayBody(req, r.maxBody); err != nil {
 		return nil, err
 	}
-	defer body.close()
+	defer c.body.close()
 	ro := requestOptionsOf(ctx)
-	hedge := r.hedge
-	if ro.Hedge != nil {
-		hedge = *ro.Hedge
+	c.route = account.NewRoute(ctx, r.router, r.policy, req, &c.desc, ro.ExcludedRegions)
+	if h := r.hedgeOf(ro); decide.Hedges(h) && c.body.forkable() {
+		if arms := c.route.Arms(h.MaxRegions); arms != nil {
+			return r.hedged(ctx, c, arms, decide.HedgeDefaults(h))
+		}
 	}
-	rt, arms := account.NewRoute(ctx, r.router, r.policy, req, ro.ExcludedRegions, hedge)
-	if arms != nil && body.forkable() {
-		return r.hedged(ctx, req, arms, &body, call, decide.HedgeDefaults(hedge))
+	if r.tracks(ro) {
+		c.track = r.startTracking(&c)
 	}
-	trackWrites := r.trackWrites
-	if ro.TrackWrites != nil {
-		trackWrites = *ro.TrackWrites
-	}
-	return r.run(ctx, req, &rt, &body, call, r.track(req, &body, &rt, trackWrites))
+	return r.run(ctx, &c)
 }
 
-// run is the retry loop of one call (or of one arm of a hedged read) on
-// route rt.
-//
-// A tracked write (tr not nil) that made an attempt of doubtful outcome
-// settles the doubt by reading its document back: before it resends a
-// replace or an upsert, when a resent create meets 409 (or a replace 412),
-// and when it gives up. If the document is the call's, the committed
-// attempt's answer is returned instead of sending again.
-func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, body *replayBody, call *instrument.Call, tr *tracking) (resp *http.Response, err error) {
+// run is the retry loop of call c (or of one arm of a hedged read): it
+// sends each attempt where the route says, asks the route what the answer
+// means, and carries the decision out.
+func (r *Retry) run(ctx context.Context, c *call) (resp *http.Response, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
 	}
-	b, err := body.next(ctx)
+	b, err := c.body.next(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("transport: request body for attempt 1: %w", err)
 	}
 	failover := false
 	for attempt := 0; ; attempt++ {
-		if tr != nil && tr.doubt && tr.kind != createDoc {
-			if settled := r.settle(ctx, req, tr, rt, call); settled != nil {
-				closeBody(b)
-				return settled, nil
-			}
+		actx := c.rec.Attempt(ctx, attempt, c.region(), failover)
+		// An attempt has a context of its own only where cancelling it is
+		// how a drain that stalls is cut off; the caller's Close of a
+		// returned body releases it.
+		var abort context.CancelFunc
+		if !r.closesBodies {
+			actx, abort = context.WithCancel(actx)
 		}
-		// The attempt's own context: cancelling it ends a drain that
-		// stalls; the caller's Close of a returned body releases it.
-		actx, abort := context.WithCancel(call.Attempt(ctx, attempt, rt, failover))
-		areq := req.WithContext(actx)
+		areq := c.req.WithContext(actx)
 		areq.Body = b
-		if body.length >= 0 {
-			areq.ContentLength = body.length
+		if c.body.length >= 0 {
+			areq.ContentLength = c.body.length
 		}
-		if err := rt.Prepare(actx, areq); err != nil {
+		if err := c.route.Prepare(actx, areq); err != nil {
 			closeBody(b)
-			abort()
+			cancel(abort)
 			if errors.Is(err, account.ErrAllExcluded) {
 				return nil, fmt.Errorf("transport: %w (RequestOptions.ExcludedRegions)", err)
 			}
 			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
 		}
 		resp, err = r.next.RoundTrip(areq)
-		d := rt.Answer(ctx, resp, err, body.replayable())
-		call.Answered(actx, resp, err, d.Retry, d.Reason, d.Wait)
-		if tr != nil && (d.Reason == decide.Ambiguous || d.Reason == decide.Unavailable || d.Reason == decide.RequestTimeout) {
-			tr.doubt = true // the attempt may have committed
-		}
-		if tr != nil && tr.doubt && !d.Retry && ctx.Err() == nil && settles(resp, err) {
-			if settled := r.settle(ctx, req, tr, rt, call); settled != nil {
-				drain(resp, r.maxDrain, abort)
-				abort()
+		d := c.route.Answer(ctx, resp, err, c.body.replayable())
+		c.rec.Answered(actx, resp, err, d.Retry, d.Reason, d.Wait)
+		if c.track.readsBack(d, resp, err) {
+			if settled := r.settle(ctx, c); settled != nil {
+				r.discard(resp, abort)
+				cancel(abort)
 				return settled, nil
 			}
 		}
@@ -169,16 +161,16 @@ func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, b
 		// last attempt has released it: if the caller's GetBody fails, the
 		// caller still gets the answer as it came.
 		var berr error
-		early := body.released()
+		early := c.body.released()
 		if early {
-			if b, berr = body.next(ctx); berr != nil {
+			if b, berr = c.body.next(ctx); berr != nil {
 				return keep(resp, abort), err
 			}
 		}
-		drain(resp, r.maxDrain, abort)
-		abort()
+		r.discard(resp, abort)
+		cancel(abort)
 		if !early {
-			if b, berr = body.next(ctx); berr != nil {
+			if b, berr = c.body.next(ctx); berr != nil {
 				return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+2, berr)
 			}
 		}
@@ -186,31 +178,42 @@ func (r *Retry) run(ctx context.Context, req *http.Request, rt *account.Route, b
 			closeBody(b)
 			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
 		}
-		if failover, err = rt.Next(ctx, d); err != nil {
+		if failover, err = c.route.Next(ctx, d); err != nil {
 			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
+		}
+		if c.track.settlesFirst() {
+			if settled := r.settle(ctx, c); settled != nil {
+				closeBody(b)
+				return settled, nil
+			}
 		}
 	}
 }
 
-// settles reports whether a tracked write's last answer, after a doubtful
-// attempt, can be settled by a read-back: a conflict (a resent create), a
-// failed precondition (a resent replace), or a failure the call gives up
-// on.
-func settles(resp *http.Response, err error) bool {
-	if err != nil || resp == nil {
-		return true
+// hedgeOf returns the hedging options of a call with options ro.
+func (r *Retry) hedgeOf(ro RequestOptions) policy.HedgeOptions {
+	if ro.Hedge != nil {
+		return *ro.Hedge
 	}
-	switch resp.StatusCode {
-	case http.StatusConflict, http.StatusPreconditionFailed, http.StatusServiceUnavailable, http.StatusRequestTimeout:
-		return true
-	}
-	return false
+	return r.hedge
 }
 
-// keep returns resp to the caller with its attempt's context alive until
-// the body is closed; with no body to read, the context ends now.
+// tracks reports whether a call with options ro tracks its writes.
+func (r *Retry) tracks(ro RequestOptions) bool {
+	if ro.TrackWrites != nil {
+		return *ro.TrackWrites
+	}
+	return r.track
+}
+
+// keep returns resp to the caller with its attempt's context, if it has
+// one (cancel not nil), alive until the body is closed; with no body to
+// read, the context ends now.
 func keep(resp *http.Response, cancel context.CancelFunc) *http.Response {
+	if cancel == nil {
+		return resp
+	}
 	if resp == nil || resp.Body == nil || resp.Body == http.NoBody {
 		cancel()
 		return resp
@@ -230,6 +233,28 @@ func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
+}
+
+// discard drains and closes a response the caller does not get, so that
+// its connection can be reused (see wire.Drain). A drain that stalls is
+// cut off by abort, the cancellation of the attempt's context, or, for an
+// attempt without one (see retryDeps.closesBodies), by closing the body.
+func (r *Retry) discard(resp *http.Response, abort context.CancelFunc) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	if abort == nil {
+		body := resp.Body
+		abort = func() { body.Close() }
+	}
+	wire.Drain(resp, r.maxDrain, abort)
+}
+
+// cancel calls f unless it is nil.
+func cancel(f context.CancelFunc) {
+	if f != nil {
+		f()
+	}
 }
 
 // isClosed reports whether the Transport that owns r was closed.

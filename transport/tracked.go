@@ -14,8 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cosmosrt/cosmosrt/internal/account"
-	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
@@ -26,37 +25,26 @@ const trackingProperty = "_trackingId"
 // readBackTime bounds the one read that settles a tracked write's doubt.
 const readBackTime = 5 * time.Second
 
-// writeKind is what a tracked write does to its document.
-type writeKind uint8
-
-const (
-	createDoc writeKind = iota + 1
-	replaceDoc
-	upsertDoc
-)
-
 // tracking is the state of one tracked write: its id, the document it
-// writes, and whether an attempt of doubtful outcome was made.
+// writes, and whether an attempt of doubtful outcome was made. A nil
+// *tracking is a call that is not tracked.
 type tracking struct {
 	id    string
-	kind  writeKind
+	kind  wire.DocumentWrite
 	path  string // the document's path, for the read-back
 	doubt bool   // an attempt may have committed without the caller knowing
 }
 
-// track prepares a tracked write when the options ask for it and req is a
-// create, replace or upsert of a document whose body is a JSON object: the
-// body gets a tracking id (or keeps the caller's) and is buffered anew.
-// It returns nil, with body untouched, for every other request.
-func (r *Retry) track(req *http.Request, body *replayBody, rt *account.Route, on bool) *tracking {
-	if !on {
+// startTracking prepares call c as a tracked write when it is a create,
+// replace or upsert of a document whose body is a JSON object: the body
+// gets a tracking id (or keeps the caller's) and is buffered anew. It
+// returns nil, with the body untouched, for every other call.
+func (r *Retry) startTracking(c *call) *tracking {
+	kind := c.desc.DocumentWrite()
+	if kind == wire.NotDocumentWrite {
 		return nil
 	}
-	kind, path := writeOf(req)
-	if kind == 0 {
-		return nil
-	}
-	buf, ok := body.content(r.maxBody)
+	buf, ok := c.body.content(r.maxBody)
 	if !ok {
 		return nil
 	}
@@ -64,13 +52,13 @@ func (r *Retry) track(req *http.Request, body *replayBody, rt *account.Route, on
 	if json.Unmarshal(buf, &doc) != nil || doc == nil {
 		return nil // not a JSON object: sent untouched
 	}
-	t := &tracking{kind: kind, path: path}
-	if kind != replaceDoc {
+	t := &tracking{kind: kind, path: c.req.URL.Path}
+	if kind != wire.ReplaceDocument {
 		var id string
 		if json.Unmarshal(doc["id"], &id) != nil || id == "" {
 			return nil
 		}
-		t.path = path + "/" + url.PathEscape(id)
+		t.path = strings.TrimSuffix(t.path, "/") + "/" + url.PathEscape(id)
 	}
 	if raw, ok := doc[trackingProperty]; ok {
 		if json.Unmarshal(raw, &t.id) != nil || t.id == "" {
@@ -86,32 +74,48 @@ func (r *Retry) track(req *http.Request, body *replayBody, rt *account.Route, on
 		}
 		buf = slices.Concat(buf[:i], []byte(property), buf[i:])
 	}
-	if !rt.Track() {
+	if !c.route.Track() {
 		return nil // the chain cannot sign the read that settles a doubt
 	}
-	*body = body.rebuffer(buf)
+	c.body = c.body.rebuffer(buf)
 	return t
 }
 
-// writeOf says whether req writes one document, and how: a POST to a
-// documents feed (a create, or an upsert) that is not a batch, or a PUT of
-// one document. path is the feed's or the document's path.
-func writeOf(req *http.Request) (writeKind, string) {
-	p := wire.ParsePath(req.URL.Path)
-	if p.Type != "docs" {
-		return 0, ""
+// readsBack notes what an attempt's decision d says of the write's outcome
+// and reports whether the document must be read back before the answer
+// (resp, err) is returned: after an attempt of doubtful outcome, a call
+// that gives up on a conflict (a resent create), a failed precondition (a
+// resent replace) or a failure.
+func (t *tracking) readsBack(d decide.Decision, resp *http.Response, err error) bool {
+	if t == nil {
+		return false
 	}
-	switch {
-	case req.Method == http.MethodPost && p.Feed && !wire.IsQuery(req.Header) &&
-		!wire.IsTrue(req.Header.Get(wire.HeaderIsBatch)):
-		if wire.IsTrue(req.Header.Get(wire.HeaderIsUpsert)) {
-			return upsertDoc, strings.TrimSuffix(req.URL.Path, "/")
-		}
-		return createDoc, strings.TrimSuffix(req.URL.Path, "/")
-	case req.Method == http.MethodPut && !p.Feed:
-		return replaceDoc, req.URL.Path
+	if d.Reason == decide.Ambiguous || d.Reason == decide.Unavailable || d.Reason == decide.RequestTimeout {
+		t.doubt = true // the attempt may have committed
 	}
-	return 0, ""
+	return t.doubt && !d.Retry && settles(resp, err)
+}
+
+// settlesFirst reports whether the document must be read back before the
+// next attempt: a replace or an upsert after an attempt of doubtful
+// outcome, which a resend would run again.
+func (t *tracking) settlesFirst() bool {
+	return t != nil && t.doubt && t.kind != wire.CreateDocument
+}
+
+// settles reports whether a tracked write's last answer, after a doubtful
+// attempt, can be settled by a read-back: a conflict (a resent create), a
+// failed precondition (a resent replace), or a failure the call gives up
+// on.
+func settles(resp *http.Response, err error) bool {
+	if err != nil || resp == nil {
+		return true
+	}
+	switch resp.StatusCode {
+	case http.StatusConflict, http.StatusPreconditionFailed, http.StatusServiceUnavailable, http.StatusRequestTimeout:
+		return true
+	}
+	return false
 }
 
 // newTrackingID returns a random (version 4) UUID.
@@ -131,7 +135,11 @@ func newTrackingID() string {
 // (then the caller's answer stands). The read is signed by the chain, goes
 // to the endpoint of the call's last attempt, is bounded by readBackTime,
 // and its request charge is added to the call's.
-func (r *Retry) settle(ctx context.Context, req *http.Request, t *tracking, rt *account.Route, call *instrument.Call) *http.Response {
+func (r *Retry) settle(ctx context.Context, c *call) *http.Response {
+	if ctx.Err() != nil {
+		return nil
+	}
+	req, t := c.req, c.track
 	ctx, cancel := context.WithTimeout(ctx, readBackTime)
 	defer cancel()
 	u := *req.URL
@@ -145,17 +153,17 @@ func (r *Retry) settle(ctx context.Context, req *http.Request, t *tracking, rt *
 			get.Header[h] = v
 		}
 	}
-	if rt.SignAt(ctx, get) != nil {
+	if c.route.SignAt(ctx, get) != nil {
 		return nil
 	}
 	resp, err := r.next.RoundTrip(get)
 	if err != nil {
 		return nil
 	}
-	call.Answered(ctx, resp, nil, false, nil, 0)
+	c.rec.Answered(ctx, resp, nil, false, nil, 0)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		drain(resp, r.maxDrain, cancel)
+		wire.Drain(resp, r.maxDrain, cancel)
 		return nil
 	}
 	stored, err := io.ReadAll(io.LimitReader(resp.Body, max(r.maxBody, 0)+1))
@@ -169,7 +177,7 @@ func (r *Retry) settle(ctx context.Context, req *http.Request, t *tracking, rt *
 		return nil
 	}
 	status := http.StatusOK
-	if t.kind == createDoc {
+	if t.kind == wire.CreateDocument {
 		status = http.StatusCreated
 	}
 	return &http.Response{

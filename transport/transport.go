@@ -151,7 +151,8 @@ func New(o Options) (*Transport, error) {
 			yield(endpoint, breakerGauge(s))
 		}
 	})
-	deps := retryDeps{tel: tel, closing: t.closing, hedge: o.Hedge}
+	_, closesBodies := base.(*http.Transport)
+	deps := retryDeps{tel: tel, closing: t.closing, hedge: o.Hedge, closesBodies: closesBodies}
 	if endpoint != nil {
 		t.router, err = account.NewRouter(account.RouterOptions{
 			Endpoint:         endpoint,
@@ -202,9 +203,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections closes Base's idle connections.
 func (t *Transport) CloseIdleConnections() { wire.CloseIdle(t.base) }
-
-// closeIdle is wire.CloseIdle, under the name the retry loop uses.
-func closeIdle(rt http.RoundTripper) { wire.CloseIdle(rt) }
 
 // Close stops the account's background refresh, unregisters the chain's
 // metric callbacks and closes idle connections. Calls in flight finish

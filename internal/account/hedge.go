@@ -39,3 +39,51 @@ func (h *hedgeLosses) won(host wire.Endpoint) {
 	delete(h.byHost, host)
 	h.mu.Unlock()
 }
+
+// Arms returns the routes of a hedged read: one per read region, in the
+// order the read would try them, at most max (0: all), each pinned to its
+// region with its own retry state. It returns nil when the call cannot be
+// hedged: a write, an account not known, fewer than two regions.
+func (rt *Route) Arms(max int) []Route {
+	if rt.write || !rt.known || rt.none || len(rt.eps) < 2 {
+		return nil
+	}
+	n := len(rt.eps)
+	if max > 0 {
+		n = min(n, max)
+	}
+	if n < 2 {
+		return nil
+	}
+	arms := make([]Route, n)
+	for i := range arms {
+		a := *rt
+		a.pinned = true
+		a.call = rt.policy.Call()
+		a.eps, a.idx, a.tried = rt.eps[i:i+1], 0, 1
+		a.target, a.sent = rt.eps[i], rt.eps[i]
+		arms[i] = a
+	}
+	return arms
+}
+
+// Lost records that this arm's region, the one the read would have used,
+// lost a hedged read: a later arm answered first. After demoteAfter losses
+// in a row (negative: never) the region is marked unavailable for reads,
+// as a region that answers 503 is, so reads prefer the others until the
+// mark expires.
+func (rt *Route) Lost(demoteAfter int) {
+	if rt.owner == nil || demoteAfter < 0 {
+		return
+	}
+	if rt.owner.hedges.lost(wire.EndpointOf(rt.target), demoteAfter) {
+		rt.owner.markUnavailable(rt.target, false)
+	}
+}
+
+// Won records that this arm's region answered a hedged read first.
+func (rt *Route) Won() {
+	if rt.owner != nil {
+		rt.owner.hedges.won(wire.EndpointOf(rt.target))
+	}
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
-	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // A Route is one call's way through the account's endpoints: where each
@@ -50,6 +49,8 @@ type Route struct {
 	tried    int    // distinct endpoints of eps tried so far
 	answered uint64 // the router's epoch when the last answer arrived
 
+	rtype, link string // the resource type and link that sign the call's attempts
+
 	excluded []string // regions the call must never be sent to
 	tracked  bool     // a write with a tracking id: resendable on doubt
 	none     bool     // every endpoint the call may use is excluded
@@ -60,36 +61,26 @@ type Route struct {
 // the caller's request options.
 var ErrAllExcluded = errors.New("every region this call may use is excluded")
 
-// NewRoute starts the route of the call req under policy p. r may be nil
-// (no account). If r owns req's URL, the account is loaded first (joining
-// a look-up in flight); when it cannot be, the call starts at req's URL
-// and asks again when it meets an answer that only the account can
-// resolve (403.3). The account's credential signs the attempts of a
-// request that comes without an Authorization header.
+// NewRoute starts the route of the call req, which d describes, under
+// policy p. r may be nil (no account). If r owns req's URL, the account is
+// loaded first (joining a look-up in flight); when it cannot be, the call
+// starts at req's URL and asks again when it meets an answer that only the
+// account can resolve (403.3). The account's credential signs the attempts
+// of a request that comes without an Authorization header.
 //
 // The call never goes to a region named in excluded (names as the account
 // lists them, case-insensitive); a call that could go nowhere else fails
-// with ErrAllExcluded.
-//
-// When hedge asks for hedging and the call is a read that can be hedged,
-// NewRoute also returns the routes of its arms (see Arms).
-func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, excluded []string, hedge policy.HedgeOptions) (Route, []Route) {
-	rt := newRoute(ctx, r, p, req, excluded)
-	if !decide.Hedges(hedge) {
-		return rt, nil
-	}
-	return rt, rt.Arms(hedge.MaxRegions)
-}
-
-func newRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, excluded []string) Route {
+// with ErrAllExcluded. A read may be hedged: see Arms.
+func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Request, d *wire.Request, excluded []string) Route {
 	u := req.URL
-	rt := Route{write: wire.IsWrite(req), origin: u, target: u, sent: u, policy: p, call: p.Call(), excluded: excluded}
+	rt := Route{write: d.Write, origin: u, target: u, sent: u, policy: p, call: p.Call(), excluded: excluded}
 	rt.deadline, _ = ctx.Deadline()
 	if r == nil || !r.Owns(u) {
 		return rt
 	}
 	rt.owner = r
 	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
+	rt.rtype, rt.link = d.Type, d.Link
 	if r.ensure(ctx) == nil {
 		rt.reset()
 	}
@@ -117,7 +108,7 @@ func (rt *Route) Prepare(ctx context.Context, areq *http.Request) error {
 		areq.Header.Set(wire.HeaderAllowTentativeWrites, "true")
 	}
 	if rt.sign {
-		return Sign(ctx, areq, rt.owner.cred, time.Now())
+		return signAs(ctx, areq, rt.rtype, rt.link, rt.owner.cred, time.Now())
 	}
 	return nil
 }
@@ -358,52 +349,4 @@ func sameEndpoint(a, b *url.URL) bool {
 		return true // the common case, without parsing
 	}
 	return wire.EndpointOf(a) == wire.EndpointOf(b)
-}
-
-// Arms returns the routes of a hedged read: one per read region, in the
-// order the read would try them, at most max (0: all), each pinned to its
-// region with its own retry state. It returns nil when the call cannot be
-// hedged: a write, an account not known, fewer than two regions.
-func (rt *Route) Arms(max int) []Route {
-	if rt.write || !rt.known || rt.none || len(rt.eps) < 2 {
-		return nil
-	}
-	n := len(rt.eps)
-	if max > 0 {
-		n = min(n, max)
-	}
-	if n < 2 {
-		return nil
-	}
-	arms := make([]Route, n)
-	for i := range arms {
-		a := *rt
-		a.pinned = true
-		a.call = rt.policy.Call()
-		a.eps, a.idx, a.tried = rt.eps[i:i+1], 0, 1
-		a.target, a.sent = rt.eps[i], rt.eps[i]
-		arms[i] = a
-	}
-	return arms
-}
-
-// Lost records that this arm's region, the one the read would have used,
-// lost a hedged read: a later arm answered first. After demoteAfter losses
-// in a row (negative: never) the region is marked unavailable for reads,
-// as a region that answers 503 is, so reads prefer the others until the
-// mark expires.
-func (rt *Route) Lost(demoteAfter int) {
-	if rt.owner == nil || demoteAfter < 0 {
-		return
-	}
-	if rt.owner.hedges.lost(wire.EndpointOf(rt.target), demoteAfter) {
-		rt.owner.markUnavailable(rt.target, false)
-	}
-}
-
-// Won records that this arm's region answered a hedged read first.
-func (rt *Route) Won() {
-	if rt.owner != nil {
-		rt.owner.hedges.won(wire.EndpointOf(rt.target))
-	}
 }

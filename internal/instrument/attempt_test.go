@@ -59,9 +59,9 @@ func TestAttemptSpans(t *testing.T) {
 	req.Header.Set("Authorization", secretAuth)
 
 	// A retry loop as the transport runs it.
-	ctx, c := r.tel.StartCall(context.Background(), req)
+	ctx, c := startCall(r.tel, context.Background(), req)
 	for n := range 5 {
-		c.Attempt(context.Background(), 0, named("local"), false)
+		c.Attempt(context.Background(), 0, "local", false)
 		resp, err := rt.RoundTrip(req.WithContext(WithAttempt(ctx, n)))
 		require.NoError(t, err)
 		c.Answered(context.Background(), resp, nil, false, nil, 0)
@@ -109,7 +109,7 @@ func TestAttemptSpans(t *testing.T) {
 func TestAttemptSpanOnTransportError(t *testing.T) {
 	r := newRig(t, Options{})
 	rt := r.tel.Attempts(errTransport{})
-	ctx, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
+	ctx, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	_, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx))
 	require.Error(t, err)
 	c.End(nil, err, "")
@@ -129,7 +129,7 @@ func (errTransport) RoundTrip(*http.Request) (*http.Response, error) {
 func TestNoAttemptSpansSendsStraightToNext(t *testing.T) {
 	r := newRig(t, Options{NoAttemptSpans: true})
 	next := &staticTransport{resp: &http.Response{StatusCode: 200, Body: http.NoBody}}
-	ctx, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
+	ctx, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx)
 	resp, err := r.tel.Attempts(next).RoundTrip(req)
 	require.NoError(t, err)

@@ -46,7 +46,7 @@ type Call struct {
 	pending     []*attemptRecord // attempts in diag not answered yet
 }
 
-// StartCall starts recording the call req. It starts a CLIENT span named
+// StartCall starts recording the call req, which d describes. It starts a CLIENT span named
 // "{db.operation.name} {target}" (target: the container, else the
 // database, else the operation alone) with db.system.name=azure.cosmosdb,
 // db.operation.name, db.namespace, db.collection.name, server.address and
@@ -64,7 +64,7 @@ type Call struct {
 // attempt to it, with or without a tracer or meter. When neither a span,
 // a metric nor diagnostics would be recorded it returns ctx and a nil
 // *Call, without allocating.
-func (t *Telemetry) StartCall(ctx context.Context, req *http.Request) (context.Context, *Call) {
+func (t *Telemetry) StartCall(ctx context.Context, req *http.Request, d *wire.Request) (context.Context, *Call) {
 	tr := t.tracer()
 	in := t.instruments()
 	diag := diagnosticsOf(ctx)
@@ -72,7 +72,7 @@ func (t *Telemetry) StartCall(ctx context.Context, req *http.Request) (context.C
 		return ctx, nil
 	}
 	c := &Call{in: in, now: t.opts.Now, diag: diag}
-	c.op, c.namespace, c.collection = Operation(req)
+	c.op, c.namespace, c.collection = Operation(d, req.Header)
 	if req.URL != nil {
 		c.host, c.port = splitHostPort(req.URL.Host)
 	}
@@ -118,12 +118,8 @@ func (c *Call) appendTarget(attrs []attribute.KeyValue) []attribute.KeyValue {
 	return attrs
 }
 
-// A Namer names the region an attempt goes to: a region name, or a host
-// when the name is unknown. It is asked only when the call is recorded.
-type Namer interface{ Region() string }
-
-// Attempt notes that attempt n (0 for the first) is about to go to the
-// region that to names and returns the attempt's context, which carries n
+// Attempt notes that attempt n (0 for the first) is about to go to region
+// (a region name, or a host when the name is unknown) and returns the attempt's context, which carries n
 // for the attempt spans' http.request.resend_count. failover says the
 // attempt is a write redirected to a new write region after a 403.3: it
 // counts cosmosrt.failovers and adds a "failover" event to the span. The
@@ -132,7 +128,7 @@ type Namer interface{ Region() string }
 // attempt starts there and the returned context is marked with it: pass
 // that context to Answered with the attempt's answer. A nil Call (nothing is recorded, attempt spans included) returns ctx as it
 // is.
-func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) context.Context {
+func (c *Call) Attempt(ctx context.Context, n int, region string, failover bool) context.Context {
 	if c == nil {
 		return ctx
 	}
@@ -146,7 +142,6 @@ func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) cont
 	if failover {
 		c.failover()
 	}
-	region := to.Region()
 	if region != "" && !slices.Contains(c.regions, region) {
 		c.regions = append(c.regions, region)
 	}

@@ -35,12 +35,12 @@ func TestCallSpan(t *testing.T) {
 	req := mustRequest(t, http.MethodPost, "https://acct.documents.azure.com:443/dbs/shop/colls/orders/docs")
 	req.Header.Set("Authorization", secretAuth)
 
-	ctx, c := r.tel.StartCall(context.Background(), req)
+	ctx, c := startCall(r.tel, context.Background(), req)
 	require.NotNil(t, c)
 	assert.True(t, trace.SpanFromContext(ctx).SpanContext().IsValid(), "the context carries the call span")
-	c.Attempt(context.Background(), 0, named("West US"), false)
+	c.Attempt(context.Background(), 0, "West US", false)
 	c.Answered(context.Background(), respWith(503, "x-ms-request-charge", "1.5"), nil, false, nil, 0)
-	c.Attempt(context.Background(), 0, named("East US"), false)
+	c.Attempt(context.Background(), 0, "East US", false)
 	c.End(respWith(201, "x-ms-request-charge", "6.25", "x-ms-substatus", "0"), nil, "")
 
 	spans := r.ended("create_item orders")
@@ -114,7 +114,7 @@ func TestCallErrorTypeOnlyOnFailure(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, Options{})
-			_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+			_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			c.End(tc.resp, tc.err, tc.errorType)
 
 			s := r.ended("read_item c")[0]
@@ -139,9 +139,9 @@ func TestCallErrorTypeOnlyOnFailure(t *testing.T) {
 
 func TestContactedRegionsInOrderWithoutDuplicates(t *testing.T) {
 	r := newRig(t, Options{})
-	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
+	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	for _, region := range []string{"West US", "East US", "West US", "", "North Europe", "East US"} {
-		c.Attempt(context.Background(), 0, named(region), false)
+		c.Attempt(context.Background(), 0, region, false)
 	}
 	c.End(respWith(200), nil, "")
 	got := attrs(r.ended("read_database d")[0].Attributes())["azure.cosmosdb.operation.contacted_regions"]
@@ -164,7 +164,7 @@ func TestRequestChargeIsSummedOverAttempts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, Options{})
-			_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+			_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			for _, resp := range tc.charge {
 				c.Answered(context.Background(), resp, nil, false, nil, 0)
 			}
@@ -186,8 +186,8 @@ func TestRequestChargeIsSummedOverAttempts(t *testing.T) {
 func TestDurationHistogram(t *testing.T) {
 	r := newRig(t, Options{})
 	req := mustRequest(t, http.MethodDelete, "https://localhost:8081/dbs/d/colls/c/docs/1")
-	_, c := r.tel.StartCall(context.Background(), req)
-	c.Attempt(context.Background(), 0, named("West US"), false)
+	_, c := startCall(r.tel, context.Background(), req)
+	c.Attempt(context.Background(), 0, "West US", false)
 	r.now = r.now.Add(30 * time.Millisecond)
 	c.End(respWith(204, "x-ms-request-charge", "5"), nil, "")
 
@@ -214,11 +214,11 @@ func TestDurationHistogram(t *testing.T) {
 
 func TestRetriesBackoffAndFailovers(t *testing.T) {
 	r := newRig(t, Options{})
-	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodPost, "https://a.example/dbs/d/colls/c/docs"))
+	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodPost, "https://a.example/dbs/d/colls/c/docs"))
 	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 100*time.Millisecond)
 	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 200*time.Millisecond)
 	c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 0)
-	c.Attempt(context.Background(), 1, named(""), true)
+	c.Attempt(context.Background(), 1, "", true)
 	c.End(respWith(201), nil, "")
 	c.Answered(context.Background(), nil, nil, true, reason("after_end"), time.Second) // ignored
 
@@ -249,12 +249,12 @@ func TestRetriesBackoffAndFailovers(t *testing.T) {
 
 func TestEndIsIdempotent(t *testing.T) {
 	r := newRig(t, Options{})
-	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.End(respWith(200), nil, "")
 	c.End(nil, errors.New("late"), "late")
-	c.Attempt(context.Background(), 0, named("late"), false)
+	c.Attempt(context.Background(), 0, "late", false)
 	c.Answered(context.Background(), respWith(200, "x-ms-request-charge", "9"), nil, false, nil, 0)
-	c.Attempt(context.Background(), 1, named(""), true)
+	c.Attempt(context.Background(), 1, "", true)
 
 	require.Len(t, r.spans.Ended(), 1)
 	s := r.spans.Ended()[0]
@@ -269,9 +269,9 @@ func TestEndIsIdempotent(t *testing.T) {
 func TestNilCallIsANoop(t *testing.T) {
 	var c *Call
 	assert.NotPanics(t, func() {
-		c.Attempt(context.Background(), 0, named("x"), false)
+		c.Attempt(context.Background(), 0, "x", false)
 		c.Answered(context.Background(), nil, nil, true, reason("x"), time.Second)
-		c.Attempt(context.Background(), 1, named(""), true)
+		c.Attempt(context.Background(), 1, "", true)
 		c.Answered(context.Background(), respWith(200), nil, false, nil, 0)
 		c.End(respWith(200), nil, "")
 	})
@@ -286,7 +286,7 @@ func TestSpanNameTargets(t *testing.T) {
 	}
 	for path, want := range cases {
 		r := newRig(t, Options{})
-		_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example"+path))
+		_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example"+path))
 		c.End(respWith(200), nil, "")
 		assert.Len(t, r.ended(want), 1, path)
 	}
@@ -300,8 +300,8 @@ func BenchmarkCall(b *testing.B) {
 	run := func(b *testing.B, tel *Telemetry) {
 		b.ReportAllocs()
 		for b.Loop() {
-			ctx, c := tel.StartCall(context.Background(), req)
-			c.Attempt(context.Background(), 0, named("West US"), false)
+			ctx, c := startCall(tel, context.Background(), req)
+			c.Attempt(context.Background(), 0, "West US", false)
 			c.Answered(context.Background(), resp, nil, false, nil, 0)
 			c.End(resp, nil, "")
 			_ = ctx
@@ -313,11 +313,6 @@ func BenchmarkCall(b *testing.B) {
 		run(b, r.tel)
 	})
 }
-
-// named is a Namer that names one region.
-type named string
-
-func (n named) Region() string { return string(n) }
 
 // reason is a retry reason.
 type reason string

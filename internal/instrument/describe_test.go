@@ -16,13 +16,13 @@ import (
 func TestDescribeNamesAttemptsAndRegions(t *testing.T) {
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
-	_, c := quiet(newClock()).StartCall(ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	_, c := startCall(quiet(newClock()), ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	cause := &net.OpError{Op: "read", Net: "tcp", Err: io.EOF}
 	err := fmt.Errorf("transport: waiting 1s to retry after unavailable: %w", context.DeadlineExceeded)
 
 	assert.Same(t, cause, c.Describe(cause), "no attempt yet: nothing to say")
 	for _, region := range []string{"East US", "East US", "North Europe"} {
-		c.Attempt(ctx, 0, named(region), false)
+		c.Attempt(ctx, 0, region, false)
 	}
 	got := c.Describe(err)
 	assert.EqualError(t, got, "transport: waiting 1s to retry after unavailable: context deadline exceeded (after 3 attempts: East US, North Europe)")
@@ -41,8 +41,8 @@ func TestDescribeNamesAttemptsAndRegions(t *testing.T) {
 
 func TestDescribeOneAttempt(t *testing.T) {
 	r := newRig(t, Options{})
-	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
-	c.Attempt(context.Background(), 0, named("a.example"), false)
+	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
+	c.Attempt(context.Background(), 0, "a.example", false)
 	assert.EqualError(t, c.Describe(errors.New("boom")), "boom (after 1 attempt: a.example)")
 }
 

@@ -49,14 +49,14 @@ func TestDiagnosticsWithNothingElseRecorded(t *testing.T) {
 	ctx := WithDiagnostics(context.Background(), &d)
 	req := mustRequest(t, http.MethodGet, "https://acct.documents.azure.com/dbs/d/colls/c/docs/1")
 
-	_, c := tel.StartCall(ctx, req)
+	_, c := startCall(tel, ctx, req)
 	require.NotNil(t, c, "diagnostics are recorded without a tracer or meter")
 	t0 := clk.Now()
-	first := c.Attempt(ctx, 0, named("West US"), false)
+	first := c.Attempt(ctx, 0, "West US", false)
 	clk.advance(10 * time.Millisecond)
 	c.Answered(first, respWith(503, "x-ms-substatus", "21008", "x-ms-request-charge", "0.5"), nil, true, reason("unavailable"), 100*time.Millisecond)
 	clk.advance(100 * time.Millisecond)
-	second := c.Attempt(ctx, 1, named("East US"), false)
+	second := c.Attempt(ctx, 1, "East US", false)
 	clk.advance(5 * time.Millisecond)
 	ok := respWith(200, "x-ms-request-charge", "1")
 	c.Answered(second, ok, nil, false, nil, 0)
@@ -79,8 +79,8 @@ func TestDiagnosticsNameAnAttemptsError(t *testing.T) {
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
 	rt := tel.Attempts(failing{fmt.Errorf("read: %w", io.EOF)})
 
-	ctx, c := tel.StartCall(ctx, req)
-	actx := c.Attempt(ctx, 0, named("West US"), false)
+	ctx, c := startCall(tel, ctx, req)
+	actx := c.Attempt(ctx, 0, "West US", false)
 	_, err := rt.RoundTrip(req.WithContext(actx))
 	require.Error(t, err)
 	c.Answered(actx, nil, err, false, nil, 0)
@@ -103,8 +103,8 @@ func TestDiagnosticsNameARefusalTheWireNeverSaw(t *testing.T) {
 	tel := quiet(newClock())
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
-	_, c := tel.StartCall(ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	actx := c.Attempt(ctx, 0, named("West US"), false)
+	_, c := startCall(tel, ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	actx := c.Attempt(ctx, 0, "West US", false)
 	c.Answered(actx, nil, circuitOpen{}, false, nil, 0)
 	c.End(nil, circuitOpen{}, "")
 	assert.Equal(t, "circuit_open", d.Attempts()[0].ErrorType)
@@ -113,8 +113,8 @@ func TestDiagnosticsNameARefusalTheWireNeverSaw(t *testing.T) {
 	// prepared) is named after the failure the call ends with.
 	var d2 Diagnostics
 	ctx = WithDiagnostics(context.Background(), &d2)
-	_, c = tel.StartCall(ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.Attempt(ctx, 0, named("West US"), false)
+	_, c = startCall(tel, ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	c.Attempt(ctx, 0, "West US", false)
 	c.End(nil, errors.New("transport: signing attempt 1: no key"), "signing")
 	assert.Equal(t, "signing", d2.Attempts()[0].ErrorType)
 }
@@ -128,11 +128,11 @@ func TestDiagnosticsMatchHedgedAnswersToTheirAttempts(t *testing.T) {
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
-	ctx, c := tel.StartCall(ctx, req)
+	ctx, c := startCall(tel, ctx, req)
 
-	slow := c.Attempt(ctx, 0, named("West US"), false)
+	slow := c.Attempt(ctx, 0, "West US", false)
 	clk.advance(20 * time.Millisecond)
-	fast := c.Attempt(ctx, 0, named("East US"), false)
+	fast := c.Attempt(ctx, 0, "East US", false)
 	clk.advance(5 * time.Millisecond)
 	won, err := tel.Attempts(answering(200)).RoundTrip(req.WithContext(fast))
 	require.NoError(t, err)
@@ -155,9 +155,9 @@ func TestDiagnosticsMatchHedgedAnswersToTheirAttempts(t *testing.T) {
 	// Without the attempt stage, an answer lands on its own attempt.
 	var d2 Diagnostics
 	ctx = WithDiagnostics(context.Background(), &d2)
-	_, c = tel.StartCall(ctx, req)
-	first := c.Attempt(ctx, 0, named("West US"), false)
-	c.Attempt(ctx, 0, named("East US"), false)
+	_, c = startCall(tel, ctx, req)
+	first := c.Attempt(ctx, 0, "West US", false)
+	c.Attempt(ctx, 0, "East US", false)
 	c.Answered(first, &http.Response{StatusCode: 404, Header: http.Header{}}, nil, false, nil, 0)
 	got = d2.Attempts()
 	assert.Equal(t, 404, got[0].Status, "the answer of the first attempt")
@@ -171,8 +171,8 @@ func TestDiagnosticsKeepTheLastAttemptsAndCountAllCharges(t *testing.T) {
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
 	const calls = MaxDiagnosticAttempts + 10
 	for i := range calls {
-		_, c := tel.StartCall(ctx, req)
-		actx := c.Attempt(ctx, 0, named(fmt.Sprint(i)), false)
+		_, c := startCall(tel, ctx, req)
+		actx := c.Attempt(ctx, 0, fmt.Sprint(i), false)
 		resp := respWith(200, "x-ms-request-charge", "2")
 		c.Answered(actx, resp, nil, false, nil, 0)
 		c.End(resp, nil, "")
@@ -192,8 +192,8 @@ func TestAnAccountLookUpIsNotTakenForTheAttempt(t *testing.T) {
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
-	ctx, c := tel.StartCall(ctx, req)
-	actx := c.Attempt(ctx, 0, named("West US"), false)
+	ctx, c := startCall(tel, ctx, req)
+	actx := c.Attempt(ctx, 0, "West US", false)
 
 	lctx, done := tel.OnRefresh(actx, false)
 	resp, err := tel.Attempts(answering(401)).RoundTrip(mustRequest(t, http.MethodGet, "https://a.example/").WithContext(lctx))
@@ -214,13 +214,13 @@ func TestDiagnosticsUnderConcurrentArms(t *testing.T) {
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
-	ctx, c := tel.StartCall(ctx, req)
+	ctx, c := startCall(tel, ctx, req)
 	rt := tel.Attempts(answering(200))
 	var wg sync.WaitGroup
 	for arm := range 8 {
 		wg.Go(func() {
 			for n := range 4 {
-				actx := c.Attempt(ctx, n, named(fmt.Sprint(arm)), false)
+				actx := c.Attempt(ctx, n, fmt.Sprint(arm), false)
 				resp, err := rt.RoundTrip(req.WithContext(actx))
 				if err != nil {
 					panic(err)
@@ -241,7 +241,7 @@ func TestDiagnosticsUnderConcurrentArms(t *testing.T) {
 
 func TestNoDiagnosticsWithoutTheContext(t *testing.T) {
 	tel := quiet(newClock())
-	_, c := tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
+	_, c := startCall(tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	assert.Nil(t, c)
 }
 

@@ -16,9 +16,9 @@ import (
 // dashboards are built on.
 func TestMetricCatalogue(t *testing.T) {
 	r := newRig(t, Options{})
-	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 20*time.Millisecond)
-	c.Attempt(context.Background(), 1, named(""), true)
+	c.Attempt(context.Background(), 1, "", true)
 	c.End(respWith(200, "x-ms-request-charge", "3"), nil, "")
 	_, done := r.tel.OnRefresh(context.Background(), false)
 	done(errors.New("failed"))

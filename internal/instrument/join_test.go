@@ -38,11 +38,11 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 	req := mustRequest(t, http.MethodPost, srv.URL+"/dbs/shop/colls/orders/docs")
 
 	pctx, parent := azcoreHTTPSpan(context.Background(), r.tel.opts.TracerProvider)
-	ctx, c := r.tel.StartCall(pctx, req)
+	ctx, c := startCall(r.tel, pctx, req)
 	require.NotNil(t, c)
 	assert.Equal(t, parent.SpanContext(), trace.SpanFromContext(ctx).SpanContext(), "no span of the call's own")
 	for n := range 2 {
-		actx := c.Attempt(ctx, n, named("West US"), false)
+		actx := c.Attempt(ctx, n, "West US", false)
 		resp, err := rt.RoundTrip(req.WithContext(actx))
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -80,8 +80,8 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 func TestAFailedCallOnAJoinedSpanGetsErrorTypeNotStatus(t *testing.T) {
 	r := newRig(t, Options{})
 	pctx, parent := azcoreHTTPSpan(context.Background(), r.tel.opts.TracerProvider)
-	_, c := r.tel.StartCall(pctx, mustRequest(t, http.MethodPost, "https://a.example/dbs/shop/colls/orders/docs"))
-	c.Attempt(pctx, 0, named("West US"), false)
+	_, c := startCall(r.tel, pctx, mustRequest(t, http.MethodPost, "https://a.example/dbs/shop/colls/orders/docs"))
+	c.Attempt(pctx, 0, "West US", false)
 	c.End(nil, io.EOF, "")
 	parent.End()
 	s := r.spans.Ended()[0]
@@ -112,7 +112,7 @@ func TestCallStartsItsOwnSpanUnderOtherSpans(t *testing.T) {
 			r := newRig(t, Options{})
 			pctx, parent := start(context.Background(), r.tel.opts.TracerProvider)
 			pctx = trace.ContextWithSpan(pctx, parent)
-			ctx, c := r.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+			ctx, c := startCall(r.tel, pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			assert.NotEqual(t, parent.SpanContext().SpanID(), trace.SpanFromContext(ctx).SpanContext().SpanID())
 			c.End(respWith(200), nil, "")
 			parent.End()
@@ -126,14 +126,14 @@ func TestCallStartsItsOwnSpanUnderOtherSpans(t *testing.T) {
 func TestJoinSpanOption(t *testing.T) {
 	never := newRig(t, Options{JoinSpan: func(trace.Span) bool { return false }})
 	pctx, parent := azcoreHTTPSpan(context.Background(), never.tel.opts.TracerProvider)
-	_, c := never.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	_, c := startCall(never.tel, pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.End(respWith(200), nil, "")
 	parent.End()
 	assert.Len(t, never.ended("read_item c"), 1, "JoinSpan returning false: the call has its own span")
 
 	always := newRig(t, Options{JoinSpan: func(trace.Span) bool { return true }})
 	pctx, parent = always.tel.opts.TracerProvider.Tracer("example.com/shop").Start(context.Background(), "orders.Get")
-	_, c = always.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
+	_, c = startCall(always.tel, pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.End(respWith(200), nil, "")
 	parent.End()
 	require.Len(t, always.spans.Ended(), 1)

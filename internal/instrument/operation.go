@@ -67,8 +67,8 @@ func opsOf(typ string) (resourceOps, bool) {
 	return resourceOps{}, false
 }
 
-// Operation infers from req's method, path and headers the Cosmos DB
-// operation name (db.operation.name), the database (db.namespace) and the
+// Operation infers from req (a request read once, see wire.Describe) and
+// its headers h the Cosmos DB operation name (db.operation.name), the database (db.namespace) and the
 // container (db.collection.name). For example:
 //
 //	POST   /dbs/shop/colls/orders/docs      create_item, shop, orders
@@ -86,22 +86,18 @@ func opsOf(typ string) (resourceOps, bool) {
 // "POST", …, or "_OTHER"), so the name stays of low cardinality. The names
 // returned are substrings of the path or constants: Operation does not
 // allocate.
-func Operation(req *http.Request) (op, namespace, collection string) {
-	var path string
-	if req.URL != nil {
-		path = req.URL.Path
-	}
-	r := wire.ParsePath(path)
-	if r.Segments > maxSegments {
+func Operation(req *wire.Request, h http.Header) (op, namespace, collection string) {
+	if req.Segments > maxSegments {
 		return methodName(req.Method), "", ""
 	}
-	return operationName(req, r), r.Database, r.Container
+	return operationName(req, h), req.Database, req.Container
 }
 
 // maxSegments is the deepest path of an operation of the service.
 const maxSegments = 8
 
-func operationName(req *http.Request, r wire.Resource) string {
+func operationName(req *wire.Request, h http.Header) string {
+	r := &req.Resource
 	if r.Segments == 0 {
 		if req.Method == http.MethodGet {
 			return "read_database_account"
@@ -119,13 +115,13 @@ func operationName(req *http.Request, r wire.Resource) string {
 	var op string
 	switch {
 	case feed && req.Method == http.MethodPost:
-		op = feedPost(req, &ops)
+		op = feedPost(req, h, &ops)
 	case feed && req.Method == http.MethodGet:
 		op = ops.readAll
 		if typ == "docs" {
-			if strings.EqualFold(req.Header.Get(wire.HeaderIncremental), "Incremental feed") {
+			if strings.EqualFold(h.Get(wire.HeaderIncremental), "Incremental feed") {
 				op = "query_change_feed"
-			} else if req.Header.Get(wire.HeaderPartitionKey) != "" {
+			} else if req.PartitionKey != "" {
 				op = "read_all_items_of_logical_partition"
 			}
 		}
@@ -147,17 +143,16 @@ func operationName(req *http.Request, r wire.Resource) string {
 	return op
 }
 
-func feedPost(req *http.Request, ops *resourceOps) string {
-	h := req.Header
+func feedPost(req *wire.Request, h http.Header, ops *resourceOps) string {
 	switch {
-	case ops.typ == "docs" && wire.IsTrue(h.Get(wire.HeaderIsBatch)):
+	case ops.typ == "docs" && req.Batch:
 		if v := h.Get(wire.HeaderBatchAtomic); v != "" && !wire.IsTrue(v) {
 			return "execute_bulk"
 		}
 		return "execute_batch"
-	case wire.IsQuery(h):
+	case req.Query:
 		return ops.query
-	case wire.IsTrue(h.Get(wire.HeaderIsUpsert)) && ops.upsert != "":
+	case req.Upsert && ops.upsert != "":
 		return ops.upsert
 	}
 	return ops.create

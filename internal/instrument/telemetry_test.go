@@ -23,7 +23,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
 	"go.uber.org/goleak"
+
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -109,6 +112,13 @@ func mustRequest(t testing.TB, method, url string) *http.Request {
 	return req
 }
 
+// startCall starts recording req on tel, described as the chain describes
+// a call's request.
+func startCall(tel *Telemetry, ctx context.Context, req *http.Request) (context.Context, *Call) {
+	d := wire.Describe(req)
+	return tel.StartCall(ctx, req, &d)
+}
+
 func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 	// The globals of this test process are never set (the test that sets
 	// them runs in a child process), so New(Options{}) sees OpenTelemetry's
@@ -125,15 +135,15 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 			resp := &http.Response{StatusCode: 503, Header: http.Header{"X-Ms-Request-Charge": {"1.5"}}}
 			ctx := context.Background()
 
-			_, c := tel.StartCall(ctx, req)
+			_, c := startCall(tel, ctx, req)
 			assert.Nil(t, c, "nothing to record: no Call")
 
 			allocs := testing.AllocsPerRun(200, func() {
-				cctx, c := tel.StartCall(ctx, req)
-				c.Attempt(context.Background(), 0, named("West US"), false)
+				cctx, c := startCall(tel, ctx, req)
+				c.Attempt(context.Background(), 0, "West US", false)
 				c.Answered(context.Background(), resp, nil, false, nil, 0)
 				c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 10*time.Millisecond)
-				c.Attempt(context.Background(), 1, named(""), true)
+				c.Attempt(context.Background(), 1, "", true)
 				c.End(resp, nil, "")
 				_ = WithAttempt(cctx, 0)
 				_, done := tel.OnRefresh(cctx, true)
@@ -194,13 +204,13 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 	tel := New(Options{})
 	// The globals' stand-ins handed over explicitly forward to the SDK too.
 	captured := New(Options{TracerProvider: otel.GetTracerProvider(), MeterProvider: otel.GetMeterProvider()})
-	_, c := captured.StartCall(context.Background(), mustRequest(t, http.MethodGet, srv.URL+"/dbs/d"))
+	_, c := startCall(captured, context.Background(), mustRequest(t, http.MethodGet, srv.URL+"/dbs/d"))
 	assert.Nil(t, c, "nothing recorded before an SDK is installed")
 	tel.ObserveBreakers(func(yield func(string, int64)) { yield("https://acct-westus.example:443/", BreakerOpen) })
 	client := &http.Client{Transport: tel.Attempts(srv.Client().Transport)}
 	call := func() {
 		req := mustRequest(t, http.MethodGet, srv.URL+"/dbs/d/colls/c/docs/1")
-		ctx, c := tel.StartCall(req.Context(), req)
+		ctx, c := startCall(tel, req.Context(), req)
 		resp, err := client.Do(req.WithContext(ctx))
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -227,7 +237,7 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 		names = append(names, s.Name())
 	}
 	assert.ElementsMatch(t, []string{"read_item c", "HTTP GET"}, names)
-	_, c = captured.StartCall(context.Background(), mustRequest(t, http.MethodGet, srv.URL+"/dbs/d"))
+	_, c = startCall(captured, context.Background(), mustRequest(t, http.MethodGet, srv.URL+"/dbs/d"))
 	require.NotNil(t, c)
 	c.End(&http.Response{StatusCode: 200}, nil, "")
 	assert.Equal(t, "read_database d", spans.Ended()[len(spans.Ended())-1].Name())
@@ -264,7 +274,7 @@ func TestInstrumentsAreBuiltOncePerProvider(t *testing.T) {
 	tel := New(Options{MeterProvider: mp, TracerProvider: tracenoop.NewTracerProvider()})
 	req := mustRequest(t, http.MethodGet, "https://acct.documents.azure.com/")
 	for range 3 {
-		_, c := tel.StartCall(context.Background(), req)
+		_, c := startCall(tel, context.Background(), req)
 		c.End(&http.Response{StatusCode: 200}, nil, "")
 	}
 	assert.Equal(t, 1, mp.meters)
@@ -303,7 +313,7 @@ func TestCloseUnregistersTheGauge(t *testing.T) {
 	require.NoError(t, r.tel.Close())
 	assert.Empty(t, gaugeValues(t, r.reader))
 	// Still usable after Close.
-	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://h/"))
+	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://h/"))
 	c.End(&http.Response{StatusCode: 200}, nil, "")
 	r.allEnded(t)
 	assert.Len(t, r.ended("read_database_account"), 1)

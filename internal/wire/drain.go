@@ -26,14 +26,14 @@ const DrainTime = 100 * time.Millisecond
 // ContentLength exceeds max, or a max of 0 or less, is closed without
 // reading. The time bound is checked between reads, so a body that
 // trickles is cut off. A single read that blocks is ended by abort, when
-// not nil: Drain calls it once if it is still reading when the time bound
-// passes, and returns only after abort has returned. abort must make a
-// blocked read return without touching the body itself, as cancelling the
-// request's context does for net/http (the cancellation the RoundTripper
-// contract defines; closing the body from another goroutine would be a
-// data race on bodies that do not expect it). Drain never touches the body
-// from another goroutine, so it is safe for any body. A nil resp or body
-// is ignored.
+// not nil: Drain calls it once, on another goroutine, if it is still
+// reading when the time bound passes, and returns only after abort has
+// returned. abort must make a blocked read return: cancelling the
+// request's context does for any RoundTripper that keeps the contract;
+// closing the body does only for bodies that allow a Close during a Read,
+// as net/http's do (on others it would be a data race). Drain itself
+// never touches the body from another goroutine. A nil resp or body is
+// ignored.
 func Drain(resp *http.Response, max int64, abort func()) {
 	if resp == nil || resp.Body == nil {
 		return

@@ -24,6 +24,7 @@ const (
 	HeaderIsBatch              = "X-Ms-Cosmos-Is-Batch-Request"
 	HeaderBatchAtomic          = "X-Ms-Cosmos-Batch-Atomic"
 	HeaderPartitionKey         = "X-Ms-Documentdb-Partitionkey"
+	HeaderPartitionKeyRangeID  = "X-Ms-Documentdb-Partitionkeyrangeid"
 	HeaderIncremental          = "A-Im"
 )
 

@@ -1,0 +1,33 @@
+package transport
+
+import (
+	"net/http"
+
+	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
+)
+
+// call is what one call knows, made once at the top of Retry.RoundTrip and
+// passed as one value through the loop: the caller's request and what it
+// says (read once), the body each attempt gets, the route of its attempts,
+// its record and its tracking. An arm of a hedged read is a call of its own
+// over the same request, description and record, with its own body and
+// route. A call is not safe for concurrent use.
+type call struct {
+	req   *http.Request
+	desc  wire.Request // req, read once
+	body  replayBody
+	route account.Route
+	rec   *instrument.Call // nil: nothing is recorded
+	track *tracking        // nil: not a tracked write
+}
+
+// region names the endpoint of the call's next attempt for its record, and
+// only when the call is recorded: naming scans the account.
+func (c *call) region() string {
+	if c.rec == nil {
+		return ""
+	}
+	return c.route.Region()
+}
