@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
@@ -30,4 +32,23 @@ func (c *call) region() string {
 		return ""
 	}
 	return c.route.Region()
+}
+
+// attemptRequest is one attempt's shallow copy of the caller's request and
+// the URL it goes to when the route moves it, in one allocation.
+type attemptRequest struct {
+	req http.Request
+	url url.URL
+}
+
+// attempt returns a new attempt's request, with context ctx. The copy is
+// shallow: the route gives it its own URL and headers when they change.
+func (c *call) attempt(ctx context.Context) *attemptRequest {
+	a := new(attemptRequest)
+	if ctx == c.req.Context() {
+		a.req = *c.req
+	} else {
+		a.req = *c.req.WithContext(ctx)
+	}
+	return a
 }

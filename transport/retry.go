@@ -100,8 +100,8 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	ro := requestOptionsOf(ctx)
 	c.route = account.NewRoute(ctx, r.router, r.policy, req, &c.desc, ro.ExcludedRegions)
 	if h := r.hedgeOf(ro); decide.Hedges(h) && c.body.forkable() {
-		if arms := c.route.Arms(h.MaxRegions); arms != nil {
-			return r.hedged(ctx, c, arms, decide.HedgeDefaults(h))
+		if resp, err, ok := r.hedged(ctx, &c, decide.HedgeDefaults(h)); ok {
+			return resp, err
 		}
 	}
 	if r.tracks(ro) {
@@ -131,12 +131,13 @@ func (r *Retry) run(ctx context.Context, c *call) (resp *http.Response, err erro
 		if !r.closesBodies {
 			actx, abort = context.WithCancel(actx)
 		}
-		areq := c.req.WithContext(actx)
+		a := c.attempt(actx)
+		areq := &a.req
 		areq.Body = b
 		if c.body.length >= 0 {
 			areq.ContentLength = c.body.length
 		}
-		if err := c.route.Prepare(actx, areq); err != nil {
+		if err := c.route.Prepare(actx, areq, &a.url); err != nil {
 			closeBody(b)
 			cancel(abort)
 			if errors.Is(err, account.ErrAllExcluded) {

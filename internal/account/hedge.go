@@ -40,11 +40,12 @@ func (h *hedgeLosses) won(host wire.Endpoint) {
 	h.mu.Unlock()
 }
 
-// Arms returns the routes of a hedged read: one per read region, in the
-// order the read would try them, at most max (0: all), each pinned to its
-// region with its own retry state. It returns nil when the call cannot be
-// hedged: a write, an account not known, fewer than two regions.
-func (rt *Route) Arms(max int) []Route {
+// Arms appends to into the routes of a hedged read and returns them: one
+// per read region, in the order the read would try them, at most max (0:
+// all), each pinned to its region with its own retry state. It returns nil
+// when the call cannot be hedged: a write, an account not known, fewer
+// than two regions.
+func (rt *Route) Arms(max int, into []Route) []Route {
 	if rt.write || !rt.known || rt.none || len(rt.eps) < 2 {
 		return nil
 	}
@@ -55,16 +56,15 @@ func (rt *Route) Arms(max int) []Route {
 	if n < 2 {
 		return nil
 	}
-	arms := make([]Route, n)
-	for i := range arms {
+	for i := range n {
 		a := *rt
 		a.pinned = true
 		a.call = rt.policy.Call()
 		a.eps, a.idx, a.tried = rt.eps[i:i+1], 0, 1
 		a.target, a.sent = rt.eps[i], rt.eps[i]
-		arms[i] = a
+		into = append(into, a)
 	}
-	return arms
+	return into
 }
 
 // Lost records that this arm's region, the one the read would have used,

@@ -25,7 +25,7 @@ import (
 // (decide.Policy), and carries out what the policy decides about the
 // account. A call uses it once per attempt, in this order:
 //
-//	rt.Prepare(ctx, areq)                        // where this attempt goes: URL, headers, signature
+//	rt.Prepare(ctx, areq, &moved)                // where this attempt goes: URL, headers, signature
 //	d := rt.Answer(ctx, resp, err, replayable)   // here is the answer: what to do
 //	// if d.Retry: drain, wait d.Wait, then
 //	failover, err := rt.Next(ctx, d)             // what next
@@ -89,14 +89,15 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 
 // Prepare points areq, a shallow copy of the caller's request for one
 // attempt, at the endpoint the attempt goes to and gives it its own
-// headers when they change: the multi-write header, the signature. It
-// never modifies the caller's URL or headers.
-func (rt *Route) Prepare(ctx context.Context, areq *http.Request) error {
+// headers when they change: the multi-write header, the signature. A URL
+// moved to another endpoint is written to moved, storage the attempt owns.
+// It never modifies the caller's URL or headers.
+func (rt *Route) Prepare(ctx context.Context, areq *http.Request, moved *url.URL) error {
 	if rt.none {
 		return ErrAllExcluded
 	}
-	if u := rt.url(); u != areq.URL {
-		areq.URL = u
+	if rt.moveTo(moved) {
+		areq.URL = moved
 		areq.Host = ""
 	}
 	multi := rt.write && rt.multi
@@ -172,17 +173,17 @@ func (rt *Route) Next(ctx context.Context, d decide.Decision) (failover bool, er
 	return d.Reason == decide.WriteForbidden && !sameEndpoint(rt.sent, rt.target), err
 }
 
-// url returns the caller's URL moved to the endpoint of the next attempt,
-// and records that the attempt goes there. It returns the caller's own URL
-// when the endpoint is the caller's.
-func (rt *Route) url() *url.URL {
+// moveTo records that the next attempt goes to the route's target and
+// reports whether that is another endpoint than the caller's URL names;
+// then it writes the caller's URL moved there to u.
+func (rt *Route) moveTo(u *url.URL) bool {
 	rt.sent = rt.target
 	if sameEndpoint(rt.target, rt.origin) {
-		return rt.origin
+		return false
 	}
-	u := *rt.origin
+	*u = *rt.origin
 	u.Scheme, u.Host = rt.target.Scheme, rt.target.Host
-	return &u
+	return true
 }
 
 // teach carries out what decision d says the last answer teaches the
