@@ -16,7 +16,7 @@ import (
 // of them says stop. outcomes gives each attempt's outcome (the last one
 // repeats). It returns the number of attempts.
 func call(b *decide.Budget, write bool, outcomes ...decide.Outcome) int {
-	r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
+	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	for attempts := 1; attempts <= 100; attempts++ {
 		o := outcomes[min(attempts-1, len(outcomes)-1)]
 		if decide.Unavailability(o) {
@@ -24,7 +24,7 @@ func call(b *decide.Budget, write bool, outcomes ...decide.Outcome) int {
 		} else if o == decide.OK {
 			b.Success()
 		}
-		d := r.Decide(write, o, nil)
+		d := r.decide(write, o, nil)
 		if !d.Retry || (d.Budgeted && !b.Allow()) {
 			return attempts
 		}
@@ -157,7 +157,7 @@ func TestBudgetKeepsRetryingUnderSteadyPartialFailure(t *testing.T) {
 	b := decide.NewBudget(policy.BudgetOptions{})
 	n, failedCalls := 0, 0
 	for range 1000 {
-		r := decide.NewRetrier(policy.RetryOptions{}, newClock().Now, fixedRand(0))
+		r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 		for {
 			n++
 			if n%5 != 0 {
@@ -165,7 +165,7 @@ func TestBudgetKeepsRetryingUnderSteadyPartialFailure(t *testing.T) {
 				break
 			}
 			b.Failure()
-			if d := r.Decide(true, decide.Unavailable, nil); !d.Retry || (d.Budgeted && !b.Allow()) {
+			if d := r.decide(true, decide.Unavailable, nil); !d.Retry || (d.Budgeted && !b.Allow()) {
 				failedCalls++
 				break
 			}

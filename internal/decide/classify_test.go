@@ -44,7 +44,7 @@ func (timeoutError) Temporary() bool { return true }
 
 var _ net.Error = timeoutError{}
 
-// first is what a fresh Retrier decides for the outcome: whether and where
+// first is what a fresh Call decides for the outcome: whether and where
 // the first retry goes.
 type first struct {
 	retry bool
@@ -52,7 +52,7 @@ type first struct {
 }
 
 func firstDecision(write bool, o decide.Outcome, resp *http.Response) first {
-	d := decide.NewRetrier(policy.RetryOptions{}, (&fakeClock{}).Now, fixedRand(0)).Decide(write, o, resp)
+	d := newCall(policy.RetryOptions{}, (&fakeClock{}).Now, fixedRand(0)).decide(write, o, resp)
 	return first{d.Retry, d.Route}
 }
 

@@ -6,23 +6,20 @@ import (
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
-	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// A read meets a region that answers 503: the first retry goes at once to
+// A read meets regions that answer 503: the first retry goes at once to
 // the next region, later ones back off, and the call stops after
 // MaxUnavailableRetries.
 func Example() {
-	r := decide.NewRetrier(policy.RetryOptions{}, nil, func() float64 { return 0 })
-	budget := decide.NewBudget(policy.BudgetOptions{})
-	req, _ := http.NewRequest(http.MethodGet, "https://contoso.documents.azure.com/dbs/d/colls/c/docs/1", nil)
+	p := decide.New(policy.RetryOptions{}, nil, func() float64 { return 0 })
+	c := p.Call()
 	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}
 	for attempt := 1; ; attempt++ {
-		o := decide.Classify(resp, nil)
-		budget.Failure()
-		d := r.Decide(wire.IsWrite(req), o, resp)
-		if !d.Retry || (d.Budgeted && !budget.Allow()) {
+		o := p.Judge(resp, nil)
+		d := c.Decide(o, resp, decide.Situation{Replayable: true, OtherRegion: true})
+		if !d.Retry {
 			fmt.Printf("attempt %d: %s, return it\n", attempt, o)
 			break
 		}

@@ -1,0 +1,184 @@
+package decide
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// A Situation is what the transport knows about a call that its answers do
+// not say.
+type Situation struct {
+	// Write is the call's kind: a write (see wire.IsWrite) or a read.
+	Write bool
+	// MultiWrite reports a write in an account with multiple write
+	// regions: it may move between them.
+	MultiWrite bool
+	// Replayable reports that the request's body can be sent again.
+	Replayable bool
+	// OtherRegion reports that the call can still go to an endpoint it
+	// has not tried.
+	OtherRegion bool
+	// Account reports that the call is the account's: the account can be
+	// read to learn where a refused write goes.
+	Account bool
+	// Deadline is the call's deadline; zero if it has none.
+	Deadline time.Time
+	// Tracked reports a write that carries a tracking id (see
+	// policy.RetryOptions.TrackWrites): the transport can tell, by reading
+	// the item back, whether an attempt of doubtful outcome committed, so
+	// such a write may be resent after an ambiguous failure or a 408.
+	Tracked bool
+	// Pinned reports a call held to one region, as an arm of a hedged read
+	// is: the other arms cover the other regions, so a retry that would
+	// move elsewhere ends the call instead.
+	Pinned bool
+}
+
+// A Call is the retry state of one call under a Policy: how many retries
+// of each kind it has made, how long it has waited, its backoff
+// sequences, when its failover began. The zero Call is not usable; get
+// one with Policy.Call and consult it after every attempt with Decide. A
+// Call is not safe for concurrent use.
+//
+// Its rules, by Outcome (reads / writes):
+//
+//   - OK, Final, Canceled: no retry.
+//   - Throttled (429): wait the server's hint (see retryAfterHint, with
+//     DefaultRetryAfter and MaxRetryAfter) plus up to 5% jitter, same
+//     endpoint, while retries ≤ MaxThrottleRetries and the total 429 wait
+//     ≤ MaxThrottleWait. Not budgeted.
+//   - RetryWith (449): exponential backoff from RetryWithInitial doubling
+//     to RetryWithMax, or the server's floor if longer, same endpoint,
+//     while the total 449 wait ≤ MaxRetryWithWait. Not budgeted.
+//   - Unavailable (503): reads go to the next region, the call's first
+//     unavailability retry at once and later ones after backoff
+//     (UnavailableInitial doubling to UnavailableMax); writes go after
+//     backoff to the next write region of a multi-write account, else to
+//     the write endpoint again. Either way the wait is at least the
+//     server's floor. Budgeted.
+//   - ServerError (500): reads retry once at once, in another region only;
+//     writes are not retried. Budgeted.
+//   - RequestTimeout (408): reads retry once at once, next region; writes
+//     are not retried (the write may have run). Budgeted.
+//   - NeverSent: reads go to the next region, writes to the next write
+//     region of a multi-write account, else to the (current) write
+//     endpoint (nothing was sent), the first at once and later ones after
+//     backoff.
+//     Budgeted.
+//   - Ambiguous: reads as NeverSent; writes are never retried, so that no
+//     write runs twice.
+//   - WriteForbidden (403.3): writes refresh the account and resend, the
+//     first at once and later ones every FailoverInterval, until
+//     MaxFailoverWait after the call's first such answer; reads are not
+//     retried. Not budgeted.
+//   - RegionNotFound (403.1008): reads and writes, as WriteForbidden.
+//   - SessionNotAvailable (404.1002): reads retry at once on the write
+//     region, at most MaxSessionRetries times; writes are not retried.
+//   - CircuitOpen: reads, and writes of a multi-write account, go at once
+//     to another region only (OtherRegionOnly), not budgeted (nothing is
+//     sent); a single-write account has no other region for a write.
+//
+// A tracked write (Situation.Tracked) is resent after Ambiguous or
+// RequestTimeout as a read would be.
+//
+// The server's floor is x-ms-retry-after-ms on a 449 or 503 answer, when
+// present and well formed, clamped by MaxRetryAfter (a negative hint is
+// 0). Only that header counts: Retry-After is not read on these answers.
+// Without a floor the wait is the backoff alone. The floor raises a wait
+// but never makes a retry that the rules above would not make: with the
+// unavailability backoff turned off, a retry that would back off is
+// still not made.
+//
+// Unavailable, ServerError, RequestTimeout, NeverSent and Ambiguous
+// retries share the cap MaxUnavailableRetries; CircuitOpen retries have
+// their own cap of the same size.
+type Call struct {
+	p *Policy
+
+	throttleRetries int
+	throttleWaited  time.Duration
+
+	retryWith       *backoff.ExponentialBackOff // nil until the first 449
+	retryWithWaited time.Duration
+
+	unavailable        *backoff.ExponentialBackOff // nil until the first backed-off retry
+	unavailableRetries int
+	serverErrorRetried bool
+	timeoutRetried     bool
+	circuitRetries     int
+
+	failingOver    bool
+	failoverStart  time.Time
+	failoverWaited time.Duration // a lower bound of the time since failoverStart, should the clock stand still
+
+	sessionRetries int
+}
+
+// Call starts the retry state of a call. It does not allocate: a backoff
+// sequence is made at its first use.
+func (p *Policy) Call() Call { return Call{p: p} }
+
+// Decide returns what to do after an attempt whose outcome is o (from
+// Judge) and whose response, if any, is resp, in situation s. Decide
+// reads only the response's headers. A Decision with Retry false returns
+// the last answer as it came; Mark and LookUp apply either way. Each
+// Decision that retries counts against the call's limits.
+func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
+	if o == OK || o == Final {
+		return Decision{Reason: o}
+	}
+	write := s.Write
+	if s.Tracked && (o == Ambiguous || o == RequestTimeout) {
+		write = false // resent as a read would be: the read-back settles the doubt
+	}
+	d := c.rule(write, o, resp)
+	if d.Retry && !c.p.allowed(d, s) {
+		d = Decision{Reason: o}
+	}
+	d.Mark, d.LookUp = teaches(o, s, d.Retry)
+	return d
+}
+
+// allowed applies what the call's own rules cannot know: the body, the
+// regions left, the account, the shared budget and the deadline.
+func (p *Policy) allowed(d Decision, s Situation) bool {
+	switch {
+	case !s.Replayable:
+		return false
+	case s.Pinned && d.Route != SameEndpoint:
+		return false
+	case d.OtherRegionOnly && !s.OtherRegion:
+		return false
+	case d.Route == Refresh && !s.Account:
+		return false // no account to learn the new region from: a client above may know
+	case d.Budgeted && !p.budget.Allow():
+		return false
+	case !s.Deadline.IsZero() && p.now().Add(d.Wait).After(s.Deadline):
+		return false
+	}
+	return true
+}
+
+// teaches says what an answer teaches the account about the endpoint that
+// gave it, whether or not the call goes on. An endpoint that refused a
+// write (403.3), no longer serves the account (403.1008), could not be
+// reached or had its circuit open is marked so that other calls avoid it;
+// a 503 marks a read region, or a write region of a multi-write account (a
+// single write region is retried in place: the service says it is safe).
+// The write region may have moved after a 403.3, a 403.1008 or an
+// unreachable single write region: the account is read again, in the
+// background unless the call resends after a 403, in which case it waits
+// for that look-up itself.
+func teaches(o Outcome, s Situation, resending bool) (mark, lookUp bool) {
+	switch o {
+	case WriteForbidden, RegionNotFound:
+		return true, !resending
+	case NeverSent, CircuitOpen:
+		return true, s.Write && !s.MultiWrite
+	case Unavailable:
+		return !s.Write || s.MultiWrite, false
+	}
+	return false, false
+}
