@@ -28,8 +28,13 @@ type Situation struct {
 	// Tracked reports a write that carries a tracking id (see
 	// policy.RetryOptions.TrackWrites): the transport can tell, by reading
 	// the item back, whether an attempt of doubtful outcome committed, so
-	// such a write may be resent after an ambiguous failure or a 408.
+	// such a write may be resent after an ambiguous failure or a 408, and
+	// its doubts are settled by reading back (see Decision.ReadBack).
 	Tracked bool
+	// Creates reports that the tracked write creates its document (a POST
+	// that is not an upsert): a resend of it can be refused by the service
+	// (409) if an earlier attempt committed.
+	Creates bool
 	// Pinned reports a call held to one region, as an arm of a hedged read
 	// is: the other arms cover the other regions, so a retry that would
 	// move elsewhere ends the call instead.
@@ -114,6 +119,8 @@ type Call struct {
 	failoverWaited time.Duration // a lower bound of the time since failoverStart, should the clock stand still
 
 	sessionRetries int
+
+	doubt bool // a tracked write's attempt may have committed unseen
 }
 
 // Call starts the retry state of a call. It does not allocate: a backoff
@@ -121,12 +128,15 @@ type Call struct {
 func (p *Policy) Call() Call { return Call{p: p} }
 
 // Decide returns what to do after an attempt whose outcome is o (from
-// Judge) and whose response, if any, is resp, in situation s. Decide
-// reads only the response's headers. A Decision with Retry false returns
-// the last answer as it came; Mark and LookUp apply either way. Each
-// Decision that retries counts against the call's limits.
+// Judge) and whose response, if any, is resp, in situation s. Call it
+// after every attempt, whatever its outcome: an answer that ends the call
+// may still need a read-back (see doubt.go). Decide reads only the
+// response's headers. A Decision with Retry false returns the last answer
+// as it came, unless its read-back settles the call; Mark and LookUp apply
+// either way. Each Decision that retries counts against the call's limits.
 func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
-	if o == OK || o == Final {
+	c.noteDoubt(o, s)
+	if (o == OK || o == Final) && !c.doubt {
 		return Decision{Reason: o}
 	}
 	write := s.Write
@@ -138,6 +148,7 @@ func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
 		d = Decision{Reason: o}
 	}
 	d.Mark, d.LookUp = teaches(o, s, d.Retry)
+	d.ReadBack = c.readBack(d, resp, s)
 	return d
 }
 

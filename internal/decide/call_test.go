@@ -86,13 +86,14 @@ func TestTeaches(t *testing.T) {
 }
 
 // A Call is a value: starting one costs no allocation, and neither does
-// an answer that ends the call.
+// a final answer of a call in no doubt.
 func TestCallDoesNotAllocate(t *testing.T) {
 	p := decide.New(policy.RetryOptions{}, nil, nil)
-	ok := response(http.StatusOK, 0)
-	s := decide.Situation{Replayable: true}
+	ok, conflict := response(http.StatusOK, 0), response(http.StatusConflict, 0)
+	s := decide.Situation{Write: true, Replayable: true, Tracked: true}
 	assert.Zero(t, testing.AllocsPerRun(100, func() {
 		c := p.Call()
 		_ = c.Decide(decide.OK, ok, s)
+		_ = c.Decide(decide.Final, conflict, s)
 	}))
 }

@@ -32,8 +32,9 @@ func (r Route) String() string {
 // A Decision is what to do after one attempt.
 type Decision struct {
 	// Retry says whether to make another attempt. When false, the call
-	// returns the last answer as it came, and the other fields but Reason,
-	// Mark and LookUp are zero.
+	// returns the last answer as it came (or the read-back's, see
+	// ReadBack), and the other fields but Reason, Mark, LookUp and
+	// ReadBack are zero.
 	Retry bool
 	// Wait is how long to wait before the next attempt. It already includes
 	// jitter and is never below the server's hint. For Route Refresh it is
@@ -59,4 +60,11 @@ type Decision struct {
 	// waiting: the write region may have moved and this call will not
 	// resend to learn where.
 	LookUp bool
+
+	// ReadBack says to read the tracked item back before carrying the
+	// decision out — before resending when Retry is set, before returning
+	// the answer otherwise: if the item holds the call's tracking id, the
+	// write committed and the call ends with the read-back's answer
+	// instead.
+	ReadBack bool
 }
