@@ -43,62 +43,10 @@ type Situation struct {
 
 // A Call is the retry state of one call under a Policy: how many retries
 // of each kind it has made, how long it has waited, its backoff
-// sequences, when its failover began. The zero Call is not usable; get
+// sequences, when its failover began, whether it is in doubt. Its rules
+// are the package documentation's table. The zero Call is not usable; get
 // one with Policy.Call and consult it after every attempt with Decide. A
 // Call is not safe for concurrent use.
-//
-// Its rules, by Outcome (reads / writes):
-//
-//   - OK, Final, Canceled: no retry.
-//   - Throttled (429): wait the server's hint (see retryAfterHint, with
-//     DefaultRetryAfter and MaxRetryAfter) plus up to 5% jitter, same
-//     endpoint, while retries ≤ MaxThrottleRetries and the total 429 wait
-//     ≤ MaxThrottleWait. Not budgeted.
-//   - RetryWith (449): exponential backoff from RetryWithInitial doubling
-//     to RetryWithMax, or the server's floor if longer, same endpoint,
-//     while the total 449 wait ≤ MaxRetryWithWait. Not budgeted.
-//   - Unavailable (503): reads go to the next region, the call's first
-//     unavailability retry at once and later ones after backoff
-//     (UnavailableInitial doubling to UnavailableMax); writes go after
-//     backoff to the next write region of a multi-write account, else to
-//     the write endpoint again. Either way the wait is at least the
-//     server's floor. Budgeted.
-//   - ServerError (500): reads retry once at once, in another region only;
-//     writes are not retried. Budgeted.
-//   - RequestTimeout (408): reads retry once at once, next region; writes
-//     are not retried (the write may have run). Budgeted.
-//   - NeverSent: reads go to the next region, writes to the next write
-//     region of a multi-write account, else to the (current) write
-//     endpoint (nothing was sent), the first at once and later ones after
-//     backoff.
-//     Budgeted.
-//   - Ambiguous: reads as NeverSent; writes are never retried, so that no
-//     write runs twice.
-//   - WriteForbidden (403.3): writes refresh the account and resend, the
-//     first at once and later ones every FailoverInterval, until
-//     MaxFailoverWait after the call's first such answer; reads are not
-//     retried. Not budgeted.
-//   - RegionNotFound (403.1008): reads and writes, as WriteForbidden.
-//   - SessionNotAvailable (404.1002): reads retry at once on the write
-//     region, at most MaxSessionRetries times; writes are not retried.
-//   - CircuitOpen: reads, and writes of a multi-write account, go at once
-//     to another region only (OtherRegionOnly), not budgeted (nothing is
-//     sent); a single-write account has no other region for a write.
-//
-// A tracked write (Situation.Tracked) is resent after Ambiguous or
-// RequestTimeout as a read would be.
-//
-// The server's floor is x-ms-retry-after-ms on a 449 or 503 answer, when
-// present and well formed, clamped by MaxRetryAfter (a negative hint is
-// 0). Only that header counts: Retry-After is not read on these answers.
-// Without a floor the wait is the backoff alone. The floor raises a wait
-// but never makes a retry that the rules above would not make: with the
-// unavailability backoff turned off, a retry that would back off is
-// still not made.
-//
-// Unavailable, ServerError, RequestTimeout, NeverSent and Ambiguous
-// retries share the cap MaxUnavailableRetries; CircuitOpen retries have
-// their own cap of the same size.
 type Call struct {
 	p *Policy
 
@@ -130,7 +78,7 @@ func (p *Policy) Call() Call { return Call{p: p} }
 // Decide returns what to do after an attempt whose outcome is o (from
 // Judge) and whose response, if any, is resp, in situation s. Call it
 // after every attempt, whatever its outcome: an answer that ends the call
-// may still need a read-back (see doubt.go). Decide reads only the
+// may still need a read-back (see Decision.ReadBack). Decide reads only the
 // response's headers. A Decision with Retry false returns the last answer
 // as it came, unless its read-back settles the call; Mark and LookUp apply
 // either way. Each Decision that retries counts against the call's limits.
