@@ -2,6 +2,7 @@ package decide_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -13,11 +14,15 @@ import (
 // the next region, later ones back off, and the call stops after
 // MaxUnavailableRetries.
 func Example() {
+	// One Policy per transport (here without jitter), one Call per call.
 	p := decide.New(policy.RetryOptions{}, nil, func() float64 { return 0 })
 	c := p.Call()
-	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}
+	send := func() (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}, nil
+	}
 	for attempt := 1; ; attempt++ {
-		o := p.Judge(resp, nil)
+		resp, err := send()
+		o := p.Judge(resp, err)
 		d := c.Decide(o, resp, decide.Situation{Replayable: true, OtherRegion: true})
 		if !d.Retry {
 			fmt.Printf("attempt %d: %s, return it\n", attempt, o)
@@ -30,6 +35,41 @@ func Example() {
 	// attempt 2: unavailable, retry next_region after 100ms
 	// attempt 3: unavailable, retry next_region after 200ms
 	// attempt 4: unavailable, return it
+}
+
+// A write loses its connection after the request was written: it may have
+// committed. Untracked, it is returned, never sent twice. Tracked, it is
+// resent, an upsert only after reading its item back (if the item holds
+// the call's tracking id, the write committed and the read-back's answer
+// ends the call). A create is resent as it is: if it committed, the
+// service refuses the resend with 409, and that answer is read back.
+func ExampleCall_Decide_trackedWrite() {
+	p := decide.New(policy.RetryOptions{}, nil, nil)
+	dropped := io.ErrUnexpectedEOF // the connection closed before the answer came
+	conflict := &http.Response{StatusCode: http.StatusConflict, Header: http.Header{}}
+	show := func(what string, o decide.Outcome, d decide.Decision) {
+		fmt.Printf("%s: %s, retry %v, read back %v\n", what, o, d.Retry, d.ReadBack)
+	}
+
+	upsert := decide.Situation{Write: true, Replayable: true, Account: true}
+	c := p.Call()
+	o := p.Judge(nil, dropped)
+	show("untracked upsert", o, c.Decide(o, nil, upsert))
+
+	upsert.Tracked = true
+	c = p.Call()
+	show("tracked upsert", o, c.Decide(o, nil, upsert))
+
+	create := decide.Situation{Write: true, Replayable: true, Account: true, Tracked: true, Creates: true}
+	c = p.Call()
+	show("tracked create", o, c.Decide(o, nil, create))
+	o = p.Judge(conflict, nil)
+	show("its resend", o, c.Decide(o, conflict, create))
+	// Output:
+	// untracked upsert: ambiguous, retry false, read back false
+	// tracked upsert: ambiguous, retry true, read back true
+	// tracked create: ambiguous, retry true, read back false
+	// its resend: final, retry false, read back true
 }
 
 func ExampleClassify() {
