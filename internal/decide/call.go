@@ -53,10 +53,10 @@ type Call struct {
 	throttleRetries int
 	throttleWaited  time.Duration
 
-	retryWith       *backoff.ExponentialBackOff // nil until the first 449
+	backoff449      *backoff.ExponentialBackOff // nil until the first 449
 	retryWithWaited time.Duration
 
-	unavailable        *backoff.ExponentialBackOff // nil until the first backed-off retry
+	backoff503         *backoff.ExponentialBackOff // nil until the first backed-off unavailability retry
 	unavailableRetries int
 	serverErrorRetried bool
 	timeoutRetried     bool
@@ -106,13 +106,13 @@ func (p *Policy) allowed(d Decision, s Situation) bool {
 	switch {
 	case !s.Replayable:
 		return false
-	case s.Pinned && d.Route != SameEndpoint:
+	case s.Pinned && d.Route != sameEndpoint:
 		return false
-	case d.OtherRegionOnly && !s.OtherRegion:
+	case d.otherRegionOnly && !s.OtherRegion:
 		return false
 	case d.Route == Refresh && !s.Account:
 		return false // no account to learn the new region from: a client above may know
-	case d.Budgeted && !p.budget.Allow():
+	case d.budgeted && !p.budget.allow():
 		return false
 	case !s.Deadline.IsZero() && p.now().Add(d.Wait).After(s.Deadline):
 		return false
@@ -132,9 +132,9 @@ func (p *Policy) allowed(d Decision, s Situation) bool {
 // for that look-up itself.
 func teaches(o Outcome, s Situation, resending bool) (mark, lookUp bool) {
 	switch o {
-	case WriteForbidden, RegionNotFound:
+	case WriteForbidden, regionNotFound:
 		return true, !resending
-	case NeverSent, CircuitOpen:
+	case NeverSent, circuitOpen:
 		return true, s.Write && !s.MultiWrite
 	case Unavailable:
 		return !s.Write || s.MultiWrite, false

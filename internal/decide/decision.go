@@ -7,14 +7,14 @@ type Route uint8
 
 // The routes of a retry.
 const (
-	SameEndpoint Route = iota // resend where the last attempt went
+	sameEndpoint Route = iota // resend where the last attempt went
 	NextRegion                // reads: next preferred read region; writes: next write region of a multi-write account, else the (current) write endpoint
 	WriteRegion               // resend to the write region (404.1002)
 	Refresh                   // mark the endpoint, force an account refresh, resend to the endpoint it names (403.3, 403.1008)
 )
 
 var routeNames = [...]string{
-	SameEndpoint: "same_endpoint",
+	sameEndpoint: "same_endpoint",
 	NextRegion:   "next_region",
 	WriteRegion:  "write_region",
 	Refresh:      "refresh",
@@ -42,12 +42,12 @@ type Decision struct {
 	Wait time.Duration
 	// Route says where the next attempt goes.
 	Route Route
-	// OtherRegionOnly says the retry goes only to another region; the
+	// otherRegionOnly says the retry goes only to another region; the
 	// Policy makes it only when the call has one.
-	OtherRegionOnly bool
-	// Budgeted says the retry is caused by unavailability: the Policy
+	otherRegionOnly bool
+	// budgeted says the retry is caused by unavailability: the Policy
 	// makes it only while the retry budget allows.
-	Budgeted bool
+	budgeted bool
 	// Reason is the outcome that led to this decision, for metrics and
 	// spans.
 	Reason Outcome

@@ -1,17 +1,15 @@
-package decide_test
+package decide
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 )
 
 func TestRouteString(t *testing.T) {
-	assert.Equal(t, "same_endpoint", decide.SameEndpoint.String())
-	assert.Equal(t, "next_region", decide.NextRegion.String())
-	assert.Equal(t, "write_region", decide.WriteRegion.String())
-	assert.Equal(t, "refresh", decide.Refresh.String())
-	assert.Equal(t, "unknown", decide.Route(9).String())
+	assert.Equal(t, "same_endpoint", sameEndpoint.String())
+	assert.Equal(t, "next_region", NextRegion.String())
+	assert.Equal(t, "write_region", WriteRegion.String())
+	assert.Equal(t, "refresh", Refresh.String())
+	assert.Equal(t, "unknown", Route(9).String())
 }

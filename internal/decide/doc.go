@@ -19,79 +19,82 @@
 //
 // # The rules
 //
-// This table is the chain's one statement of its retry rules. Defaults of
+// This table is the chain's one statement of its retry rules. Each answer
+// is named with its Outcome as metrics and spans name it. Defaults of
 // policy.RetryOptions in parentheses; a negative option turns its retries
 // off. "Next region" is the next preferred read region for a read; for a
 // write, the next write region of a multi-write account, else the write
 // endpoint again (after a look-up may have moved it).
 //
-//	answer (Outcome)       reads                                 writes
+//	answer (outcome)        reads                                 writes
 //
-//	2xx, 304 (OK)          return                                return
+//	2xx, 304 (ok)           return                                return
 //
-//	400, 401, 404, 405,    return                                return
+//	400, 401, 404, 405,     return                                return
 //	409, 412, 413, other
 //	403, other statuses,
 //	refused before any
-//	connection (Final)
+//	connection (final)
 //
-//	429 (Throttled)        same endpoint after the hint plus up  same
-//	                       to 5 % jitter; ≤ MaxThrottleRetries
-//	                       (9), ≤ MaxThrottleWait (30 s) in all;
-//	                       not budgeted
+//	429 (throttled)         same endpoint after the hint plus up  same
+//	                        to 5 % jitter; ≤ MaxThrottleRetries
+//	                        (9), ≤ MaxThrottleWait (30 s) in all;
+//	                        not budgeted
 //
-//	449 (RetryWith)        same endpoint after backoff from      same
-//	                       RetryWithInitial (10 ms) ×2 to
-//	                       RetryWithMax (1 s), never below the
-//	                       floor; ≤ MaxRetryWithWait (30 s) in
-//	                       all; not budgeted
+//	449 (retry_with)        same endpoint after backoff from      same
+//	                        RetryWithInitial (10 ms) ×2 to
+//	                        RetryWithMax (1 s), never below the
+//	                        floor; ≤ MaxRetryWithWait (30 s) in
+//	                        all; not budgeted
 //
-//	503 (Unavailable)      next region: the call's first         after backoff, the first too, never
-//	                       unavailability retry at once, later   below the floor: the next write
-//	                       ones after backoff from               region of a multi-write account
-//	                       UnavailableInitial (100 ms) ×2 to     (marks it), else the same write
-//	                       UnavailableMax (2 s), never below the endpoint; budgeted
-//	                       floor; budgeted; marks the region
+//	503 (unavailable)       next region: the call's first         after backoff, the first too, never
+//	                        unavailability retry at once, later   below the floor: the next write
+//	                        ones after backoff from               region of a multi-write account
+//	                        UnavailableInitial (100 ms) ×2 to     (marks it), else the same write
+//	                        UnavailableMax (2 s), never below the endpoint; budgeted
+//	                        floor; budgeted; marks the region
 //
-//	500 (ServerError)      once, at once, to another region      return
-//	                       only; budgeted
+//	500 (server_error)      once, at once, to another region      return
+//	                        only; budgeted
 //
-//	408 (RequestTimeout)   once, at once, next region; budgeted  return (it may have run); tracked: as
-//	                                                             a read
+//	408 (request_timeout)   once, at once, next region; budgeted  return (it may have run); tracked:
+//	                                                              as a read
 //
-//	never sent (NeverSent) next region, the first at once, later next region, the first at once, later
-//	                       ones after backoff; budgeted; marks   ones after backoff; budgeted; marks
-//	                       the region                            the endpoint; a single write region
-//	                                                             also looks the account up
+//	a transport error       next region, the first at once, later next region, the first at once,
+//	before the request left ones after backoff; budgeted; marks   later ones after backoff; budgeted;
+//	(never_sent)            the region                            marks the endpoint; a single write
+//	                                                              region also looks the account up
 //
-//	ambiguous (Ambiguous)  as never sent, without the mark       return: no write runs twice; tracked:
-//	                                                             as a read
+//	a transport error after as never_sent, without the mark       return: no write runs twice;
+//	it may have left                                              tracked: as a read
+//	(ambiguous)
 //
-//	403.3 (WriteForbidden) return; marks the endpoint, looks the refresh: marks the endpoint, forces a
-//	                       account up                            look-up and resends where the account
-//	                                                             then says, the first at once, later
-//	                                                             ones every FailoverInterval (1 s)
-//	                                                             until MaxFailoverWait (60 s) after
-//	                                                             the call's first 403.3 or 403.1008;
-//	                                                             not budgeted; for a call that is not
-//	                                                             the account's: return, marked and
-//	                                                             looked up
+//	403.3 (write_forbidden) return; marks the endpoint, looks the refresh: marks the endpoint, forces
+//	                        account up                            a look-up and resends where the
+//	                                                              account then says, the first at
+//	                                                              once, later ones every
+//	                                                              FailoverInterval (1 s) until
+//	                                                              MaxFailoverWait (60 s) after the
+//	                                                              call's first 403.3 or 403.1008; not
+//	                                                              budgeted; for a call that is not the
+//	                                                              account's: return, marked and looked
+//	                                                              up
 //
-//	403.1008               as 403.3 writes                       as 403.3 writes
-//	(RegionNotFound)
+//	403.1008                as 403.3 writes                       as 403.3 writes
+//	(region_not_found)
 //
-//	404.1002               at once on the write region, ≤        return
-//	(SessionNotAvailable)  MaxSessionRetries (2); not budgeted
+//	404.1002                at once on the write region,          return
+//	(session_not_available) ≤ MaxSessionRetries (2); not budgeted
 //
-//	caller's context ended return                                return
-//	(Canceled)
+//	the caller's context    return                                return
+//	ended (canceled)
 //
-//	circuit open           at once, to another region only, ≤    multi-write: as reads; single write
-//	(CircuitOpen)          MaxUnavailableRetries of its own; not region: return, marks the endpoint
-//	                       budgeted (nothing was sent); marks    and looks the account up
-//	                       the endpoint
+//	an open circuit refused at once, to another region only,      multi-write: as reads; single write
+//	the attempt             ≤ MaxUnavailableRetries of its own;   region: return, marks the endpoint
+//	(circuit_open)          not budgeted (nothing was sent);      and looks the account up
+//	                        marks the endpoint
 //
-// Retries after 503, 500, 408, never sent and ambiguous share one cap,
+// Retries after 503, 500, 408, never_sent and ambiguous share one cap,
 // MaxUnavailableRetries (3). A backoff wait is drawn from (interval/2,
 // interval], so that the maxima hold. "Marks" means the endpoint is
 // marked unavailable (for writes if the call is a write, else for reads)

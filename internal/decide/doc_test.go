@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
@@ -72,26 +71,17 @@ func ExampleCall_Decide_trackedWrite() {
 	// its resend: final, retry false, read back true
 }
 
-func ExampleClassify() {
+// Judge names what an answer means to the rules; a 403 means something
+// only with its sub-status.
+func ExamplePolicy_Judge() {
+	p := decide.New(policy.RetryOptions{}, nil, nil)
 	h := http.Header{}
 	h.Set("x-ms-substatus", "3")
-	fmt.Println(decide.Classify(&http.Response{StatusCode: http.StatusForbidden, Header: h}, nil))
-	fmt.Println(decide.Classify(&http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}}, nil))
-	fmt.Println(decide.Classify(&http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, nil))
+	fmt.Println(p.Judge(&http.Response{StatusCode: http.StatusForbidden, Header: h}, nil))
+	fmt.Println(p.Judge(&http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}}, nil))
+	fmt.Println(p.Judge(&http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, nil))
 	// Output:
 	// write_forbidden
 	// final
 	// throttled
-}
-
-func ExampleRetryAfter() {
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	h := http.Header{}
-	h.Set("Retry-After", "Sun, 01 Jun 2025 12:00:03 GMT")
-	fmt.Println(decide.RetryAfter(h, now, 5*time.Second, 30*time.Second))
-	h.Set("x-ms-retry-after-ms", "250")
-	fmt.Println(decide.RetryAfter(h, now, 5*time.Second, 30*time.Second))
-	// Output:
-	// 3s
-	// 250ms
 }

@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -18,31 +17,31 @@ import (
 func TestTrackedWriteDoubt(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		o        decide.Outcome
+		o        Outcome
 		resp     *http.Response
 		doubtful bool // the attempt itself may have committed
 		tracked  bool // a tracked write retries it
 		plain    bool // an untracked write retries it
 		settles  bool // a read-back can settle it when the call ends on it
 	}{
-		{"200", decide.OK, response(200, 0), false, false, false, false},
-		{"201", decide.OK, response(201, 0), false, false, false, false},
-		{"400", decide.Final, response(400, 0), false, false, false, false},
-		{"404", decide.Final, response(404, 0), false, false, false, false},
-		{"409", decide.Final, response(409, 0), false, false, false, true},
-		{"412", decide.Final, response(412, 0), false, false, false, true},
-		{"429", decide.Throttled, response(429, 0), false, true, true, false},
-		{"449", decide.RetryWith, response(449, 0), false, true, true, false},
-		{"503", decide.Unavailable, response(503, 0), true, true, true, true},
-		{"500", decide.ServerError, response(500, 0), false, false, false, false},
-		{"408", decide.RequestTimeout, response(408, 0), true, true, false, true},
-		{"403.3", decide.WriteForbidden, response(403, 3), false, true, true, false},
-		{"403.1008", decide.RegionNotFound, response(403, 1008), false, true, true, false},
-		{"404.1002", decide.SessionNotAvailable, response(404, 1002), false, false, false, false},
-		{"never sent", decide.NeverSent, nil, false, true, true, true},
-		{"ambiguous", decide.Ambiguous, nil, true, true, false, true},
-		{"canceled", decide.Canceled, nil, false, false, false, true},
-		{"circuit open", decide.CircuitOpen, nil, false, false, false, true},
+		{"200", OK, response(200, 0), false, false, false, false},
+		{"201", OK, response(201, 0), false, false, false, false},
+		{"400", Final, response(400, 0), false, false, false, false},
+		{"404", Final, response(404, 0), false, false, false, false},
+		{"409", Final, response(409, 0), false, false, false, true},
+		{"412", Final, response(412, 0), false, false, false, true},
+		{"429", throttled, response(429, 0), false, true, true, false},
+		{"449", retryWith, response(449, 0), false, true, true, false},
+		{"503", Unavailable, response(503, 0), true, true, true, true},
+		{"500", serverError, response(500, 0), false, false, false, false},
+		{"408", RequestTimeout, response(408, 0), true, true, false, true},
+		{"403.3", WriteForbidden, response(403, 3), false, true, true, false},
+		{"403.1008", regionNotFound, response(403, 1008), false, true, true, false},
+		{"404.1002", sessionNotAvailable, response(404, 1002), false, false, false, false},
+		{"never sent", NeverSent, nil, false, true, true, true},
+		{"ambiguous", Ambiguous, nil, true, true, false, true},
+		{"canceled", canceled, nil, false, false, false, true},
+		{"circuit open", circuitOpen, nil, false, false, false, true},
 	} {
 		for _, tracked := range []bool{false, true} {
 			for _, creates := range []bool{false, true} {
@@ -50,10 +49,10 @@ func TestTrackedWriteDoubt(t *testing.T) {
 					for _, earlier := range []bool{false, true} {
 						name := fmt.Sprintf("%s/tracked=%v/creates=%v/replayable=%v/earlier=%v", tt.name, tracked, creates, replayable, earlier)
 						t.Run(name, func(t *testing.T) {
-							c := decide.New(policy.RetryOptions{}, newClock().Now, fixedRand(0)).Call()
-							s := decide.Situation{Write: true, Replayable: replayable, Account: true, Tracked: tracked, Creates: creates}
+							c := New(policy.RetryOptions{}, newClock().Now, fixedRand(0)).Call()
+							s := Situation{Write: true, Replayable: replayable, Account: true, Tracked: tracked, Creates: creates}
 							if earlier {
-								c.Decide(decide.Ambiguous, nil, s)
+								c.Decide(Ambiguous, nil, s)
 							}
 							d := c.Decide(tt.o, tt.resp, s)
 
@@ -68,8 +67,8 @@ func TestTrackedWriteDoubt(t *testing.T) {
 							default:
 								assert.Equal(t, tt.settles, d.ReadBack, "read back an answer it can settle")
 							}
-							if !doubt && (tt.o == decide.OK || tt.o == decide.Final) {
-								assert.Equal(t, decide.Decision{Reason: tt.o}, d)
+							if !doubt && (tt.o == OK || tt.o == Final) {
+								assert.Equal(t, Decision{Reason: tt.o}, d)
 							}
 						})
 					}
@@ -83,28 +82,28 @@ func TestTrackedWriteDoubt(t *testing.T) {
 // ambiguous attempt goes without a read-back, and the 409 it meets is read
 // back; a later success is returned as it came.
 func TestDoubtLastsForTheCall(t *testing.T) {
-	p := decide.New(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	create := decide.Situation{Write: true, Replayable: true, Account: true, Tracked: true, Creates: true}
+	p := New(policy.RetryOptions{}, newClock().Now, fixedRand(0))
+	create := Situation{Write: true, Replayable: true, Account: true, Tracked: true, Creates: true}
 
 	c := p.Call()
-	d := c.Decide(decide.Throttled, response(429, 0), create)
-	assert.Equal(t, decide.Decision{Retry: true, Wait: d.Wait, Route: decide.SameEndpoint, Reason: decide.Throttled}, d, "no doubt yet")
-	d = c.Decide(decide.Ambiguous, nil, create)
+	d := c.Decide(throttled, response(429, 0), create)
+	assert.Equal(t, Decision{Retry: true, Wait: d.Wait, Route: sameEndpoint, Reason: throttled}, d, "no doubt yet")
+	d = c.Decide(Ambiguous, nil, create)
 	assert.True(t, d.Retry)
 	assert.False(t, d.ReadBack, "a create is resent as it is")
-	d = c.Decide(decide.Throttled, response(429, 0), create)
+	d = c.Decide(throttled, response(429, 0), create)
 	assert.True(t, d.Retry)
 	assert.False(t, d.ReadBack)
-	d = c.Decide(decide.Final, response(409, 0), create)
-	assert.Equal(t, decide.Decision{Reason: decide.Final, ReadBack: true}, d)
+	d = c.Decide(Final, response(409, 0), create)
+	assert.Equal(t, Decision{Reason: Final, ReadBack: true}, d)
 
 	upsert := create
 	upsert.Creates = false
 	c = p.Call()
-	c.Decide(decide.RequestTimeout, response(408, 0), upsert)
-	d = c.Decide(decide.Throttled, response(429, 0), upsert)
+	c.Decide(RequestTimeout, response(408, 0), upsert)
+	d = c.Decide(throttled, response(429, 0), upsert)
 	assert.True(t, d.Retry)
 	assert.True(t, d.ReadBack, "every resend of an upsert in doubt reads back first")
-	d = c.Decide(decide.OK, response(200, 0), upsert)
-	assert.Equal(t, decide.Decision{Reason: decide.OK}, d)
+	d = c.Decide(OK, response(200, 0), upsert)
+	assert.Equal(t, Decision{Reason: OK}, d)
 }

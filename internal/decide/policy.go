@@ -16,7 +16,7 @@ import (
 // are not.
 type Policy struct {
 	opts   policy.RetryOptions // with defaults
-	budget *Budget
+	budget *budget
 	now    func() time.Time
 	random func() float64
 }
@@ -26,30 +26,30 @@ type Policy struct {
 // return values in [0, 1) (others are clamped); it draws the jitter of
 // every wait.
 func New(o policy.RetryOptions, now func() time.Time, random func() float64) *Policy {
-	o = RetryDefaults(o)
+	o = retryDefaults(o)
 	if now == nil {
 		now = time.Now
 	}
 	if random == nil {
 		random = rand.Float64
 	}
-	return &Policy{opts: o, budget: NewBudget(o.Budget), now: now, random: random}
+	return &Policy{opts: o, budget: newBudget(o.Budget), now: now, random: random}
 }
 
 // Options returns the options the Policy applies, with their defaults.
 func (p *Policy) Options() policy.RetryOptions { return p.opts }
 
-// Judge returns the Outcome of one attempt (see Classify) and feeds the
+// Judge returns the Outcome of one attempt (see classify) and feeds the
 // retry budget with it: unavailability drains it, an answer from the
 // service refills it, and errors that are nobody's fault (the caller's
 // cancellation, a request refused before it was sent) leave it alone.
 func (p *Policy) Judge(resp *http.Response, err error) Outcome {
-	o := Classify(resp, err)
+	o := classify(resp, err)
 	switch {
-	case Unavailability(o):
-		p.budget.Failure()
+	case isUnavailability(o):
+		p.budget.failure()
 	case err == nil && (o == OK || o == Final):
-		p.budget.Success()
+		p.budget.success()
 	}
 	return o
 }

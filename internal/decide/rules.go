@@ -12,10 +12,10 @@ import (
 func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
 	stop := Decision{Reason: o}
 	switch o {
-	case Throttled:
-		return c.throttled(resp)
-	case RetryWith:
-		return c.retryWithBackoff(c.floor(resp))
+	case throttled:
+		return c.after429(resp)
+	case retryWith:
+		return c.after449(c.floor(resp))
 	case Unavailable:
 		if write {
 			return c.unavailability(o, NextRegion, false, c.floor(resp))
@@ -28,12 +28,12 @@ func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
 			return stop
 		}
 		return c.unavailability(o, NextRegion, true, 0)
-	case ServerError:
+	case serverError:
 		if write {
 			return stop
 		}
 		d := c.once(o, &c.serverErrorRetried)
-		d.OtherRegionOnly = d.Retry
+		d.otherRegionOnly = d.Retry
 		return d
 	case RequestTimeout:
 		if write {
@@ -45,21 +45,21 @@ func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
 			return stop
 		}
 		return c.failover(o)
-	case RegionNotFound:
+	case regionNotFound:
 		return c.failover(o)
-	case SessionNotAvailable:
+	case sessionNotAvailable:
 		if write || c.sessionRetries >= max(c.p.opts.MaxSessionRetries, 0) {
 			return stop
 		}
 		c.sessionRetries++
 		return Decision{Retry: true, Route: WriteRegion, Reason: o}
-	case CircuitOpen:
+	case circuitOpen:
 		if c.circuitRetries >= max(c.p.opts.MaxUnavailableRetries, 0) {
 			return stop
 		}
 		c.circuitRetries++
-		return Decision{Retry: true, Route: NextRegion, OtherRegionOnly: true, Reason: o}
-	default: // OK, Final, Canceled, and values that are not outcomes
+		return Decision{Retry: true, Route: NextRegion, otherRegionOnly: true, Reason: o}
+	default: // OK, Final, canceled, and values that are not outcomes
 		return stop
 	}
 }
@@ -77,13 +77,13 @@ func (c *Call) unavailability(o Outcome, route Route, firstAtOnce bool, floor ti
 		if c.p.opts.UnavailableInitial < 0 || c.p.opts.UnavailableMax < 0 {
 			return stop
 		}
-		if c.unavailable == nil {
-			c.unavailable = c.newBackOff(c.p.opts.UnavailableInitial, c.p.opts.UnavailableMax)
+		if c.backoff503 == nil {
+			c.backoff503 = c.newBackOff(c.p.opts.UnavailableInitial, c.p.opts.UnavailableMax)
 		}
-		wait = max(c.jittered(min(c.unavailable.NextBackOff(), c.p.opts.UnavailableMax)), floor)
+		wait = max(c.jittered(min(c.backoff503.NextBackOff(), c.p.opts.UnavailableMax)), floor)
 	}
 	c.unavailableRetries++
-	return Decision{Retry: true, Wait: wait, Route: route, Budgeted: true, Reason: o}
+	return Decision{Retry: true, Wait: wait, Route: route, budgeted: true, Reason: o}
 }
 
 // once decides the single, immediate, budgeted retry of a read after a 500
@@ -94,7 +94,7 @@ func (c *Call) once(o Outcome, done *bool) Decision {
 	}
 	*done = true
 	c.unavailableRetries++
-	return Decision{Retry: true, Route: NextRegion, Budgeted: true, Reason: o}
+	return Decision{Retry: true, Route: NextRegion, budgeted: true, Reason: o}
 }
 
 func (c *Call) failover(o Outcome) Decision {

@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"net/http"
@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -33,18 +32,18 @@ func withHeader(status int, key, value string) *http.Response {
 
 // testCall is a Call under test, fed answers as one of a call that nothing
 // else stops from retrying.
-type testCall struct{ decide.Call }
+type testCall struct{ Call }
 
 func newCall(o policy.RetryOptions, now func() time.Time, random func() float64) *testCall {
-	return &testCall{decide.New(o, now, random).Call()}
+	return &testCall{New(o, now, random).Call()}
 }
 
 // decide returns the Call's decision after an attempt of a read (write
 // false) or a write whose outcome is o, in a situation that lets any retry
 // go (a replayable body, another region, an account, no deadline), less
 // what the answer teaches the account (Mark, LookUp: see TestTeaches).
-func (c *testCall) decide(write bool, o decide.Outcome, resp *http.Response) decide.Decision {
-	d := c.Decide(o, resp, decide.Situation{Write: write, Replayable: true, OtherRegion: true, Account: true})
+func (c *testCall) decide(write bool, o Outcome, resp *http.Response) Decision {
+	d := c.Decide(o, resp, Situation{Write: write, Replayable: true, OtherRegion: true, Account: true})
 	d.Mark, d.LookUp = false, false
 	return d
 }
@@ -52,13 +51,13 @@ func (c *testCall) decide(write bool, o decide.Outcome, resp *http.Response) dec
 // retries feeds the same outcome to r until it stops retrying (at most
 // 1000 times), moving the clock by each wait plus rtt, and returns the
 // retry decisions.
-func retries(t *testing.T, r *testCall, clock *fakeClock, rtt time.Duration, write bool, o decide.Outcome, resp *http.Response) []decide.Decision {
+func retries(t *testing.T, r *testCall, clock *fakeClock, rtt time.Duration, write bool, o Outcome, resp *http.Response) []Decision {
 	t.Helper()
-	var ds []decide.Decision
+	var ds []Decision
 	for range 1000 {
 		d := r.decide(write, o, resp)
 		if !d.Retry {
-			assert.Equal(t, decide.Decision{Reason: o}, d, "a stop carries only its reason")
+			assert.Equal(t, Decision{Reason: o}, d, "a stop carries only its reason")
 			return ds
 		}
 		assert.Equal(t, o, d.Reason)
@@ -71,7 +70,7 @@ func retries(t *testing.T, r *testCall, clock *fakeClock, rtt time.Duration, wri
 	return nil
 }
 
-func waits(ds []decide.Decision) []time.Duration {
+func waits(ds []Decision) []time.Duration {
 	w := make([]time.Duration, len(ds))
 	for i, d := range ds {
 		w[i] = d.Wait
@@ -79,7 +78,7 @@ func waits(ds []decide.Decision) []time.Duration {
 	return w
 }
 
-func sum(ds []decide.Decision) time.Duration {
+func sum(ds []Decision) time.Duration {
 	var s time.Duration
 	for _, d := range ds {
 		s += d.Wait
@@ -92,38 +91,38 @@ const ms = time.Millisecond
 func TestUnavailableReads(t *testing.T) {
 	clock := newClock()
 	r := newCall(policy.RetryOptions{}, clock.Now, fixedRand(0))
-	ds := retries(t, r, clock, 0, false, decide.Unavailable, response(503, 0))
-	assert.Equal(t, []decide.Decision{
-		{Retry: true, Wait: 0, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
-		{Retry: true, Wait: 100 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
-		{Retry: true, Wait: 200 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
+	ds := retries(t, r, clock, 0, false, Unavailable, response(503, 0))
+	assert.Equal(t, []Decision{
+		{Retry: true, Wait: 0, Route: NextRegion, budgeted: true, Reason: Unavailable},
+		{Retry: true, Wait: 100 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
+		{Retry: true, Wait: 200 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
 	}, ds)
 }
 
 func TestUnavailableWrites(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, true, decide.Unavailable, response(503, 0))
-	assert.Equal(t, []decide.Decision{
-		{Retry: true, Wait: 100 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
-		{Retry: true, Wait: 200 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
-		{Retry: true, Wait: 400 * ms, Route: decide.NextRegion, Budgeted: true, Reason: decide.Unavailable},
+	ds := retries(t, r, nil, 0, true, Unavailable, response(503, 0))
+	assert.Equal(t, []Decision{
+		{Retry: true, Wait: 100 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
+		{Retry: true, Wait: 200 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
+		{Retry: true, Wait: 400 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
 	}, ds)
 
 	r = newCall(policy.RetryOptions{MaxUnavailableRetries: 5, UnavailableMax: 150 * ms}, newClock().Now, fixedRand(0.5))
-	ds = retries(t, r, nil, 0, true, decide.Unavailable, response(503, 0))
+	ds = retries(t, r, nil, 0, true, Unavailable, response(503, 0))
 	assert.Equal(t, []time.Duration{75 * ms, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond}, waits(ds))
 }
 
 func TestNeverSent(t *testing.T) {
 	for _, write := range []bool{false, true} {
 		r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-		ds := retries(t, r, nil, 0, write, decide.NeverSent, nil)
+		ds := retries(t, r, nil, 0, write, NeverSent, nil)
 		assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "write %v", write)
 		for _, d := range ds {
 			// Writes: the next write region of a multi-write account, else
 			// the write endpoint again (nothing was sent).
-			assert.Equal(t, decide.NextRegion, d.Route, "write %v", write)
-			assert.True(t, d.Budgeted)
+			assert.Equal(t, NextRegion, d.Route, "write %v", write)
+			assert.True(t, d.budgeted)
 		}
 	}
 }
@@ -132,38 +131,38 @@ func TestAmbiguousWritesAreNeverRetried(t *testing.T) {
 	opts := []policy.RetryOptions{{}, {MaxUnavailableRetries: 100}, {UnavailableInitial: time.Nanosecond}}
 	for _, o := range opts {
 		r := newCall(o, newClock().Now, fixedRand(0))
-		assert.Empty(t, retries(t, r, nil, 0, true, decide.Ambiguous, nil), "%+v", o)
+		assert.Empty(t, retries(t, r, nil, 0, true, Ambiguous, nil), "%+v", o)
 	}
 	// Even after other retries of the same call.
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	require.True(t, r.decide(true, decide.NeverSent, nil).Retry)
-	assert.False(t, r.decide(true, decide.Ambiguous, nil).Retry)
+	require.True(t, r.decide(true, NeverSent, nil).Retry)
+	assert.False(t, r.decide(true, Ambiguous, nil).Retry)
 
 	r = newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, false, decide.Ambiguous, nil)
+	ds := retries(t, r, nil, 0, false, Ambiguous, nil)
 	assert.Equal(t, []time.Duration{0, 100 * ms, 200 * ms}, waits(ds), "reads are")
 }
 
 func TestUnavailabilityRetriesShareOneCap(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	assert.Equal(t, time.Duration(0), r.decide(false, decide.NeverSent, nil).Wait)
-	assert.Equal(t, 100*ms, r.decide(false, decide.Unavailable, nil).Wait)
-	assert.Equal(t, 200*ms, r.decide(false, decide.Ambiguous, nil).Wait)
-	for _, o := range []decide.Outcome{decide.Unavailable, decide.NeverSent, decide.Ambiguous, decide.ServerError, decide.RequestTimeout} {
+	assert.Equal(t, time.Duration(0), r.decide(false, NeverSent, nil).Wait)
+	assert.Equal(t, 100*ms, r.decide(false, Unavailable, nil).Wait)
+	assert.Equal(t, 200*ms, r.decide(false, Ambiguous, nil).Wait)
+	for _, o := range []Outcome{Unavailable, NeverSent, Ambiguous, serverError, RequestTimeout} {
 		assert.False(t, r.decide(false, o, nil).Retry, "%s after the cap", o)
 	}
 }
 
 func TestServerErrorAndRequestTimeout(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, false, decide.ServerError, response(500, 0))
-	assert.Equal(t, []decide.Decision{{Retry: true, Route: decide.NextRegion, OtherRegionOnly: true, Budgeted: true, Reason: decide.ServerError}}, ds)
+	ds := retries(t, r, nil, 0, false, serverError, response(500, 0))
+	assert.Equal(t, []Decision{{Retry: true, Route: NextRegion, otherRegionOnly: true, budgeted: true, Reason: serverError}}, ds)
 
 	r = newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds = retries(t, r, nil, 0, false, decide.RequestTimeout, response(408, 0))
-	assert.Equal(t, []decide.Decision{{Retry: true, Route: decide.NextRegion, Budgeted: true, Reason: decide.RequestTimeout}}, ds)
+	ds = retries(t, r, nil, 0, false, RequestTimeout, response(408, 0))
+	assert.Equal(t, []Decision{{Retry: true, Route: NextRegion, budgeted: true, Reason: RequestTimeout}}, ds)
 
-	for _, o := range []decide.Outcome{decide.ServerError, decide.RequestTimeout} {
+	for _, o := range []Outcome{serverError, RequestTimeout} {
 		assert.Empty(t, retries(t, newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0)), nil, 0, true, o, nil), "writes: %s", o)
 	}
 }
@@ -175,9 +174,9 @@ func TestWriteForbiddenFailover(t *testing.T) {
 	resp := response(403, 3)
 	// Each resend takes 50ms to come back with another 403.3.
 	var sentAt []time.Duration
-	var ds []decide.Decision
+	var ds []Decision
 	for range 1000 {
-		d := r.decide(true, decide.WriteForbidden, resp)
+		d := r.decide(true, WriteForbidden, resp)
 		if !d.Retry {
 			break
 		}
@@ -187,20 +186,20 @@ func TestWriteForbiddenFailover(t *testing.T) {
 		clock.Advance(50 * ms)
 	}
 	require.NotEmpty(t, ds)
-	assert.Equal(t, decide.Decision{Retry: true, Route: decide.Refresh, Reason: decide.WriteForbidden}, ds[0], "the first resend goes at once")
+	assert.Equal(t, Decision{Retry: true, Route: Refresh, Reason: WriteForbidden}, ds[0], "the first resend goes at once")
 	for _, d := range ds[1:] {
-		assert.Equal(t, decide.Decision{Retry: true, Wait: time.Second, Route: decide.Refresh, Reason: decide.WriteForbidden}, d)
+		assert.Equal(t, Decision{Retry: true, Wait: time.Second, Route: Refresh, Reason: WriteForbidden}, d)
 	}
 	assert.LessOrEqual(t, sentAt[len(sentAt)-1], 60*time.Second, "no resend after MaxFailoverWait")
 	assert.Greater(t, sentAt[len(sentAt)-1], 58*time.Second, "resends go on until about MaxFailoverWait")
 	assert.Len(t, ds, 58)
 
-	assert.Empty(t, retries(t, newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0)), nil, 0, false, decide.WriteForbidden, resp), "reads")
+	assert.Empty(t, retries(t, newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0)), nil, 0, false, WriteForbidden, resp), "reads")
 }
 
 func TestFailoverIsBoundedWithAStoppedClock(t *testing.T) {
 	r := newCall(policy.RetryOptions{MaxFailoverWait: 10 * time.Second}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, true, decide.WriteForbidden, nil)
+	ds := retries(t, r, nil, 0, true, WriteForbidden, nil)
 	assert.Len(t, ds, 11, "one at once, then ten spaced a second apart")
 }
 
@@ -208,11 +207,11 @@ func TestRegionNotFoundFailover(t *testing.T) {
 	for _, write := range []bool{false, true} {
 		clock := newClock()
 		r := newCall(policy.RetryOptions{MaxFailoverWait: 5 * time.Second, FailoverInterval: 2 * time.Second}, clock.Now, fixedRand(0))
-		ds := retries(t, r, clock, 0, write, decide.RegionNotFound, response(403, 1008))
+		ds := retries(t, r, clock, 0, write, regionNotFound, response(403, 1008))
 		assert.Equal(t, []time.Duration{0, 2 * time.Second, 2 * time.Second}, waits(ds), "write %v", write)
 		for _, d := range ds {
-			assert.Equal(t, decide.Refresh, d.Route)
-			assert.False(t, d.Budgeted)
+			assert.Equal(t, Refresh, d.Route)
+			assert.False(t, d.budgeted)
 		}
 	}
 }
@@ -220,66 +219,66 @@ func TestRegionNotFoundFailover(t *testing.T) {
 func TestFailoverSharesItsClockAcrossSubStatuses(t *testing.T) {
 	clock := newClock()
 	r := newCall(policy.RetryOptions{MaxFailoverWait: 3 * time.Second}, clock.Now, fixedRand(0))
-	require.Equal(t, time.Duration(0), r.decide(true, decide.WriteForbidden, nil).Wait)
+	require.Equal(t, time.Duration(0), r.decide(true, WriteForbidden, nil).Wait)
 	clock.Advance(2500 * ms)
-	assert.False(t, r.decide(true, decide.RegionNotFound, nil).Retry)
+	assert.False(t, r.decide(true, regionNotFound, nil).Retry)
 }
 
 func TestFailoverNegativeOptions(t *testing.T) {
 	r := newCall(policy.RetryOptions{MaxFailoverWait: -1}, newClock().Now, fixedRand(0))
-	assert.Empty(t, retries(t, r, nil, 0, true, decide.WriteForbidden, nil))
+	assert.Empty(t, retries(t, r, nil, 0, true, WriteForbidden, nil))
 	r = newCall(policy.RetryOptions{FailoverInterval: -1}, newClock().Now, fixedRand(0))
-	assert.Equal(t, []time.Duration{0}, waits(retries(t, r, nil, 0, true, decide.WriteForbidden, nil)), "only the first resend")
+	assert.Equal(t, []time.Duration{0}, waits(retries(t, r, nil, 0, true, WriteForbidden, nil)), "only the first resend")
 }
 
 func TestSessionNotAvailable(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, false, decide.SessionNotAvailable, response(404, 1002))
-	want := decide.Decision{Retry: true, Route: decide.WriteRegion, Reason: decide.SessionNotAvailable}
-	assert.Equal(t, []decide.Decision{want, want}, ds)
+	ds := retries(t, r, nil, 0, false, sessionNotAvailable, response(404, 1002))
+	want := Decision{Retry: true, Route: WriteRegion, Reason: sessionNotAvailable}
+	assert.Equal(t, []Decision{want, want}, ds)
 
-	assert.Empty(t, retries(t, newCall(policy.RetryOptions{}, newClock().Now, nil), nil, 0, true, decide.SessionNotAvailable, nil), "writes")
-	assert.Empty(t, retries(t, newCall(policy.RetryOptions{MaxSessionRetries: -1}, newClock().Now, nil), nil, 0, false, decide.SessionNotAvailable, nil), "off")
-	assert.Len(t, retries(t, newCall(policy.RetryOptions{MaxSessionRetries: 5}, newClock().Now, nil), nil, 0, false, decide.SessionNotAvailable, nil), 5)
+	assert.Empty(t, retries(t, newCall(policy.RetryOptions{}, newClock().Now, nil), nil, 0, true, sessionNotAvailable, nil), "writes")
+	assert.Empty(t, retries(t, newCall(policy.RetryOptions{MaxSessionRetries: -1}, newClock().Now, nil), nil, 0, false, sessionNotAvailable, nil), "off")
+	assert.Len(t, retries(t, newCall(policy.RetryOptions{MaxSessionRetries: 5}, newClock().Now, nil), nil, 0, false, sessionNotAvailable, nil), 5)
 }
 
 func TestCircuitOpen(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, false, decide.CircuitOpen, nil)
-	want := decide.Decision{Retry: true, Route: decide.NextRegion, OtherRegionOnly: true, Reason: decide.CircuitOpen}
-	assert.Equal(t, []decide.Decision{want, want, want}, ds)
+	ds := retries(t, r, nil, 0, false, circuitOpen, nil)
+	want := Decision{Retry: true, Route: NextRegion, otherRegionOnly: true, Reason: circuitOpen}
+	assert.Equal(t, []Decision{want, want, want}, ds)
 	// Writes too, but only to another region: one that a multi-write
 	// account has and a single-write account has not.
-	ds = retries(t, newCall(policy.RetryOptions{}, newClock().Now, nil), nil, 0, true, decide.CircuitOpen, nil)
-	assert.Equal(t, []decide.Decision{want, want, want}, ds, "writes")
+	ds = retries(t, newCall(policy.RetryOptions{}, newClock().Now, nil), nil, 0, true, circuitOpen, nil)
+	assert.Equal(t, []Decision{want, want, want}, ds, "writes")
 }
 
 func TestFinalOutcomesAreNotRetried(t *testing.T) {
-	for _, o := range []decide.Outcome{decide.OK, decide.Final, decide.Canceled, decide.Outcome(200)} {
+	for _, o := range []Outcome{OK, Final, canceled, Outcome(200)} {
 		for _, write := range []bool{false, true} {
 			r := newCall(policy.RetryOptions{}, newClock().Now, nil)
-			assert.Equal(t, decide.Decision{Reason: o}, r.decide(write, o, response(200, 0)), "%s write %v", o, write)
+			assert.Equal(t, Decision{Reason: o}, r.decide(write, o, response(200, 0)), "%s write %v", o, write)
 		}
 	}
 }
 
 func TestMaxUnavailableRetriesOff(t *testing.T) {
 	o := policy.RetryOptions{MaxUnavailableRetries: -1}
-	for _, out := range []decide.Outcome{decide.Unavailable, decide.ServerError, decide.RequestTimeout, decide.NeverSent, decide.Ambiguous, decide.CircuitOpen} {
+	for _, out := range []Outcome{Unavailable, serverError, RequestTimeout, NeverSent, Ambiguous, circuitOpen} {
 		for _, write := range []bool{false, true} {
 			assert.False(t, newCall(o, newClock().Now, nil).decide(write, out, nil).Retry, "%s write %v", out, write)
 		}
 	}
 	// Other kinds of retry are unaffected.
-	assert.True(t, newCall(o, newClock().Now, nil).decide(true, decide.Throttled, nil).Retry)
+	assert.True(t, newCall(o, newClock().Now, nil).decide(true, throttled, nil).Retry)
 }
 
 func TestUnavailableBackoffOff(t *testing.T) {
 	for _, o := range []policy.RetryOptions{{UnavailableInitial: -1}, {UnavailableMax: -1}} {
-		read := retries(t, newCall(o, newClock().Now, nil), nil, 0, false, decide.Unavailable, nil)
+		read := retries(t, newCall(o, newClock().Now, nil), nil, 0, false, Unavailable, nil)
 		assert.Equal(t, []time.Duration{0}, waits(read), "a read's first retry still goes at once")
-		assert.Empty(t, retries(t, newCall(o, newClock().Now, nil), nil, 0, true, decide.Unavailable, nil), "writes always back off")
-		sent := retries(t, newCall(o, newClock().Now, nil), nil, 0, true, decide.NeverSent, nil)
+		assert.Empty(t, retries(t, newCall(o, newClock().Now, nil), nil, 0, true, Unavailable, nil), "writes always back off")
+		sent := retries(t, newCall(o, newClock().Now, nil), nil, 0, true, NeverSent, nil)
 		assert.Equal(t, []time.Duration{0}, waits(sent))
 	}
 }

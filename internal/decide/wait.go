@@ -22,8 +22,10 @@ const (
 	throttleJitter = 0.05
 )
 
-func (c *Call) throttled(resp *http.Response) Decision {
-	stop := Decision{Reason: Throttled}
+// after429 decides the retry of a 429: the same endpoint, after the
+// server's hint.
+func (c *Call) after429(resp *http.Response) Decision {
+	stop := Decision{Reason: throttled}
 	if c.p.opts.MaxThrottleWait < 0 || c.throttleRetries >= max(c.p.opts.MaxThrottleRetries, 0) {
 		return stop
 	}
@@ -47,23 +49,25 @@ func (c *Call) throttled(resp *http.Response) Decision {
 	wait := hint + min(c.fraction(hint, throttleJitter), left-hint)
 	c.throttleRetries++
 	c.throttleWaited += wait
-	return Decision{Retry: true, Wait: wait, Route: SameEndpoint, Reason: Throttled}
+	return Decision{Retry: true, Wait: wait, Route: sameEndpoint, Reason: throttled}
 }
 
-func (c *Call) retryWithBackoff(floor time.Duration) Decision {
-	stop := Decision{Reason: RetryWith}
+// after449 decides the retry of a 449: the same endpoint, after backoff
+// and never before floor.
+func (c *Call) after449(floor time.Duration) Decision {
+	stop := Decision{Reason: retryWith}
 	if c.p.opts.RetryWithInitial < 0 || c.p.opts.RetryWithMax < 0 || c.p.opts.MaxRetryWithWait < 0 {
 		return stop
 	}
-	if c.retryWith == nil {
-		c.retryWith = c.newBackOff(c.p.opts.RetryWithInitial, c.p.opts.RetryWithMax)
+	if c.backoff449 == nil {
+		c.backoff449 = c.newBackOff(c.p.opts.RetryWithInitial, c.p.opts.RetryWithMax)
 	}
-	wait := max(c.jittered(min(c.retryWith.NextBackOff(), c.p.opts.RetryWithMax)), floor)
+	wait := max(c.jittered(min(c.backoff449.NextBackOff(), c.p.opts.RetryWithMax)), floor)
 	if wait > c.p.opts.MaxRetryWithWait-c.retryWithWaited {
 		return stop
 	}
 	c.retryWithWaited += wait
-	return Decision{Retry: true, Wait: wait, Route: SameEndpoint, Reason: RetryWith}
+	return Decision{Retry: true, Wait: wait, Route: sameEndpoint, Reason: retryWith}
 }
 
 // floor returns the server's floor for the wait after resp, a 449 or a
