@@ -43,9 +43,9 @@ type RetryOptions struct {
 	UnavailableInitial, UnavailableMax time.Duration
 	// MaxUnavailableRetries is how many times one call retries because of
 	// unavailability: 503, 500, 408 and transport errors together (500 and
-	// 408 at most once each). It also caps the retries of a read whose
-	// endpoint's circuit is open. Default 3; negative: none of these are
-	// retried.
+	// 408 at most once each). It also caps, counted apart, the retries of
+	// a call whose endpoint's circuit is open. Default 3; negative: none of
+	// these are retried.
 	MaxUnavailableRetries int
 
 	// MaxFailoverWait is how long one call keeps resending after its first

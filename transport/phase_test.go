@@ -167,11 +167,17 @@ func (s *phaseServer) handle(raw net.Conn, f connFault) {
 	}
 }
 
+// judge returns what the retry policy makes of an attempt that failed
+// with err.
+func judge(err error) decide.Outcome {
+	return decide.New(policy.RetryOptions{}, nil, nil).Judge(nil, err)
+}
+
 // TestAttemptPhaseDecidesWhetherAWriteIsResent checks, for a fault at each
-// phase of a connection, what Classify makes of the attempt and how often
-// the server ran the write: a fault before the request's headers were
-// written is resent and the write runs once; a fault after it was written
-// is returned, and the write ran exactly once.
+// phase of a connection, what the retry policy makes of the attempt and
+// how often the server ran the write: a fault before the request's headers
+// were written is resent and the write runs once; a fault after it was
+// written is returned, and the write ran exactly once.
 func TestAttemptPhaseDecidesWhetherAWriteIsResent(t *testing.T) {
 	tests := []struct {
 		fault  connFault
@@ -201,7 +207,7 @@ func TestAttemptPhaseDecidesWhetherAWriteIsResent(t *testing.T) {
 				resp.Body.Close()
 			}
 			require.Error(t, err)
-			assert.Equal(t, tt.want, decide.Classify(nil, err), "outcome of %v", err)
+			assert.Equal(t, tt.want, judge(err), "outcome of %v", err)
 
 			// The whole chain: how often the write ran.
 			s = newPhaseServer(t, tt.fault)
@@ -238,7 +244,7 @@ func TestAttemptPhaseOfARefusedConnection(t *testing.T) {
 	require.NoError(t, err)
 	_, err = newPhases(base).RoundTrip(req)
 	require.Error(t, err)
-	assert.Equal(t, decide.NeverSent, decide.Classify(nil, err))
+	assert.Equal(t, decide.NeverSent, judge(err))
 	var ae *attemptError
 	require.True(t, errors.As(err, &ae))
 	assert.Equal(t, decide.PhaseConnecting, ae.RequestPhase())
@@ -252,7 +258,7 @@ func TestAttemptPhaseOfALocalRefusal(t *testing.T) {
 	require.NoError(t, err)
 	_, err = newPhases(base).RoundTrip(req)
 	require.Error(t, err)
-	assert.Equal(t, decide.Final, decide.Classify(nil, err))
+	assert.Equal(t, decide.Final, judge(err))
 }
 
 // A caller's own httptrace hooks run once per request of theirs: the

@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
@@ -156,12 +155,12 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	}
 	assert.Contains(t, events, "retry")
 
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("throttled")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("write_forbidden")))
 	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
 	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("throttled")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("write_forbidden")))
 	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
 	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
 

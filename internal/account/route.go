@@ -143,9 +143,6 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		rt.answered = rt.owner.epoch() // a look-up that starts later may know more than the answer did
 	}
 	o := rt.policy.Judge(resp, err)
-	if o == decide.OK || o == decide.Final {
-		return decide.Decision{Reason: o}
-	}
 	d := rt.call.Decide(o, resp, decide.Situation{
 		Write:       rt.write,
 		MultiWrite:  rt.write && rt.multi,
@@ -156,6 +153,9 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Tracked:     rt.tracked,
 		Pinned:      rt.pinned,
 	})
+	if o == decide.OK || o == decide.Final {
+		return d
+	}
 	rt.teach(ctx, d)
 	if d.Retry && d.Route == decide.Refresh {
 		d.Retry = rt.learn(ctx)

@@ -20,17 +20,17 @@ const (
 	breakerBuckets             = 10
 )
 
-// ErrExcluded marks an outcome that is nobody's fault (the caller gave up,
+// errExcluded marks an outcome that is nobody's fault (the caller gave up,
 // the service throttled): pass an error wrapping it to a breaker's done
 // callback and the attempt counts neither as a success nor as a failure.
-var ErrExcluded = errors.New("policy: outcome excluded from breaker counts")
+var errExcluded = errors.New("policy: outcome excluded from breaker counts")
 
 // errBreakerFailure marks an outcome that counts as a failure.
 var errBreakerFailure = errors.New("policy: outcome counts as a breaker failure")
 
-// BreakerDefaults returns a copy of o in which zero fields hold their
+// breakerDefaults returns a copy of o in which zero fields hold their
 // defaults. Negative fields are kept.
-func BreakerDefaults(o policy.BreakerOptions) policy.BreakerOptions {
+func breakerDefaults(o policy.BreakerOptions) policy.BreakerOptions {
 	orDefault(&o.ConsecutiveFailures, defaultConsecutiveFailures)
 	orDefault(&o.FailureRatio, defaultFailureRatio)
 	orDefault(&o.MinRequests, defaultMinRequests)
@@ -42,18 +42,18 @@ func BreakerDefaults(o policy.BreakerOptions) policy.BreakerOptions {
 
 // BreakerSettings returns gobreaker settings for the endpoint called name. With
 // them a breaker counts done(nil) as a success, done(err) with err
-// wrapping ErrExcluded as neither, and any other error as a failure (see
-// BreakerResult). onChange, if not nil, is called on every state change,
+// wrapping the error BreakerResult gives an excluded outcome as neither,
+// and any other error as a failure. onChange, if not nil, is called on every state change,
 // under the breaker's lock: it must only record, never call the breaker.
 func BreakerSettings(o policy.BreakerOptions, name string, onChange func(name string, from, to gobreaker.State)) gobreaker.Settings {
-	o = BreakerDefaults(o)
+	o = breakerDefaults(o)
 	s := gobreaker.Settings{
 		Name:          name,
 		MaxRequests:   uint32(min(int64(max(o.HalfOpenProbes, 1)), math.MaxUint32)),
 		ReadyToTrip:   func(c gobreaker.Counts) bool { return readyToTrip(o, c) },
 		OnStateChange: onChange,
 		IsSuccessful:  func(err error) bool { return err == nil },
-		IsExcluded:    func(err error) bool { return errors.Is(err, ErrExcluded) },
+		IsExcluded:    func(err error) bool { return errors.Is(err, errExcluded) },
 	}
 	if o.Interval > 0 {
 		s.Interval = o.Interval
@@ -79,40 +79,39 @@ func readyToTrip(o policy.BreakerOptions, c gobreaker.Counts) bool {
 	return float64(c.TotalFailures)/float64(counted) >= o.FailureRatio
 }
 
-// BreakerVerdict says how an attempt with outcome o counts toward its
+// breakerVerdict says how an attempt with outcome o counts toward its
 // endpoint's breaker. Failures are what a broken endpoint does: 500 and
 // NeverSent transport errors. Excluded are the outcomes that say nothing
-// certain about the endpoint: Throttled (the caller's own throughput),
+// certain about the endpoint: throttled (the caller's own throughput),
 // Unavailable (the service asks to be retried, and the retry loop already
 // moves reads away and backs writes off; an open circuit would turn a
 // write's safe retry into an error), Ambiguous (the request left, so the
-// fault may be the network's or the caller's timeout), Canceled (the caller
-// gave up), CircuitOpen (nothing was sent) and values that are not
+// fault may be the network's or the caller's timeout), canceled (the caller
+// gave up), circuitOpen (nothing was sent) and values that are not
 // outcomes. Every other answer, 2xx to 4xx including 408, 449 and the
 // failover sub-statuses, shows a live endpoint and is a success.
-func BreakerVerdict(o Outcome) (failure, excluded bool) {
+func breakerVerdict(o Outcome) (failure, excluded bool) {
 	switch o {
-	case ServerError, NeverSent:
+	case serverError, NeverSent:
 		return true, false
-	case OK, Final, RetryWith, RequestTimeout, WriteForbidden, RegionNotFound, SessionNotAvailable:
+	case OK, Final, retryWith, RequestTimeout, WriteForbidden, regionNotFound, sessionNotAvailable:
 		return false, false
-	default: // Throttled, Unavailable, Ambiguous, Canceled, CircuitOpen, unknown
+	default: // throttled, Unavailable, Ambiguous, canceled, circuitOpen, unknown
 		return false, true
 	}
 }
 
-// BreakerResult classifies an attempt's answer (see Classify) and returns
-// the error to pass to a breaker's done callback for it: nil for a
-// success, an error wrapping ErrExcluded for an excluded outcome, another
-// error for a failure.
+// BreakerResult classifies an attempt's answer and returns the error to
+// pass to a breaker's done callback for it (see breakerVerdict): nil for a
+// success, one error for every excluded outcome, another for a failure.
 func BreakerResult(resp *http.Response, err error) error {
-	return breakerResult(Classify(resp, err))
+	return breakerResult(classify(resp, err))
 }
 
 func breakerResult(o Outcome) error {
-	switch failure, excluded := BreakerVerdict(o); {
+	switch failure, excluded := breakerVerdict(o); {
 	case excluded:
-		return ErrExcluded // static: no allocation per attempt
+		return errExcluded // static: no allocation per attempt
 	case failure:
 		return errBreakerFailure
 	default:

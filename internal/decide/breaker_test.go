@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"errors"
@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -24,7 +23,7 @@ type breaker struct {
 
 func newBreaker(o policy.BreakerOptions) *breaker {
 	b := &breaker{}
-	b.cb = gobreaker.NewTwoStepCircuitBreaker[any](decide.BreakerSettings(o, "east", func(name string, from, to gobreaker.State) {
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[any](BreakerSettings(o, "east", func(name string, from, to gobreaker.State) {
 		b.changes = append(b.changes, fmt.Sprintf("%s %s→%s", name, from, to))
 	}))
 	return b
@@ -32,24 +31,24 @@ func newBreaker(o policy.BreakerOptions) *breaker {
 
 // attempt runs one attempt with outcome o through the breaker; it returns
 // the breaker's refusal, if any.
-func (b *breaker) attempt(o decide.Outcome) error {
+func (b *breaker) attempt(o Outcome) error {
 	done, err := b.cb.Allow()
 	if err != nil {
 		return err
 	}
-	done(decide.BreakerResultOf(o))
+	done(breakerResult(o))
 	return nil
 }
 
-func (b *breaker) run(t *testing.T, outcomes ...decide.Outcome) {
+func (b *breaker) run(t *testing.T, outcomes ...Outcome) {
 	t.Helper()
 	for _, o := range outcomes {
 		require.NoError(t, b.attempt(o), "attempt %s", o)
 	}
 }
 
-func repeat(o decide.Outcome, n int) []decide.Outcome {
-	s := make([]decide.Outcome, n)
+func repeat(o Outcome, n int) []Outcome {
+	s := make([]Outcome, n)
 	for i := range s {
 		s[i] = o
 	}
@@ -59,11 +58,11 @@ func repeat(o decide.Outcome, n int) []decide.Outcome {
 func TestBreakerTripsAfterConsecutiveFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{})
-		b.run(t, repeat(decide.ServerError, 4)...)
+		b.run(t, repeat(serverError, 4)...)
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
-		b.run(t, decide.ServerError)
+		b.run(t, serverError)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State())
-		assert.ErrorIs(t, b.attempt(decide.OK), gobreaker.ErrOpenState)
+		assert.ErrorIs(t, b.attempt(OK), gobreaker.ErrOpenState)
 		assert.Equal(t, []string{"east closed→open"}, b.changes)
 	})
 }
@@ -71,10 +70,10 @@ func TestBreakerTripsAfterConsecutiveFailures(t *testing.T) {
 func TestBreakerFailureKinds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{})
-		b.run(t, decide.NeverSent, decide.ServerError, decide.NeverSent, decide.ServerError)
-		b.run(t, decide.Ambiguous, decide.Unavailable) // excluded: they neither count nor break the run
+		b.run(t, NeverSent, serverError, NeverSent, serverError)
+		b.run(t, Ambiguous, Unavailable) // excluded: they neither count nor break the run
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
-		b.run(t, decide.NeverSent)
+		b.run(t, NeverSent)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State())
 	})
 }
@@ -82,8 +81,8 @@ func TestBreakerFailureKinds(t *testing.T) {
 func TestBreakerSuccessResetsTheRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{FailureRatio: -1}) // the consecutive rule alone
-		for _, ok := range []decide.Outcome{decide.OK, decide.Final, decide.RequestTimeout, decide.RetryWith, decide.WriteForbidden, decide.SessionNotAvailable} {
-			b.run(t, repeat(decide.ServerError, 4)...)
+		for _, ok := range []Outcome{OK, Final, RequestTimeout, retryWith, WriteForbidden, sessionNotAvailable} {
+			b.run(t, repeat(serverError, 4)...)
 			b.run(t, ok)
 		}
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
@@ -93,11 +92,11 @@ func TestBreakerSuccessResetsTheRun(t *testing.T) {
 func TestBreakerExcludedOutcomesNeitherCountNorReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{})
-		b.run(t, repeat(decide.ServerError, 4)...)
-		b.run(t, repeat(decide.Throttled, 50)...)
-		b.run(t, decide.Canceled, decide.CircuitOpen)
+		b.run(t, repeat(serverError, 4)...)
+		b.run(t, repeat(throttled, 50)...)
+		b.run(t, canceled, circuitOpen)
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
-		b.run(t, decide.ServerError)
+		b.run(t, serverError)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State())
 	})
 }
@@ -105,7 +104,7 @@ func TestBreakerExcludedOutcomesNeitherCountNorReset(t *testing.T) {
 func TestBreakerCustomConsecutiveFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{ConsecutiveFailures: 2})
-		b.run(t, decide.ServerError, decide.ServerError)
+		b.run(t, serverError, serverError)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State())
 	})
 }
@@ -113,13 +112,13 @@ func TestBreakerCustomConsecutiveFailures(t *testing.T) {
 func TestBreakerFailureRatio(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{ConsecutiveFailures: -1})
-		b.run(t, repeat(decide.Throttled, 30)...) // excluded: not requests of the ratio rule
+		b.run(t, repeat(throttled, 30)...) // excluded: not requests of the ratio rule
 		for i := range 20 {
 			assert.Equal(t, gobreaker.StateClosed, b.cb.State(), "after %d outcomes", i)
 			if i%2 == 0 {
-				b.run(t, decide.OK)
+				b.run(t, OK)
 			} else {
-				b.run(t, decide.ServerError)
+				b.run(t, serverError)
 			}
 		}
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State(), "10 failures in 20")
@@ -130,7 +129,7 @@ func TestBreakerRatioBelowThreshold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{ConsecutiveFailures: -1})
 		for range 30 {
-			b.run(t, decide.OK, decide.OK, decide.ServerError)
+			b.run(t, OK, OK, serverError)
 		}
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
 	})
@@ -139,11 +138,11 @@ func TestBreakerRatioBelowThreshold(t *testing.T) {
 func TestBreakerRulesOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{ConsecutiveFailures: -1, FailureRatio: -1})
-		b.run(t, repeat(decide.ServerError, 100)...)
+		b.run(t, repeat(serverError, 100)...)
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
 
 		b = newBreaker(policy.BreakerOptions{ConsecutiveFailures: -1, MinRequests: -1})
-		b.run(t, decide.OK, decide.ServerError)
+		b.run(t, OK, serverError)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State(), "no minimum: 1 failure in 2")
 	})
 }
@@ -151,16 +150,16 @@ func TestBreakerRulesOff(t *testing.T) {
 func TestBreakerHalfOpens(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{})
-		b.run(t, repeat(decide.ServerError, 5)...)
+		b.run(t, repeat(serverError, 5)...)
 		time.Sleep(30*time.Second - time.Millisecond)
-		assert.ErrorIs(t, b.attempt(decide.OK), gobreaker.ErrOpenState, "still open before OpenTimeout")
+		assert.ErrorIs(t, b.attempt(OK), gobreaker.ErrOpenState, "still open before OpenTimeout")
 		time.Sleep(time.Millisecond + time.Nanosecond)
 
 		done, err := b.cb.Allow()
 		require.NoError(t, err, "one probe")
 		_, err = b.cb.Allow()
 		assert.ErrorIs(t, err, gobreaker.ErrTooManyRequests, "only one probe")
-		done(decide.BreakerResultOf(decide.OK))
+		done(breakerResult(OK))
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
 		assert.Equal(t, []string{"east closed→open", "east open→half-open", "east half-open→closed"}, b.changes)
 	})
@@ -169,11 +168,11 @@ func TestBreakerHalfOpens(t *testing.T) {
 func TestBreakerFailedProbeReopens(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{OpenTimeout: time.Minute, HalfOpenProbes: 2})
-		b.run(t, repeat(decide.NeverSent, 5)...)
+		b.run(t, repeat(NeverSent, 5)...)
 		time.Sleep(time.Minute + time.Nanosecond)
-		b.run(t, decide.OK)
+		b.run(t, OK)
 		assert.Equal(t, gobreaker.StateHalfOpen, b.cb.State(), "two successes needed")
-		b.run(t, decide.ServerError)
+		b.run(t, serverError)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State())
 	})
 }
@@ -181,7 +180,7 @@ func TestBreakerFailedProbeReopens(t *testing.T) {
 func TestBreakerNoOpenPeriod(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{OpenTimeout: -1})
-		b.run(t, repeat(decide.ServerError, 5)...)
+		b.run(t, repeat(serverError, 5)...)
 		assert.Equal(t, []string{"east closed→open"}, b.changes)
 		time.Sleep(time.Microsecond)
 		assert.Equal(t, gobreaker.StateHalfOpen, b.cb.State())
@@ -193,9 +192,9 @@ func TestBreakerWindowRolls(t *testing.T) {
 	// successes have left the window.
 	sequence := func(t *testing.T, o policy.BreakerOptions, gap time.Duration) gobreaker.State {
 		b := newBreaker(o)
-		b.run(t, repeat(decide.OK, 6)...)
+		b.run(t, repeat(OK, 6)...)
 		time.Sleep(gap)
-		b.run(t, decide.ServerError, decide.ServerError, decide.OK, decide.ServerError)
+		b.run(t, serverError, serverError, OK, serverError)
 		return b.cb.State()
 	}
 	o := policy.BreakerOptions{ConsecutiveFailures: -1, MinRequests: 4}
@@ -213,25 +212,25 @@ func TestBreakerWindowRolls(t *testing.T) {
 }
 
 func TestBreakerSettings(t *testing.T) {
-	s := decide.BreakerSettings(policy.BreakerOptions{}, "west", nil)
+	s := BreakerSettings(policy.BreakerOptions{}, "west", nil)
 	assert.Equal(t, "west", s.Name)
 	assert.Equal(t, uint32(1), s.MaxRequests)
 	assert.Equal(t, 10*time.Second, s.Interval)
 	assert.Equal(t, time.Second, s.BucketPeriod, "a rolling window of ten steps")
 	assert.Equal(t, 30*time.Second, s.Timeout)
 	assert.Nil(t, s.OnStateChange)
-	assert.True(t, s.IsExcluded(fmt.Errorf("wrapped: %w", decide.ErrExcluded)))
+	assert.True(t, s.IsExcluded(fmt.Errorf("wrapped: %w", errExcluded)))
 	assert.False(t, s.IsExcluded(errors.New("boom")))
 	assert.True(t, s.IsSuccessful(nil))
 	assert.False(t, s.IsSuccessful(errors.New("boom")))
 
-	s = decide.BreakerSettings(policy.BreakerOptions{HalfOpenProbes: -1, Interval: -1, OpenTimeout: 5 * time.Second}, "x", nil)
+	s = BreakerSettings(policy.BreakerOptions{HalfOpenProbes: -1, Interval: -1, OpenTimeout: 5 * time.Second}, "x", nil)
 	assert.Equal(t, uint32(1), s.MaxRequests)
 	assert.Equal(t, time.Duration(0), s.Interval)
 	assert.Equal(t, 5*time.Second, s.Timeout)
 
 	want := policy.BreakerOptions{ConsecutiveFailures: 5, FailureRatio: 0.5, MinRequests: 20, Interval: 10 * time.Second, OpenTimeout: 30 * time.Second, HalfOpenProbes: 1}
-	assert.Equal(t, want, decide.BreakerDefaults(policy.BreakerOptions{}))
+	assert.Equal(t, want, breakerDefaults(policy.BreakerOptions{}))
 }
 
 func TestBreakerVerdict(t *testing.T) {
@@ -241,36 +240,36 @@ func TestBreakerVerdict(t *testing.T) {
 		failure  = verdict{failure: true}
 		excluded = verdict{excluded: true}
 	)
-	want := map[decide.Outcome]verdict{
-		decide.OK:                  success,
-		decide.Final:               success,
-		decide.Throttled:           excluded,
-		decide.RetryWith:           success,
-		decide.Unavailable:         excluded,
-		decide.ServerError:         failure,
-		decide.RequestTimeout:      success,
-		decide.WriteForbidden:      success,
-		decide.RegionNotFound:      success,
-		decide.SessionNotAvailable: success,
-		decide.NeverSent:           failure,
-		decide.Ambiguous:           excluded,
-		decide.Canceled:            excluded,
-		decide.CircuitOpen:         excluded,
-		decide.Outcome(99):         excluded,
+	want := map[Outcome]verdict{
+		OK:                  success,
+		Final:               success,
+		throttled:           excluded,
+		retryWith:           success,
+		Unavailable:         excluded,
+		serverError:         failure,
+		RequestTimeout:      success,
+		WriteForbidden:      success,
+		regionNotFound:      success,
+		sessionNotAvailable: success,
+		NeverSent:           failure,
+		Ambiguous:           excluded,
+		canceled:            excluded,
+		circuitOpen:         excluded,
+		Outcome(99):         excluded,
 	}
 	for o, v := range want {
-		f, e := decide.BreakerVerdict(o)
+		f, e := breakerVerdict(o)
 		assert.Equal(t, v, verdict{f, e}, "%s", o)
 
-		err := decide.BreakerResultOf(o)
+		err := breakerResult(o)
 		switch v {
 		case success:
 			assert.NoError(t, err, "%s", o)
 		case excluded:
-			assert.ErrorIs(t, err, decide.ErrExcluded, "%s", o)
+			assert.ErrorIs(t, err, errExcluded, "%s", o)
 		case failure:
 			require.Error(t, err, "%s", o)
-			assert.NotErrorIs(t, err, decide.ErrExcluded, "%s", o)
+			assert.NotErrorIs(t, err, errExcluded, "%s", o)
 		}
 	}
 }

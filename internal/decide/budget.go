@@ -11,23 +11,23 @@ const (
 	defaultBudgetRefill = 0.5
 )
 
-// BudgetDefaults returns a copy of o in which zero fields hold their
+// budgetDefaults returns a copy of o in which zero fields hold their
 // defaults. Negative fields are kept.
-func BudgetDefaults(o policy.BudgetOptions) policy.BudgetOptions {
+func budgetDefaults(o policy.BudgetOptions) policy.BudgetOptions {
 	orDefault(&o.Tokens, defaultBudgetTokens)
 	orDefault(&o.Refill, defaultBudgetRefill)
 	return o
 }
 
-// A Budget limits the retries caused by unavailability across all the calls
+// A budget limits the retries caused by unavailability across all the calls
 // of a transport, in the manner of gRPC retry throttling: a token bucket
 // that loses one token per failed attempt and gains Refill per successful
 // one, and allows a retry only while it holds more than half its capacity.
 // A short burst of failures is retried; in a sustained outage the bucket
 // empties and each call costs about one attempt.
 //
-// A Budget is safe for concurrent use. A nil *Budget allows every retry.
-type Budget struct {
+// A budget is safe for concurrent use. A nil *budget allows every retry.
+type budget struct {
 	capacity float64 // negative: unlimited
 	refill   float64 // zero or more
 
@@ -35,15 +35,15 @@ type Budget struct {
 	tokens float64 // guarded by mu; in [0, capacity]
 }
 
-// NewBudget returns a full Budget configured by o.
-func NewBudget(o policy.BudgetOptions) *Budget {
-	o = BudgetDefaults(o)
-	return &Budget{capacity: o.Tokens, refill: max(o.Refill, 0), tokens: max(o.Tokens, 0)}
+// newBudget returns a full budget configured by o.
+func newBudget(o policy.BudgetOptions) *budget {
+	o = budgetDefaults(o)
+	return &budget{capacity: o.Tokens, refill: max(o.Refill, 0), tokens: max(o.Tokens, 0)}
 }
 
 // Allow reports whether a budgeted retry may go: whether the bucket holds
 // more than half its capacity. It takes nothing from the bucket.
-func (b *Budget) Allow() bool {
+func (b *budget) allow() bool {
 	if b == nil || b.capacity < 0 {
 		return true
 	}
@@ -54,7 +54,7 @@ func (b *Budget) Allow() bool {
 
 // Failure records an attempt that failed for unavailability (503, 500,
 // 408, a transport error): one token less, never below zero.
-func (b *Budget) Failure() {
+func (b *budget) failure() {
 	if b == nil || b.capacity < 0 {
 		return
 	}
@@ -65,7 +65,7 @@ func (b *Budget) Failure() {
 
 // Success records an attempt that succeeded: Refill tokens more, never
 // above the capacity.
-func (b *Budget) Success() {
+func (b *budget) success() {
 	if b == nil || b.capacity < 0 {
 		return
 	}
@@ -74,12 +74,12 @@ func (b *Budget) Success() {
 	b.tokens = min(b.tokens+b.refill, b.capacity)
 }
 
-// Unavailability reports whether an attempt's outcome is the kind of
+// isUnavailability reports whether an attempt's outcome is the kind of
 // failure the retry budget guards against (503, 500, 408 and transport
-// errors): the transport reports such an attempt with Budget.Failure.
-func Unavailability(o Outcome) bool {
+// errors): Judge reports such an attempt to the budget as a failure.
+func isUnavailability(o Outcome) bool {
 	switch o {
-	case Unavailable, ServerError, RequestTimeout, NeverSent, Ambiguous:
+	case Unavailable, serverError, RequestTimeout, NeverSent, Ambiguous:
 		return true
 	}
 	return false

@@ -19,35 +19,35 @@ type Outcome uint8
 const (
 	OK                  Outcome = iota // 2xx, 304
 	Final                              // 400, 401, 404, 405, 409, 412, 413, other 403, other statuses: returned as they are
-	Throttled                          // 429
-	RetryWith                          // 449
+	throttled                          // 429
+	retryWith                          // 449
 	Unavailable                        // 503
-	ServerError                        // 500
+	serverError                        // 500
 	RequestTimeout                     // 408
 	WriteForbidden                     // 403 with x-ms-substatus 3
-	RegionNotFound                     // 403 with x-ms-substatus 1008
-	SessionNotAvailable                // 404 with x-ms-substatus 1002
+	regionNotFound                     // 403 with x-ms-substatus 1008
+	sessionNotAvailable                // 404 with x-ms-substatus 1002
 	NeverSent                          // transport error before the request left: refused, DNS, TLS handshake, headers not written
 	Ambiguous                          // transport error after the request may have been sent: reset, EOF, timeout
-	Canceled                           // the caller's context ended (context.Canceled / DeadlineExceeded)
-	CircuitOpen                        // an endpoint's open circuit refused the attempt: nothing was sent
+	canceled                           // the caller's context ended (context.Canceled / DeadlineExceeded)
+	circuitOpen                        // an endpoint's open circuit refused the attempt: nothing was sent
 )
 
 var outcomeNames = [...]string{
 	OK:                  "ok",
 	Final:               "final",
-	Throttled:           "throttled",
-	RetryWith:           "retry_with",
+	throttled:           "throttled",
+	retryWith:           "retry_with",
 	Unavailable:         "unavailable",
-	ServerError:         "server_error",
+	serverError:         "server_error",
 	RequestTimeout:      "request_timeout",
 	WriteForbidden:      "write_forbidden",
-	RegionNotFound:      "region_not_found",
-	SessionNotAvailable: "session_not_available",
+	regionNotFound:      "region_not_found",
+	sessionNotAvailable: "session_not_available",
 	NeverSent:           "never_sent",
 	Ambiguous:           "ambiguous",
-	Canceled:            "canceled",
-	CircuitOpen:         "circuit_open",
+	canceled:            "canceled",
+	circuitOpen:         "circuit_open",
 }
 
 // String returns the outcome's short snake_case name ("ok", "throttled",
@@ -92,7 +92,7 @@ type phaser interface {
 	RequestPhase() Phase
 }
 
-// Classify returns the Outcome of one attempt, given what the next
+// classify returns the Outcome of one attempt, given what the next
 // RoundTripper returned. Exactly one of resp and err should be non-nil; if
 // both are, the error wins and the response is ignored (as http.Client
 // does); if neither is, the attempt is Ambiguous.
@@ -100,8 +100,8 @@ type phaser interface {
 // Errors are recognised by type and value (errors.Is and errors.As),
 // never by their text. An error that says a circuit breaker refused the
 // attempt (through a method CircuitOpen(), as the transport's
-// *CircuitOpenError does) is CircuitOpen: nothing was sent. A context
-// error is Canceled. An error that reports
+// *CircuitOpenError does) is circuitOpen: nothing was sent. A context
+// error is canceled. An error that reports
 // its Phase (through a method RequestPhase() Phase, as the transport's
 // attempt errors do) is judged by it: PhaseLocal is Final, PhaseConnecting
 // and PhaseConnected are NeverSent, PhaseWritten is Ambiguous whatever the
@@ -110,10 +110,10 @@ type phaser interface {
 // "proxyconnect", a *net.DNSError, ECONNREFUSED, a certificate error.
 // Every other error (connection reset, EOF, timeouts, TLS record and alert
 // errors, which may arrive with the response, anything unknown) is
-// Ambiguous: the service may have run the request. The caller of Classify
-// should treat an attempt as Canceled whatever the error once the
+// Ambiguous: the service may have run the request. The caller of classify
+// should treat an attempt as canceled whatever the error once the
 // request's own context has ended.
-func Classify(resp *http.Response, err error) Outcome {
+func classify(resp *http.Response, err error) Outcome {
 	if err != nil {
 		return classifyError(err)
 	}
@@ -123,42 +123,42 @@ func Classify(resp *http.Response, err error) Outcome {
 	return classifyStatus(resp.StatusCode, wire.SubStatus(resp.Header))
 }
 
-// circuitOpen is the marker of an error returned by a circuit breaker
+// circuitOpener is the marker of an error returned by a circuit breaker
 // instead of sending the attempt.
-type circuitOpen interface{ CircuitOpen() }
+type circuitOpener interface{ CircuitOpen() }
 
 func classifyStatus(status, sub int) Outcome {
 	switch {
 	case status >= 200 && status <= 299, status == http.StatusNotModified:
 		return OK
 	case status == http.StatusTooManyRequests:
-		return Throttled
+		return throttled
 	case status == 449:
-		return RetryWith
+		return retryWith
 	case status == http.StatusServiceUnavailable:
 		return Unavailable
 	case status == http.StatusInternalServerError:
-		return ServerError
+		return serverError
 	case status == http.StatusRequestTimeout:
 		return RequestTimeout
 	case status == http.StatusForbidden && sub == wire.SubStatusWriteForbidden:
 		return WriteForbidden
 	case status == http.StatusForbidden && sub == wire.SubStatusRegionNotFound:
-		return RegionNotFound
+		return regionNotFound
 	case status == http.StatusNotFound && sub == wire.SubStatusSessionNotAvailable:
-		return SessionNotAvailable
+		return sessionNotAvailable
 	default:
 		return Final
 	}
 }
 
 func classifyError(err error) Outcome {
-	var open circuitOpen
+	var open circuitOpener
 	if errors.As(err, &open) {
-		return CircuitOpen
+		return circuitOpen
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return Canceled
+		return canceled
 	}
 	var p phaser
 	if errors.As(err, &p) {

@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"context"
@@ -8,11 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// FuzzClassify checks Classify and SubStatus on arbitrary status codes
+// FuzzClassify checks classify and SubStatus on arbitrary status codes
 // and x-ms-substatus values: a 2xx is always OK, a response alone never
 // gives a transport outcome, the outcome depends on the header only
 // through SubStatus, and an error always wins over the response.
@@ -47,24 +46,24 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("SubStatus(%q) = %d, want %d", sub, n, v)
 		}
 
-		got := decide.Classify(resp, nil)
+		got := classify(resp, nil)
 		if got.String() == "unknown" {
-			t.Fatalf("Classify(%d, %q) = %d, not an Outcome", status, sub, got)
+			t.Fatalf("classify(%d, %q) = %d, not an Outcome", status, sub, got)
 		}
 		switch got {
-		case decide.NeverSent, decide.Ambiguous, decide.Canceled, decide.CircuitOpen:
-			t.Fatalf("Classify(%d, %q) = %v for a response", status, sub, got)
+		case NeverSent, Ambiguous, canceled, circuitOpen:
+			t.Fatalf("classify(%d, %q) = %v for a response", status, sub, got)
 		}
-		if status >= 200 && status <= 299 && got != decide.OK {
-			t.Fatalf("Classify(%d, %q) = %v, want ok", status, sub, got)
+		if status >= 200 && status <= 299 && got != OK {
+			t.Fatalf("classify(%d, %q) = %v, want ok", status, sub, got)
 		}
 		canon := &http.Response{StatusCode: status, Header: http.Header{}}
 		canon.Header.Set(wire.HeaderSubStatus, strconv.Itoa(n))
-		if again := decide.Classify(canon, nil); again != got {
-			t.Fatalf("Classify(%d, %q) = %v but %v with substatus %d", status, sub, got, again, n)
+		if again := classify(canon, nil); again != got {
+			t.Fatalf("classify(%d, %q) = %v but %v with substatus %d", status, sub, got, again, n)
 		}
-		if got := decide.Classify(resp, context.Canceled); got != decide.Canceled {
-			t.Fatalf("Classify(%d, %q, context.Canceled) = %v, want canceled", status, sub, got)
+		if got := classify(resp, context.Canceled); got != canceled {
+			t.Fatalf("classify(%d, %q, context.Canceled) = %v, want canceled", status, sub, got)
 		}
 	})
 }

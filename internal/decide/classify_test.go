@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"context"
@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
@@ -44,58 +43,58 @@ func (timeoutError) Temporary() bool { return true }
 
 var _ net.Error = timeoutError{}
 
-// first is what a fresh Retrier decides for the outcome: whether and where
+// first is what a fresh Call decides for the outcome: whether and where
 // the first retry goes.
 type first struct {
 	retry bool
-	route decide.Route
+	route Route
 }
 
-func firstDecision(write bool, o decide.Outcome, resp *http.Response) first {
-	d := decide.NewRetrier(policy.RetryOptions{}, (&fakeClock{}).Now, fixedRand(0)).Decide(write, o, resp)
+func firstDecision(write bool, o Outcome, resp *http.Response) first {
+	d := newCall(policy.RetryOptions{}, (&fakeClock{}).Now, fixedRand(0)).decide(write, o, resp)
 	return first{d.Retry, d.Route}
 }
 
 var (
 	noRetry   = first{}
-	same      = first{true, decide.SameEndpoint}
-	next      = first{true, decide.NextRegion}
-	writeRgn  = first{true, decide.WriteRegion}
-	refreshed = first{true, decide.Refresh}
+	same      = first{true, sameEndpoint}
+	next      = first{true, NextRegion}
+	writeRgn  = first{true, WriteRegion}
+	refreshed = first{true, Refresh}
 )
 
 func TestClassifyStatus(t *testing.T) {
 	tests := []struct {
 		status, sub int
-		want        decide.Outcome
+		want        Outcome
 		read, write first
 	}{
-		{200, 0, decide.OK, noRetry, noRetry},
-		{201, 0, decide.OK, noRetry, noRetry},
-		{204, 0, decide.OK, noRetry, noRetry},
-		{304, 0, decide.OK, noRetry, noRetry},
-		{400, 0, decide.Final, noRetry, noRetry},
-		{401, 0, decide.Final, noRetry, noRetry},
-		{403, 0, decide.Final, noRetry, noRetry},
-		{403, 5, decide.Final, noRetry, noRetry},
-		{404, 0, decide.Final, noRetry, noRetry},
-		{404, 3, decide.Final, noRetry, noRetry},
-		{405, 0, decide.Final, noRetry, noRetry},
-		{409, 0, decide.Final, noRetry, noRetry},
-		{412, 0, decide.Final, noRetry, noRetry},
-		{413, 0, decide.Final, noRetry, noRetry},
-		{302, 0, decide.Final, noRetry, noRetry},
-		{502, 0, decide.Final, noRetry, noRetry},
-		{429, 0, decide.Throttled, same, same},
-		{449, 0, decide.RetryWith, same, same},
-		{500, 0, decide.ServerError, next, noRetry},
-		{503, 0, decide.Unavailable, next, next},
-		{408, 0, decide.RequestTimeout, next, noRetry},
-		{403, 3, decide.WriteForbidden, noRetry, refreshed},
-		{403, 1008, decide.RegionNotFound, refreshed, refreshed},
-		{404, 1002, decide.SessionNotAvailable, writeRgn, noRetry},
-		{200, 3, decide.OK, noRetry, noRetry}, // a sub-status only matters with its status
-		{500, 1002, decide.ServerError, next, noRetry},
+		{200, 0, OK, noRetry, noRetry},
+		{201, 0, OK, noRetry, noRetry},
+		{204, 0, OK, noRetry, noRetry},
+		{304, 0, OK, noRetry, noRetry},
+		{400, 0, Final, noRetry, noRetry},
+		{401, 0, Final, noRetry, noRetry},
+		{403, 0, Final, noRetry, noRetry},
+		{403, 5, Final, noRetry, noRetry},
+		{404, 0, Final, noRetry, noRetry},
+		{404, 3, Final, noRetry, noRetry},
+		{405, 0, Final, noRetry, noRetry},
+		{409, 0, Final, noRetry, noRetry},
+		{412, 0, Final, noRetry, noRetry},
+		{413, 0, Final, noRetry, noRetry},
+		{302, 0, Final, noRetry, noRetry},
+		{502, 0, Final, noRetry, noRetry},
+		{429, 0, throttled, same, same},
+		{449, 0, retryWith, same, same},
+		{500, 0, serverError, next, noRetry},
+		{503, 0, Unavailable, next, next},
+		{408, 0, RequestTimeout, next, noRetry},
+		{403, 3, WriteForbidden, noRetry, refreshed},
+		{403, 1008, regionNotFound, refreshed, refreshed},
+		{404, 1002, sessionNotAvailable, writeRgn, noRetry},
+		{200, 3, OK, noRetry, noRetry}, // a sub-status only matters with its status
+		{500, 1002, serverError, next, noRetry},
 	}
 	for _, tt := range tests {
 		name := strconv.Itoa(tt.status)
@@ -104,7 +103,7 @@ func TestClassifyStatus(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			resp := response(tt.status, tt.sub)
-			got := decide.Classify(resp, nil)
+			got := classify(resp, nil)
 			assert.Equal(t, tt.want, got, "outcome %s", got)
 			assert.Equal(t, tt.read, firstDecision(false, got, resp), "read")
 			assert.Equal(t, tt.write, firstDecision(true, got, resp), "write")
@@ -118,37 +117,37 @@ func TestClassifyError(t *testing.T) {
 	tests := []struct {
 		name        string
 		err         error
-		want        decide.Outcome
+		want        Outcome
 		read, write first
 	}{
-		{"dial refused", refused, decide.NeverSent, next, next},
-		{"dial refused in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: refused}, decide.NeverSent, next, next},
-		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}, decide.NeverSent, next, next},
-		{"bare ECONNREFUSED", fmt.Errorf("connect: %w", syscall.ECONNREFUSED), decide.NeverSent, next, next},
-		{"DNS", &net.DNSError{Err: "no such host", Name: "a.example", IsNotFound: true}, decide.NeverSent, next, next},
-		{"proxy connect", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: io.EOF}, decide.NeverSent, next, next},
-		{"TLS record header (may come with the response)", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, decide.Ambiguous, next, noRetry},
-		{"TLS alert (may come with the response)", tls.AlertError(20), decide.Ambiguous, next, noRetry},
-		{"TLS verification", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, decide.NeverSent, next, next},
-		{"x509 hostname", x509.HostnameError{Host: "a.example"}, decide.NeverSent, next, next},
-		{"x509 invalid", x509.CertificateInvalidError{Reason: x509.Expired}, decide.NeverSent, next, next},
-		{"EOF", io.EOF, decide.Ambiguous, next, noRetry},
-		{"unexpected EOF", fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), decide.Ambiguous, next, noRetry},
-		{"reset", reset, decide.Ambiguous, next, noRetry},
-		{"bare ECONNRESET", syscall.ECONNRESET, decide.Ambiguous, next, noRetry},
-		{"broken pipe", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, decide.Ambiguous, next, noRetry},
-		{"read timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}, decide.Ambiguous, next, noRetry},
-		{"deadline exceeded on conn", os.ErrDeadlineExceeded, decide.Ambiguous, next, noRetry},
-		{"unknown", errors.New("something else"), decide.Ambiguous, next, noRetry},
-		{"error text says refused", errors.New("dial tcp: connection refused"), decide.Ambiguous, next, noRetry},
-		{"canceled", context.Canceled, decide.Canceled, noRetry, noRetry},
-		{"deadline", context.DeadlineExceeded, decide.Canceled, noRetry, noRetry},
-		{"canceled in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: context.Canceled}, decide.Canceled, noRetry, noRetry},
-		{"canceled while dialing", &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}, decide.Canceled, noRetry, noRetry},
+		{"dial refused", refused, NeverSent, next, next},
+		{"dial refused in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: refused}, NeverSent, next, next},
+		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}, NeverSent, next, next},
+		{"bare ECONNREFUSED", fmt.Errorf("connect: %w", syscall.ECONNREFUSED), NeverSent, next, next},
+		{"DNS", &net.DNSError{Err: "no such host", Name: "a.example", IsNotFound: true}, NeverSent, next, next},
+		{"proxy connect", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: io.EOF}, NeverSent, next, next},
+		{"TLS record header (may come with the response)", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, Ambiguous, next, noRetry},
+		{"TLS alert (may come with the response)", tls.AlertError(20), Ambiguous, next, noRetry},
+		{"TLS verification", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, NeverSent, next, next},
+		{"x509 hostname", x509.HostnameError{Host: "a.example"}, NeverSent, next, next},
+		{"x509 invalid", x509.CertificateInvalidError{Reason: x509.Expired}, NeverSent, next, next},
+		{"EOF", io.EOF, Ambiguous, next, noRetry},
+		{"unexpected EOF", fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), Ambiguous, next, noRetry},
+		{"reset", reset, Ambiguous, next, noRetry},
+		{"bare ECONNRESET", syscall.ECONNRESET, Ambiguous, next, noRetry},
+		{"broken pipe", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, Ambiguous, next, noRetry},
+		{"read timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}, Ambiguous, next, noRetry},
+		{"deadline exceeded on conn", os.ErrDeadlineExceeded, Ambiguous, next, noRetry},
+		{"unknown", errors.New("something else"), Ambiguous, next, noRetry},
+		{"error text says refused", errors.New("dial tcp: connection refused"), Ambiguous, next, noRetry},
+		{"canceled", context.Canceled, canceled, noRetry, noRetry},
+		{"deadline", context.DeadlineExceeded, canceled, noRetry, noRetry},
+		{"canceled in url.Error", &url.Error{Op: "Get", URL: "https://a.example/", Err: context.Canceled}, canceled, noRetry, noRetry},
+		{"canceled while dialing", &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}, canceled, noRetry, noRetry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := decide.Classify(nil, tt.err)
+			got := classify(nil, tt.err)
 			assert.Equal(t, tt.want, got, "outcome %s", got)
 			assert.Equal(t, tt.read, firstDecision(false, got, nil), "read")
 			assert.Equal(t, tt.write, firstDecision(true, got, nil), "write")
@@ -159,12 +158,12 @@ func TestClassifyError(t *testing.T) {
 // phased is an attempt error that reports its phase, as the transport's do.
 type phased struct {
 	err   error
-	phase decide.Phase
+	phase Phase
 }
 
-func (e phased) Error() string              { return e.err.Error() }
-func (e phased) Unwrap() error              { return e.err }
-func (e phased) RequestPhase() decide.Phase { return e.phase }
+func (e phased) Error() string       { return e.err.Error() }
+func (e phased) Unwrap() error       { return e.err }
+func (e phased) RequestPhase() Phase { return e.phase }
 
 // TestClassifyByPhase: when the attempt reports how far it got on the
 // connection, that decides, whatever the error's type.
@@ -181,37 +180,37 @@ func TestClassifyByPhase(t *testing.T) {
 		"unknown":     errors.New("something"),
 		"wrapped TLS": &url.Error{Op: "Post", URL: "https://a.example/", Err: record},
 	}
-	want := map[decide.Phase]decide.Outcome{
-		decide.PhaseLocal:      decide.Final,
-		decide.PhaseConnecting: decide.NeverSent,
-		decide.PhaseConnected:  decide.NeverSent,
-		decide.PhaseWritten:    decide.Ambiguous,
+	want := map[Phase]Outcome{
+		PhaseLocal:      Final,
+		PhaseConnecting: NeverSent,
+		PhaseConnected:  NeverSent,
+		PhaseWritten:    Ambiguous,
 	}
 	for name, err := range errs {
 		for phase, outcome := range want {
-			assert.Equal(t, outcome, decide.Classify(nil, phased{err, phase}), "%s in phase %d", name, phase)
+			assert.Equal(t, outcome, classify(nil, phased{err, phase}), "%s in phase %d", name, phase)
 			wrapped := fmt.Errorf("attempt: %w", phased{err, phase})
-			assert.Equal(t, outcome, decide.Classify(nil, wrapped), "wrapped %s in phase %d", name, phase)
+			assert.Equal(t, outcome, classify(nil, wrapped), "wrapped %s in phase %d", name, phase)
 		}
-		assert.Equal(t, decide.Classify(nil, err), decide.Classify(nil, phased{err, decide.PhaseUnknown}),
+		assert.Equal(t, classify(nil, err), classify(nil, phased{err, PhaseUnknown}),
 			"%s: an unknown phase leaves it to the type", name)
 	}
 	// The caller's context ending wins over any phase.
-	assert.Equal(t, decide.Canceled, decide.Classify(nil, phased{context.Canceled, decide.PhaseWritten}))
-	assert.Equal(t, decide.Canceled, decide.Classify(nil, phased{context.DeadlineExceeded, decide.PhaseConnecting}))
+	assert.Equal(t, canceled, classify(nil, phased{context.Canceled, PhaseWritten}))
+	assert.Equal(t, canceled, classify(nil, phased{context.DeadlineExceeded, PhaseConnecting}))
 }
 
 func TestClassifyContractViolations(t *testing.T) {
 	// Like http.Client, the error wins over a response returned with it.
-	assert.Equal(t, decide.Canceled, decide.Classify(response(200, 0), context.Canceled))
+	assert.Equal(t, canceled, classify(response(200, 0), context.Canceled))
 	// Nothing at all: nobody knows whether the request ran.
-	assert.Equal(t, decide.Ambiguous, decide.Classify(nil, nil))
+	assert.Equal(t, Ambiguous, classify(nil, nil))
 }
 
 // TestClassifyRealErrors checks the error values net/http really returns,
 // against servers on loopback.
 func TestClassifyRealErrors(t *testing.T) {
-	do := func(t *testing.T, rt http.RoundTripper, url string) decide.Outcome {
+	do := func(t *testing.T, rt http.RoundTripper, url string) Outcome {
 		t.Helper()
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader("{}"))
 		require.NoError(t, err)
@@ -221,7 +220,7 @@ func TestClassifyRealErrors(t *testing.T) {
 		}
 		require.Error(t, err)
 		t.Logf("%T: %v", err, err)
-		return decide.Classify(nil, err)
+		return classify(nil, err)
 	}
 	newTransport := func(t *testing.T) *http.Transport {
 		tr := &http.Transport{DisableKeepAlives: true}
@@ -234,7 +233,7 @@ func TestClassifyRealErrors(t *testing.T) {
 		require.NoError(t, err)
 		addr := ln.Addr().String()
 		require.NoError(t, ln.Close())
-		assert.Equal(t, decide.NeverSent, do(t, newTransport(t), "http://"+addr+"/"))
+		assert.Equal(t, NeverSent, do(t, newTransport(t), "http://"+addr+"/"))
 	})
 
 	t.Run("untrusted certificate", func(t *testing.T) {
@@ -244,7 +243,7 @@ func TestClassifyRealErrors(t *testing.T) {
 		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
 		srv.StartTLS()
 		defer srv.Close()
-		assert.Equal(t, decide.NeverSent, do(t, newTransport(t), srv.URL))
+		assert.Equal(t, NeverSent, do(t, newTransport(t), srv.URL))
 	})
 
 	t.Run("TLS to a plain server", func(t *testing.T) {
@@ -255,7 +254,7 @@ func TestClassifyRealErrors(t *testing.T) {
 		// A TLS record error alone does not say when it happened: without
 		// the phase (the transport's attempt errors carry it), it is
 		// ambiguous.
-		assert.Equal(t, decide.Ambiguous, do(t, newTransport(t), "https://"+srv.Listener.Addr().String()+"/"))
+		assert.Equal(t, Ambiguous, do(t, newTransport(t), "https://"+srv.Listener.Addr().String()+"/"))
 	})
 
 	t.Run("connection closed after the request", func(t *testing.T) {
@@ -269,7 +268,7 @@ func TestClassifyRealErrors(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		assert.Equal(t, decide.Ambiguous, do(t, newTransport(t), srv.URL))
+		assert.Equal(t, Ambiguous, do(t, newTransport(t), srv.URL))
 		assert.Len(t, got, 1, "the request reached the server")
 	})
 }
@@ -336,16 +335,16 @@ func TestIsWrite(t *testing.T) {
 }
 
 func TestOutcomeString(t *testing.T) {
-	want := map[decide.Outcome]string{
-		decide.OK: "ok", decide.Final: "final", decide.Throttled: "throttled",
-		decide.RetryWith: "retry_with", decide.Unavailable: "unavailable",
-		decide.ServerError: "server_error", decide.RequestTimeout: "request_timeout",
-		decide.WriteForbidden: "write_forbidden", decide.RegionNotFound: "region_not_found",
-		decide.SessionNotAvailable: "session_not_available", decide.NeverSent: "never_sent",
-		decide.Ambiguous: "ambiguous", decide.Canceled: "canceled", decide.CircuitOpen: "circuit_open",
+	want := map[Outcome]string{
+		OK: "ok", Final: "final", throttled: "throttled",
+		retryWith: "retry_with", Unavailable: "unavailable",
+		serverError: "server_error", RequestTimeout: "request_timeout",
+		WriteForbidden: "write_forbidden", regionNotFound: "region_not_found",
+		sessionNotAvailable: "session_not_available", NeverSent: "never_sent",
+		Ambiguous: "ambiguous", canceled: "canceled", circuitOpen: "circuit_open",
 	}
 	for o, s := range want {
 		assert.Equal(t, s, o.String())
 	}
-	assert.Equal(t, "unknown", decide.Outcome(200).String())
+	assert.Equal(t, "unknown", Outcome(200).String())
 }

@@ -26,9 +26,9 @@ const (
 	defaultMaxDrain              = wire.MaxDrain
 )
 
-// RetryDefaults returns a copy of o in which every zero field, Budget's
+// retryDefaults returns a copy of o in which every zero field, Budget's
 // included, holds its default. Negative fields are kept.
-func RetryDefaults(o policy.RetryOptions) policy.RetryOptions {
+func retryDefaults(o policy.RetryOptions) policy.RetryOptions {
 	orDefault(&o.MaxThrottleRetries, defaultMaxThrottleRetries)
 	orDefault(&o.MaxThrottleWait, defaultMaxThrottleWait)
 	orDefault(&o.DefaultRetryAfter, defaultRetryAfter)
@@ -44,7 +44,7 @@ func RetryDefaults(o policy.RetryOptions) policy.RetryOptions {
 	orDefault(&o.MaxSessionRetries, defaultMaxSessionRetries)
 	orDefault(&o.MaxBufferedBody, defaultMaxBufferedBody)
 	orDefault(&o.MaxDrain, defaultMaxDrain)
-	o.Budget = BudgetDefaults(o.Budget)
+	o.Budget = budgetDefaults(o.Budget)
 	return o
 }
 

@@ -2,27 +2,28 @@ package decide_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
-	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/decide"
-	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// A read meets a region that answers 503: the first retry goes at once to
+// A read meets regions that answer 503: the first retry goes at once to
 // the next region, later ones back off, and the call stops after
 // MaxUnavailableRetries.
 func Example() {
-	r := decide.NewRetrier(policy.RetryOptions{}, nil, func() float64 { return 0 })
-	budget := decide.NewBudget(policy.BudgetOptions{})
-	req, _ := http.NewRequest(http.MethodGet, "https://contoso.documents.azure.com/dbs/d/colls/c/docs/1", nil)
-	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}
+	// One Policy per transport (here without jitter), one Call per call.
+	p := decide.New(policy.RetryOptions{}, nil, func() float64 { return 0 })
+	c := p.Call()
+	send := func() (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}, nil
+	}
 	for attempt := 1; ; attempt++ {
-		o := decide.Classify(resp, nil)
-		budget.Failure()
-		d := r.Decide(wire.IsWrite(req), o, resp)
-		if !d.Retry || (d.Budgeted && !budget.Allow()) {
+		resp, err := send()
+		o := p.Judge(resp, err)
+		d := c.Decide(o, resp, decide.Situation{Replayable: true, OtherRegion: true})
+		if !d.Retry {
 			fmt.Printf("attempt %d: %s, return it\n", attempt, o)
 			break
 		}
@@ -35,26 +36,52 @@ func Example() {
 	// attempt 4: unavailable, return it
 }
 
-func ExampleClassify() {
+// A write loses its connection after the request was written: it may have
+// committed. Untracked, it is returned, never sent twice. Tracked, it is
+// resent, an upsert only after reading its item back (if the item holds
+// the call's tracking id, the write committed and the read-back's answer
+// ends the call). A create is resent as it is: if it committed, the
+// service refuses the resend with 409, and that answer is read back.
+func ExampleCall_Decide_trackedWrite() {
+	p := decide.New(policy.RetryOptions{}, nil, nil)
+	dropped := io.ErrUnexpectedEOF // the connection closed before the answer came
+	conflict := &http.Response{StatusCode: http.StatusConflict, Header: http.Header{}}
+	show := func(what string, o decide.Outcome, d decide.Decision) {
+		fmt.Printf("%s: %s, retry %v, read back %v\n", what, o, d.Retry, d.ReadBack)
+	}
+
+	upsert := decide.Situation{Write: true, Replayable: true, Account: true}
+	c := p.Call()
+	o := p.Judge(nil, dropped)
+	show("untracked upsert", o, c.Decide(o, nil, upsert))
+
+	upsert.Tracked = true
+	c = p.Call()
+	show("tracked upsert", o, c.Decide(o, nil, upsert))
+
+	create := decide.Situation{Write: true, Replayable: true, Account: true, Tracked: true, Creates: true}
+	c = p.Call()
+	show("tracked create", o, c.Decide(o, nil, create))
+	o = p.Judge(conflict, nil)
+	show("its resend", o, c.Decide(o, conflict, create))
+	// Output:
+	// untracked upsert: ambiguous, retry false, read back false
+	// tracked upsert: ambiguous, retry true, read back true
+	// tracked create: ambiguous, retry true, read back false
+	// its resend: final, retry false, read back true
+}
+
+// Judge names what an answer means to the rules; a 403 means something
+// only with its sub-status.
+func ExamplePolicy_Judge() {
+	p := decide.New(policy.RetryOptions{}, nil, nil)
 	h := http.Header{}
 	h.Set("x-ms-substatus", "3")
-	fmt.Println(decide.Classify(&http.Response{StatusCode: http.StatusForbidden, Header: h}, nil))
-	fmt.Println(decide.Classify(&http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}}, nil))
-	fmt.Println(decide.Classify(&http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, nil))
+	fmt.Println(p.Judge(&http.Response{StatusCode: http.StatusForbidden, Header: h}, nil))
+	fmt.Println(p.Judge(&http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}}, nil))
+	fmt.Println(p.Judge(&http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, nil))
 	// Output:
 	// write_forbidden
 	// final
 	// throttled
-}
-
-func ExampleRetryAfter() {
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	h := http.Header{}
-	h.Set("Retry-After", "Sun, 01 Jun 2025 12:00:03 GMT")
-	fmt.Println(decide.RetryAfter(h, now, 5*time.Second, 30*time.Second))
-	h.Set("x-ms-retry-after-ms", "250")
-	fmt.Println(decide.RetryAfter(h, now, 5*time.Second, 30*time.Second))
-	// Output:
-	// 3s
-	// 250ms
 }

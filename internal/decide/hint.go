@@ -10,30 +10,16 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// RetryAfter returns how long the service asks the client to wait before
-// trying again.
+// retryAfterHint returns how long the service asks the client to wait
+// before trying again, not clamped, and whether it asks at all.
 //
 // The hint is x-ms-retry-after-ms (milliseconds, an integer or a decimal
 // such as "12.5") if that header is present and well formed, else
 // Retry-After, as delta-seconds or an HTTP date in any of the three formats
-// http.ParseTime accepts (a date is measured from now), else def. A
-// negative hint or a date in the past gives 0; a malformed header is
-// ignored as if absent; a hint longer than limit gives limit. A limit of
-// zero or less means no clamp other than the largest time.Duration. def is
-// returned as given. The arithmetic never overflows.
-func RetryAfter(h http.Header, now time.Time, def, limit time.Duration) time.Duration {
-	d, ok := retryAfterHint(h, now)
-	if !ok {
-		return def
-	}
-	if limit > 0 && d > limit {
-		return limit
-	}
-	return d
-}
-
-// retryAfterHint returns the server's hint, not clamped, and whether there
-// was a well-formed one.
+// http.ParseTime accepts (a date is measured from now). A negative hint or
+// a date in the past gives 0; a malformed header is ignored as if absent;
+// a hint too long for a time.Duration gives the largest one. The
+// arithmetic never overflows.
 func retryAfterHint(h http.Header, now time.Time) (time.Duration, bool) {
 	if h == nil {
 		return 0, false

@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"math"
@@ -7,61 +7,59 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// FuzzRetryAfter checks RetryAfter's contract on arbitrary header values,
-// clocks, defaults and limits: a hint is never negative, never above a
-// positive limit, the default is returned exactly when there is no
-// well-formed hint, and a limit of zero or less does not clamp.
-func FuzzRetryAfter(f *testing.F) {
+// FuzzRetryAfterHint checks the hint's contract on arbitrary header
+// values and clocks, and its clamp on arbitrary MaxRetryAfter: a hint is
+// never negative, is zero when there is none, reads a plain number of
+// milliseconds exactly; the clamp bounds it by a positive MaxRetryAfter
+// (30 s for zero) and leaves it alone for a negative one.
+func FuzzRetryAfterHint(f *testing.F) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC).UnixNano()
-	const (
-		sec = int64(time.Second)
-		inf = int64(math.MaxInt64)
-	)
+	const sec = int64(time.Second)
 	for _, s := range []struct {
-		ms, ra     string
-		now        int64
-		def, limit int64
+		ms, ra string
+		now    int64
+		limit  int64
 	}{
 		// Values the service sends.
-		{"", "", now, 5 * sec, 30 * sec},
-		{"12", "", now, 5 * sec, 30 * sec},
-		{"12.5", "", now, 5 * sec, 30 * sec},
-		{" 100 ", "7", now, 5 * sec, 30 * sec},
-		{"", "7", now, 5 * sec, 30 * sec},
-		{"", "120", now, 5 * sec, 30 * sec},
-		{"", "Sun, 01 Jun 2025 12:00:10 GMT", now, 5 * sec, 30 * sec},
-		{"", "Sunday, 01-Jun-25 12:00:10 GMT", now, 5 * sec, 0},
-		{"", "Sun Jun  1 12:00:10 2025", now, 5 * sec, -1},
-		{"", "Sun, 01 Jun 2025 11:00:00 GMT", now, 5 * sec, 30 * sec},
+		{"", "", now, 30 * sec},
+		{"12", "", now, 30 * sec},
+		{"12.5", "", now, 30 * sec},
+		{" 100 ", "7", now, 30 * sec},
+		{"", "7", now, 30 * sec},
+		{"", "120", now, 30 * sec},
+		{"", "Sun, 01 Jun 2025 12:00:10 GMT", now, 30 * sec},
+		{"", "Sunday, 01-Jun-25 12:00:10 GMT", now, 0},
+		{"", "Sun Jun  1 12:00:10 2025", now, -1},
+		{"", "Sun, 01 Jun 2025 11:00:00 GMT", now, 30 * sec},
 		// Hostile values.
-		{"-5", "-5", now, 5 * sec, 30 * sec},
-		{"-", "-", now, 5 * sec, 30 * sec},
-		{"--1", "+1", now, 5 * sec, 30 * sec},
-		{"1.", ".5", now, 5 * sec, 30 * sec},
-		{"1e3", "1e3", now, 5 * sec, 30 * sec},
-		{"0x10", "0x10", now, 5 * sec, 30 * sec},
-		{"NaN", "Inf", now, 5 * sec, 30 * sec},
-		{"١٢", "١٢", now, 5 * sec, 30 * sec}, // non-ASCII digits
-		{"9223372036854775807", "9223372036854775807", now, 5 * sec, 0},
-		{"99999999999999999999999999999999", "", now, 5 * sec, 0},
-		{"", "99999999999999999999999999999999", now, 5 * sec, 0},
-		{"9223372036854.775807", "9223372036", now, 5 * sec, -1},
-		{"0.0000001", "0", now, 5 * sec, 30 * sec},
-		{"", "Fri, 31 Dec 9999 23:59:59 GMT", now, 5 * sec, 0},
-		{"", "Mon, 01 Jan 0001 00:00:00 GMT", math.MaxInt64, 5 * sec, 0},
-		{"", "Mon, 01 Jan 0001 00:00:00 GMT", math.MinInt64, 5 * sec, 0},
-		{"", "Sun, 01 Jun 2025 12:00:10 GMT", math.MinInt64, -1, 1},
-		{"12", "", now, -5 * sec, 30 * sec},
-		{"", "", now, inf, 1},
-		{"12\x00", "7\r\n", now, 5 * sec, 30 * sec},
+		{"-5", "-5", now, 30 * sec},
+		{"-", "-", now, 30 * sec},
+		{"--1", "+1", now, 30 * sec},
+		{"1.", ".5", now, 30 * sec},
+		{"1e3", "1e3", now, 30 * sec},
+		{"0x10", "0x10", now, 30 * sec},
+		{"NaN", "Inf", now, 30 * sec},
+		{"١٢", "١٢", now, 30 * sec}, // non-ASCII digits
+		{"9223372036854775807", "9223372036854775807", now, 0},
+		{"99999999999999999999999999999999", "", now, 0},
+		{"", "99999999999999999999999999999999", now, 0},
+		{"9223372036854.775807", "9223372036", now, -1},
+		{"0.0000001", "0", now, 30 * sec},
+		{"", "Fri, 31 Dec 9999 23:59:59 GMT", now, 0},
+		{"", "Mon, 01 Jan 0001 00:00:00 GMT", math.MaxInt64, 0},
+		{"", "Mon, 01 Jan 0001 00:00:00 GMT", math.MinInt64, 0},
+		{"", "Sun, 01 Jun 2025 12:00:10 GMT", math.MinInt64, 1},
+		{"12", "", now, 30 * sec},
+		{"", "", now, 1},
+		{"12\x00", "7\r\n", now, 30 * sec},
 	} {
-		f.Add(s.ms, s.ra, s.now, s.def, s.limit)
+		f.Add(s.ms, s.ra, s.now, s.limit)
 	}
-	f.Fuzz(func(t *testing.T, ms, ra string, nowNanos, def, limit int64) {
+	f.Fuzz(func(t *testing.T, ms, ra string, nowNanos, limit int64) {
 		h := http.Header{}
 		if ms != "" {
 			h[wire.HeaderRetryAfterMs] = []string{ms}
@@ -69,42 +67,35 @@ func FuzzRetryAfter(f *testing.F) {
 		if ra != "" {
 			h["Retry-After"] = []string{ra}
 		}
-		at := time.Unix(0, nowNanos)
-		d, l := time.Duration(def), time.Duration(limit)
-
-		// -1 is never a hint, so it tells whether there was one.
-		hint := decide.RetryAfter(h, at, -1, l)
-		got := decide.RetryAfter(h, at, d, l)
-		if hint == -1 {
-			if got != d {
-				t.Fatalf("no hint: RetryAfter = %v, want the default %v", got, d)
-			}
-			return
-		}
-		if got != hint {
-			t.Fatalf("hint %v depends on the default: %v with default %v", hint, got, d)
+		hint, ok := retryAfterHint(h, time.Unix(0, nowNanos))
+		if !ok && hint != 0 {
+			t.Fatalf("no hint in (%q, %q), yet %v", ms, ra, hint)
 		}
 		if hint < 0 {
-			t.Fatalf("RetryAfter(%q, %q) = %v, negative", ms, ra, hint)
-		}
-		if l > 0 && hint > l {
-			t.Fatalf("RetryAfter(%q, %q) = %v, above the limit %v", ms, ra, hint, l)
-		}
-		unclamped := decide.RetryAfter(h, at, -1, 0)
-		if other := decide.RetryAfter(h, at, -1, -1); other != unclamped {
-			t.Fatalf("limits 0 and -1 differ: %v and %v", unclamped, other)
-		}
-		if want := unclamped; l > 0 && want > l {
-			if hint != l {
-				t.Fatalf("hint %v with limit %v = %v, want the limit", unclamped, l, hint)
-			}
-		} else if hint != want {
-			t.Fatalf("hint %v with limit %v = %v, want it unchanged", unclamped, l, hint)
+			t.Fatalf("retryAfterHint(%q, %q) = %v, negative", ms, ra, hint)
 		}
 		// A plain small number of milliseconds is read exactly.
 		if n, err := strconv.ParseUint(ms, 10, 64); err == nil && n < 1<<32 {
-			if want := time.Duration(n) * time.Millisecond; unclamped != want {
-				t.Fatalf("x-ms-retry-after-ms %q = %v, want %v", ms, unclamped, want)
+			if want := time.Duration(n) * time.Millisecond; !ok || hint != want {
+				t.Fatalf("x-ms-retry-after-ms %q = %v, want %v", ms, hint, want)
+			}
+		}
+
+		l := time.Duration(limit)
+		c := New(policy.RetryOptions{MaxRetryAfter: l}, nil, nil).Call()
+		got := c.clamp(hint)
+		switch {
+		case l < 0:
+			if got != hint {
+				t.Fatalf("hint %v with no clamp = %v, want it unchanged", hint, got)
+			}
+		case l == 0:
+			if want := min(hint, 30*time.Second); got != want {
+				t.Fatalf("hint %v with the default clamp = %v, want %v", hint, got, want)
+			}
+		default:
+			if want := min(hint, l); got != want {
+				t.Fatalf("hint %v with MaxRetryAfter %v = %v, want %v", hint, l, got, want)
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package decide_test
+package decide
 
 import (
 	"testing"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -29,8 +28,8 @@ func TestRetryOptionsDefaults(t *testing.T) {
 		MaxDrain:              64 << 10,
 		Budget:                policy.BudgetOptions{Tokens: 10, Refill: 0.5},
 	}
-	assert.Equal(t, want, decide.RetryDefaults(policy.RetryOptions{}))
-	assert.Equal(t, want, decide.RetryDefaults(want), "defaults are a fixed point")
+	assert.Equal(t, want, retryDefaults(policy.RetryOptions{}))
+	assert.Equal(t, want, retryDefaults(want), "defaults are a fixed point")
 }
 
 func TestRetryOptionsKeepSetAndNegativeFields(t *testing.T) {
@@ -52,5 +51,5 @@ func TestRetryOptionsKeepSetAndNegativeFields(t *testing.T) {
 		MaxDrain:              -1,
 		Budget:                policy.BudgetOptions{Tokens: -1, Refill: -1},
 	}
-	assert.Equal(t, o, decide.RetryDefaults(o))
+	assert.Equal(t, o, retryDefaults(o))
 }

@@ -1,0 +1,143 @@
+package decide
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// A Situation is what the transport knows about a call that its answers do
+// not say.
+type Situation struct {
+	// Write is the call's kind: a write (see wire.IsWrite) or a read.
+	Write bool
+	// MultiWrite reports a write in an account with multiple write
+	// regions: it may move between them.
+	MultiWrite bool
+	// Replayable reports that the request's body can be sent again.
+	Replayable bool
+	// OtherRegion reports that the call can still go to an endpoint it
+	// has not tried.
+	OtherRegion bool
+	// Account reports that the call is the account's: the account can be
+	// read to learn where a refused write goes.
+	Account bool
+	// Deadline is the call's deadline; zero if it has none.
+	Deadline time.Time
+	// Tracked reports a write that carries a tracking id (see
+	// policy.RetryOptions.TrackWrites): the transport can tell, by reading
+	// the item back, whether an attempt of doubtful outcome committed, so
+	// such a write may be resent after an ambiguous failure or a 408, and
+	// its doubts are settled by reading back (see Decision.ReadBack).
+	Tracked bool
+	// Creates reports that the tracked write creates its document (a POST
+	// that is not an upsert): a resend of it can be refused by the service
+	// (409) if an earlier attempt committed.
+	Creates bool
+	// Pinned reports a call held to one region, as an arm of a hedged read
+	// is: the other arms cover the other regions, so a retry that would
+	// move elsewhere ends the call instead.
+	Pinned bool
+}
+
+// A Call is the retry state of one call under a Policy: how many retries
+// of each kind it has made, how long it has waited, its backoff
+// sequences, when its failover began, whether it is in doubt. Its rules
+// are the package documentation's table. The zero Call is not usable; get
+// one with Policy.Call and consult it after every attempt with Decide. A
+// Call is not safe for concurrent use.
+type Call struct {
+	p *Policy
+
+	throttleRetries int
+	throttleWaited  time.Duration
+
+	backoff449      *backoff.ExponentialBackOff // nil until the first 449
+	retryWithWaited time.Duration
+
+	backoff503         *backoff.ExponentialBackOff // nil until the first backed-off unavailability retry
+	unavailableRetries int
+	serverErrorRetried bool
+	timeoutRetried     bool
+	circuitRetries     int
+
+	failingOver    bool
+	failoverStart  time.Time
+	failoverWaited time.Duration // a lower bound of the time since failoverStart, should the clock stand still
+
+	sessionRetries int
+
+	doubt bool // a tracked write's attempt may have committed unseen
+}
+
+// Call starts the retry state of a call. It does not allocate: a backoff
+// sequence is made at its first use.
+func (p *Policy) Call() Call { return Call{p: p} }
+
+// Decide returns what to do after an attempt whose outcome is o (from
+// Judge) and whose response, if any, is resp, in situation s. Call it
+// after every attempt, whatever its outcome: an answer that ends the call
+// may still need a read-back (see Decision.ReadBack). Decide reads only the
+// response's headers. A Decision with Retry false returns the last answer
+// as it came, unless its read-back settles the call; Mark and LookUp apply
+// either way. Each Decision that retries counts against the call's limits.
+func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
+	c.noteDoubt(o, s)
+	if (o == OK || o == Final) && !c.doubt {
+		return Decision{Reason: o}
+	}
+	write := s.Write
+	if s.Tracked && (o == Ambiguous || o == RequestTimeout) {
+		write = false // resent as a read would be: the read-back settles the doubt
+	}
+	d := c.rule(write, o, resp)
+	if d.Retry && !c.p.allowed(d, s) {
+		d = Decision{Reason: o}
+	}
+	d.Mark, d.LookUp = teaches(o, s, d.Retry)
+	d.ReadBack = c.readBack(d, resp, s)
+	return d
+}
+
+// allowed applies what the call's own rules cannot know: the body, the
+// regions left, the account, the shared budget and the deadline.
+func (p *Policy) allowed(d Decision, s Situation) bool {
+	switch {
+	case !s.Replayable:
+		return false
+	case s.Pinned && d.Route != sameEndpoint:
+		return false
+	case d.otherRegionOnly && !s.OtherRegion:
+		return false
+	case d.Route == Refresh && !s.Account:
+		return false // no account to learn the new region from: a client above may know
+	case d.budgeted && !p.budget.allow():
+		return false
+	case !s.Deadline.IsZero() && p.now().Add(d.Wait).After(s.Deadline):
+		return false
+	}
+	return true
+}
+
+// teaches says what an answer teaches the account about the endpoint that
+// gave it, whether or not the call goes on. An endpoint that refused a
+// write (403.3), no longer serves the account (403.1008), could not be
+// reached or had its circuit open is marked so that other calls avoid it;
+// a 503 marks a read region, or a write region of a multi-write account (a
+// single write region is retried in place: the service says it is safe).
+// The write region may have moved after a 403.3, a 403.1008 or an
+// unreachable single write region: the account is read again, in the
+// background unless the call resends after a 403, in which case it waits
+// for that look-up itself.
+func teaches(o Outcome, s Situation, resending bool) (mark, lookUp bool) {
+	switch o {
+	case WriteForbidden, regionNotFound:
+		return true, !resending
+	case NeverSent, circuitOpen:
+		return true, s.Write && !s.MultiWrite
+	case Unavailable:
+		return !s.Write || s.MultiWrite, false
+	}
+	return false, false
+}

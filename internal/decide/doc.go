@@ -1,0 +1,161 @@
+// Package decide owns the chain's decisions, and only them: no I/O, no
+// waiting. It classifies each attempt's answer (an Outcome), keeps the
+// retry budget a transport's calls share, and tells each call whether to
+// try again, when and where, what the answer teaches the account, and when
+// a tracked write must read its item back. It also gives the breaker its
+// settings and verdicts, and hedged reads their delays, budget and final
+// answers. The transport and the account's route carry the decisions out.
+//
+// One Policy per transport, one Call per call, one Decide per attempt:
+//
+//	p := decide.New(opts, nil, nil) // opts: policy.RetryOptions
+//	c := p.Call()
+//	for {
+//		resp, err := send(attempt)
+//		o := p.Judge(resp, err) // classify, feed the budget
+//		d := c.Decide(o, resp, decide.Situation{Write: write, Replayable: true /* , ... */})
+//		// carry out d: mark, look up, read back, then return or wait d.Wait and move as d.Route says
+//	}
+//
+// # The rules
+//
+// This table is the chain's one statement of its retry rules. Each answer
+// is named with its Outcome as metrics and spans name it. Defaults of
+// policy.RetryOptions in parentheses; a negative option turns its retries
+// off. "Next region" is the next preferred read region for a read; for a
+// write, the next write region of a multi-write account, else the write
+// endpoint again (after a look-up may have moved it).
+//
+//	answer (outcome)        reads                                 writes
+//
+//	2xx, 304 (ok)           return                                return
+//
+//	400, 401, 404, 405,     return                                return
+//	409, 412, 413, other
+//	403, other statuses,
+//	refused before any
+//	connection (final)
+//
+//	429 (throttled)         same endpoint after the hint plus up  same
+//	                        to 5 % jitter; ≤ MaxThrottleRetries
+//	                        (9), ≤ MaxThrottleWait (30 s) in all;
+//	                        not budgeted
+//
+//	449 (retry_with)        same endpoint after backoff from      same
+//	                        RetryWithInitial (10 ms) ×2 to
+//	                        RetryWithMax (1 s), never below the
+//	                        floor; ≤ MaxRetryWithWait (30 s) in
+//	                        all; not budgeted
+//
+//	503 (unavailable)       next region: the call's first         after backoff, the first too, never
+//	                        unavailability retry at once, later   below the floor: the next write
+//	                        ones after backoff from               region of a multi-write account
+//	                        UnavailableInitial (100 ms) ×2 to     (marks it), else the same write
+//	                        UnavailableMax (2 s), never below the endpoint; budgeted
+//	                        floor; budgeted; marks the region
+//
+//	500 (server_error)      once, at once, to another region      return
+//	                        only; budgeted
+//
+//	408 (request_timeout)   once, at once, next region; budgeted  return (it may have run); tracked:
+//	                                                              as a read
+//
+//	a transport error       next region, the first at once, later next region, the first at once,
+//	before the request left ones after backoff; budgeted; marks   later ones after backoff; budgeted;
+//	(never_sent)            the region                            marks the endpoint; a single write
+//	                                                              region also looks the account up
+//
+//	a transport error after as never_sent, without the mark       return: no write runs twice;
+//	it may have left                                              tracked: as a read
+//	(ambiguous)
+//
+//	403.3 (write_forbidden) return; marks the endpoint, looks the refresh: marks the endpoint, forces
+//	                        account up                            a look-up and resends where the
+//	                                                              account then says, the first at
+//	                                                              once, later ones every
+//	                                                              FailoverInterval (1 s) until
+//	                                                              MaxFailoverWait (60 s) after the
+//	                                                              call's first 403.3 or 403.1008; not
+//	                                                              budgeted; for a call that is not the
+//	                                                              account's: return, marked and looked
+//	                                                              up
+//
+//	403.1008                as 403.3 writes                       as 403.3 writes
+//	(region_not_found)
+//
+//	404.1002                at once on the write region,          return
+//	(session_not_available) ≤ MaxSessionRetries (2); not budgeted
+//
+//	the caller's context    return                                return
+//	ended (canceled)
+//
+//	an open circuit refused at once, to another region only,      multi-write: as reads; single write
+//	the attempt             ≤ MaxUnavailableRetries of its own;   region: return, marks the endpoint
+//	(circuit_open)          not budgeted (nothing was sent);      and looks the account up
+//	                        marks the endpoint
+//
+// Retries after 503, 500, 408, never_sent and ambiguous share one cap,
+// MaxUnavailableRetries (3). A backoff wait is drawn from (interval/2,
+// interval], so that the maxima hold. "Marks" means the endpoint is
+// marked unavailable (for writes if the call is a write, else for reads)
+// whether or not the call goes on, so that other calls avoid it until the
+// mark expires; "looks the account up" means it is read again in the
+// background, since this call will not resend to learn where the write
+// region went. A call that resends after a 403 waits for that look-up
+// itself.
+//
+// Whatever the table says, no retry is made when the body cannot be sent
+// again, when the call is held to one region (an arm of a hedged read)
+// and the retry would move, when it must go to another region and there
+// is none left, when it needs the account (403.3, 403.1008) and the call
+// is not the account's, when it is budgeted and the budget refuses, or
+// when its wait would end after the call's deadline.
+//
+// # The budget
+//
+// Unavailability (503, 500, 408, transport errors) draws on a budget the
+// transport's calls share, in the manner of gRPC retry throttling: a
+// bucket of BudgetOptions.Tokens (10) that loses one token per such
+// attempt and gains Refill (0.5) per attempt the service answered with
+// OK or Final; a budgeted retry goes only while the bucket holds more
+// than half its capacity. Other answers, and errors that are nobody's
+// fault (the caller's cancellation, a request refused before it left),
+// leave it alone. A burst of failures is retried; in a sustained outage
+// each call costs about one attempt.
+//
+// # The hints
+//
+// A 429 waits the server's hint: x-ms-retry-after-ms (milliseconds, an
+// integer or a decimal) when present and well formed, else Retry-After
+// (delta-seconds or an HTTP date, measured from now), else
+// DefaultRetryAfter (5 s). A negative hint or a past date is 0; a
+// malformed header counts as absent; a hint is clamped by MaxRetryAfter
+// (30 s). A hint that does not fit in what is left of MaxThrottleWait
+// returns the 429; the jitter is trimmed so the total never passes it.
+//
+// The floor of a 449 or 503 wait is its x-ms-retry-after-ms alone (not
+// Retry-After), parsed and clamped the same way. It raises a wait, and
+// delays even a retry that would go at once, but never makes a retry the
+// rules would not make: with the unavailability backoff off, a retry that
+// would back off is still not made.
+//
+// # The tracked-write doubt
+//
+// A tracked write (Situation.Tracked, see policy.RetryOptions.TrackWrites)
+// carries an id of the call's in its item, so that reading the item back
+// tells whether an attempt committed. After an attempt of doubtful
+// outcome (ambiguous, 503 or 408) the Call is in doubt for the rest of the
+// call, and each of its decisions says whether to read the item back
+// first (Decision.ReadBack):
+//
+//   - before a resend, unless the write creates its item
+//     (Situation.Creates): a resent create cannot run twice, since the
+//     service refuses it (409) if an earlier attempt committed;
+//   - before returning an answer a read-back can settle: no response (an
+//     error), 409 (a resent create met its own item), 412 (a resent
+//     replace met its own change), 503 or 408 (the last attempt is in
+//     doubt too). Any other answer is returned as it came.
+//
+// Every answer goes through Decide, OK and Final included, so that a call
+// in doubt can settle them; a call in no doubt pays nothing for that.
+package decide

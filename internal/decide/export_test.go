@@ -1,4 +1,0 @@
-package decide
-
-// BreakerResultOf is breakerResult, for the tests outside the package.
-var BreakerResultOf = breakerResult
