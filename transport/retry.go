@@ -112,7 +112,11 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 
 // run is the retry loop of call c (or of one arm of a hedged read): it
 // sends each attempt where the route says, asks the route what the answer
-// means, and carries the decision out.
+// means (the retry policy's decision, see decide.Decision), and carries
+// the decision out: it returns the answer, or drains it, waits, moves the
+// route and resends. A tracked write reads its document back where the
+// decision says (before the answer is returned, or before the resend), and
+// ends with the committed attempt's answer if the document is the call's.
 func (r *Retry) run(ctx context.Context, c *call) (resp *http.Response, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
@@ -148,7 +152,7 @@ func (r *Retry) run(ctx context.Context, c *call) (resp *http.Response, err erro
 		resp, err = r.next.RoundTrip(areq)
 		d := c.route.Answer(ctx, resp, err, c.body.replayable())
 		c.rec.Answered(actx, resp, err, d.Retry, d.Reason, d.Wait)
-		if c.track.readsBack(d, resp, err) {
+		if d.ReadBack && !d.Retry {
 			if settled := r.settle(ctx, c); settled != nil {
 				r.discard(resp, abort)
 				cancel(abort)
@@ -183,7 +187,7 @@ func (r *Retry) run(ctx context.Context, c *call) (resp *http.Response, err erro
 			closeBody(b)
 			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
 		}
-		if c.track.settlesFirst() {
+		if d.ReadBack {
 			if settled := r.settle(ctx, c); settled != nil {
 				closeBody(b)
 				return settled, nil

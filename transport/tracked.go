@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
@@ -25,14 +24,14 @@ const trackingProperty = "_trackingId"
 // readBackTime bounds the one read that settles a tracked write's doubt.
 const readBackTime = 5 * time.Second
 
-// tracking is the state of one tracked write: its id, the document it
-// writes, and whether an attempt of doubtful outcome was made. A nil
+// tracking is what a tracked write needs to settle a doubt: its id and
+// the document it writes. Whether there is a doubt, and when to read the
+// document back, is the retry policy's (decide.Decision.ReadBack). A nil
 // *tracking is a call that is not tracked.
 type tracking struct {
-	id    string
-	kind  wire.DocumentWrite
-	path  string // the document's path, for the read-back
-	doubt bool   // an attempt may have committed without the caller knowing
+	id   string
+	kind wire.DocumentWrite
+	path string // the document's path, for the read-back
 }
 
 // startTracking prepares call c as a tracked write when it is a create,
@@ -74,48 +73,11 @@ func (r *Retry) startTracking(c *call) *tracking {
 		}
 		buf = slices.Concat(buf[:i], []byte(property), buf[i:])
 	}
-	if !c.route.Track() {
+	if !c.route.Track(kind == wire.CreateDocument) {
 		return nil // the chain cannot sign the read that settles a doubt
 	}
 	c.body = c.body.rebuffer(buf)
 	return t
-}
-
-// readsBack notes what an attempt's decision d says of the write's outcome
-// and reports whether the document must be read back before the answer
-// (resp, err) is returned: after an attempt of doubtful outcome, a call
-// that gives up on a conflict (a resent create), a failed precondition (a
-// resent replace) or a failure.
-func (t *tracking) readsBack(d decide.Decision, resp *http.Response, err error) bool {
-	if t == nil {
-		return false
-	}
-	if d.Reason == decide.Ambiguous || d.Reason == decide.Unavailable || d.Reason == decide.RequestTimeout {
-		t.doubt = true // the attempt may have committed
-	}
-	return t.doubt && !d.Retry && settles(resp, err)
-}
-
-// settlesFirst reports whether the document must be read back before the
-// next attempt: a replace or an upsert after an attempt of doubtful
-// outcome, which a resend would run again.
-func (t *tracking) settlesFirst() bool {
-	return t != nil && t.doubt && t.kind != wire.CreateDocument
-}
-
-// settles reports whether a tracked write's last answer, after a doubtful
-// attempt, can be settled by a read-back: a conflict (a resent create), a
-// failed precondition (a resent replace), or a failure the call gives up
-// on.
-func settles(resp *http.Response, err error) bool {
-	if err != nil || resp == nil {
-		return true
-	}
-	switch resp.StatusCode {
-	case http.StatusConflict, http.StatusPreconditionFailed, http.StatusServiceUnavailable, http.StatusRequestTimeout:
-		return true
-	}
-	return false
 }
 
 // newTrackingID returns a random (version 4) UUID.
@@ -136,7 +98,7 @@ func newTrackingID() string {
 // to the endpoint of the call's last attempt, is bounded by readBackTime,
 // and its request charge is added to the call's.
 func (r *Retry) settle(ctx context.Context, c *call) *http.Response {
-	if ctx.Err() != nil {
+	if c.track == nil || ctx.Err() != nil {
 		return nil
 	}
 	req, t := c.req, c.track

@@ -53,6 +53,7 @@ type Route struct {
 
 	excluded []string // regions the call must never be sent to
 	tracked  bool     // a write with a tracking id: resendable on doubt
+	creates  bool     // a tracked write that creates its document
 	none     bool     // every endpoint the call may use is excluded
 	pinned   bool     // an arm of a hedged read: it stays in its region
 }
@@ -115,11 +116,12 @@ func (rt *Route) Prepare(ctx context.Context, areq *http.Request, moved *url.URL
 }
 
 // Track marks the call as a write carrying a tracking id, which the
-// policy may resend after a doubtful attempt (see decide.Situation). Only
-// a route that signs can track: settling a doubt takes a read the chain
-// signs itself.
-func (rt *Route) Track() bool {
+// policy may resend after a doubtful attempt (see decide.Situation);
+// creates says the write creates its document. Only a route that signs
+// can track: settling a doubt takes a read the chain signs itself.
+func (rt *Route) Track(creates bool) bool {
 	rt.tracked = rt.sign && rt.write
+	rt.creates = rt.tracked && creates
 	return rt.tracked
 }
 
@@ -151,14 +153,15 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Account:     rt.owner != nil,
 		Deadline:    rt.deadline,
 		Tracked:     rt.tracked,
+		Creates:     rt.creates,
 		Pinned:      rt.pinned,
 	})
 	if o == decide.OK || o == decide.Final {
 		return d
 	}
 	rt.teach(ctx, d)
-	if d.Retry && d.Route == decide.Refresh {
-		d.Retry = rt.learn(ctx)
+	if d.Retry && d.Route == decide.Refresh && !rt.learn(ctx) {
+		return rt.call.Unable(d, resp)
 	}
 	return d
 }

@@ -83,7 +83,7 @@ func readyToTrip(o policy.BreakerOptions, c gobreaker.Counts) bool {
 // endpoint's breaker. Failures are what a broken endpoint does: 500 and
 // NeverSent transport errors. Excluded are the outcomes that say nothing
 // certain about the endpoint: throttled (the caller's own throughput),
-// Unavailable (the service asks to be retried, and the retry loop already
+// unavailable (the service asks to be retried, and the retry loop already
 // moves reads away and backs writes off; an open circuit would turn a
 // write's safe retry into an error), Ambiguous (the request left, so the
 // fault may be the network's or the caller's timeout), canceled (the caller
@@ -94,9 +94,9 @@ func breakerVerdict(o Outcome) (failure, excluded bool) {
 	switch o {
 	case serverError, NeverSent:
 		return true, false
-	case OK, Final, retryWith, RequestTimeout, WriteForbidden, regionNotFound, sessionNotAvailable:
+	case OK, Final, retryWith, requestTimeout, WriteForbidden, regionNotFound, sessionNotAvailable:
 		return false, false
-	default: // throttled, Unavailable, Ambiguous, canceled, circuitOpen, unknown
+	default: // throttled, unavailable, Ambiguous, canceled, circuitOpen, unknown
 		return false, true
 	}
 }

@@ -71,7 +71,7 @@ func TestBreakerFailureKinds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{})
 		b.run(t, NeverSent, serverError, NeverSent, serverError)
-		b.run(t, Ambiguous, Unavailable) // excluded: they neither count nor break the run
+		b.run(t, Ambiguous, unavailable) // excluded: they neither count nor break the run
 		assert.Equal(t, gobreaker.StateClosed, b.cb.State())
 		b.run(t, NeverSent)
 		assert.Equal(t, gobreaker.StateOpen, b.cb.State())
@@ -81,7 +81,7 @@ func TestBreakerFailureKinds(t *testing.T) {
 func TestBreakerSuccessResetsTheRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBreaker(policy.BreakerOptions{FailureRatio: -1}) // the consecutive rule alone
-		for _, ok := range []Outcome{OK, Final, RequestTimeout, retryWith, WriteForbidden, sessionNotAvailable} {
+		for _, ok := range []Outcome{OK, Final, requestTimeout, retryWith, WriteForbidden, sessionNotAvailable} {
 			b.run(t, repeat(serverError, 4)...)
 			b.run(t, ok)
 		}
@@ -245,9 +245,9 @@ func TestBreakerVerdict(t *testing.T) {
 		Final:               success,
 		throttled:           excluded,
 		retryWith:           success,
-		Unavailable:         excluded,
+		unavailable:         excluded,
 		serverError:         failure,
-		RequestTimeout:      success,
+		requestTimeout:      success,
 		WriteForbidden:      success,
 		regionNotFound:      success,
 		sessionNotAvailable: success,

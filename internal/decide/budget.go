@@ -79,7 +79,7 @@ func (b *budget) success() {
 // errors): Judge reports such an attempt to the budget as a failure.
 func isUnavailability(o Outcome) bool {
 	switch o {
-	case Unavailable, serverError, RequestTimeout, NeverSent, Ambiguous:
+	case unavailable, serverError, requestTimeout, NeverSent, Ambiguous:
 		return true
 	}
 	return false

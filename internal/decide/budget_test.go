@@ -37,8 +37,8 @@ func TestBudgetSustainedOutageCostsAboutOneAttemptPerCall(t *testing.T) {
 		write bool
 		o     Outcome
 	}{
-		{"reads, 503", false, Unavailable},
-		{"writes, 503", true, Unavailable},
+		{"reads, 503", false, unavailable},
+		{"writes, 503", true, unavailable},
 		{"reads, refused", false, NeverSent},
 		{"reads, reset", false, Ambiguous},
 	} {
@@ -61,8 +61,8 @@ func TestBudgetSustainedOutageCostsAboutOneAttemptPerCall(t *testing.T) {
 
 func TestBudgetRetriesABurst(t *testing.T) {
 	b := newBudget(policy.BudgetOptions{})
-	assert.Equal(t, 3, call(b, false, Unavailable, NeverSent, OK), "two failures, then success")
-	assert.Equal(t, 3, call(b, true, Unavailable, Unavailable, OK), "and again")
+	assert.Equal(t, 3, call(b, false, unavailable, NeverSent, OK), "two failures, then success")
+	assert.Equal(t, 3, call(b, true, unavailable, unavailable, OK), "and again")
 }
 
 func TestBudgetRefillsWithSuccesses(t *testing.T) {
@@ -164,7 +164,7 @@ func TestBudgetKeepsRetryingUnderSteadyPartialFailure(t *testing.T) {
 				break
 			}
 			b.failure()
-			if d := r.decide(true, Unavailable, nil); !d.Retry || (d.budgeted && !b.allow()) {
+			if d := r.decide(true, unavailable, nil); !d.Retry || (d.budgeted && !b.allow()) {
 				failedCalls++
 				break
 			}

@@ -88,7 +88,7 @@ func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
 		return Decision{Reason: o}
 	}
 	write := s.Write
-	if s.Tracked && (o == Ambiguous || o == RequestTimeout) {
+	if s.Tracked && (o == Ambiguous || o == requestTimeout) {
 		write = false // resent as a read would be: the read-back settles the doubt
 	}
 	d := c.rule(write, o, resp)
@@ -136,7 +136,7 @@ func teaches(o Outcome, s Situation, resending bool) (mark, lookUp bool) {
 		return true, !resending
 	case NeverSent, circuitOpen:
 		return true, s.Write && !s.MultiWrite
-	case Unavailable:
+	case unavailable:
 		return !s.Write || s.MultiWrite, false
 	}
 	return false, false

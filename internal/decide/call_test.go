@@ -21,7 +21,7 @@ func TestPinnedCallEndsWhereItWouldMove(t *testing.T) {
 	assert.True(t, d.Retry)
 	assert.Equal(t, sameEndpoint, d.Route)
 
-	d = c.Decide(Unavailable, response(http.StatusServiceUnavailable, 0), s)
+	d = c.Decide(unavailable, response(http.StatusServiceUnavailable, 0), s)
 	assert.False(t, d.Retry, "a 503 moves a read: the arm ends")
 	assert.Zero(t, d.Wait)
 	assert.True(t, d.Mark, "the region is still marked")
@@ -32,7 +32,7 @@ func TestPinnedCallEndsWhereItWouldMove(t *testing.T) {
 
 	s.Pinned = false
 	unpinned := p.Call()
-	d = unpinned.Decide(Unavailable, response(http.StatusServiceUnavailable, 0), s)
+	d = unpinned.Decide(unavailable, response(http.StatusServiceUnavailable, 0), s)
 	assert.True(t, d.Retry, "unpinned, the read moves on")
 	assert.Equal(t, NextRegion, d.Route)
 }
@@ -62,13 +62,13 @@ func TestTeaches(t *testing.T) {
 		{"never sent multi-write", NeverSent, nil, multi, true, false},
 		{"circuit open read", circuitOpen, nil, read, true, false},
 		{"circuit open write", circuitOpen, nil, write, true, true},
-		{"503 read", Unavailable, response(503, 0), read, true, false},
-		{"503 write", Unavailable, response(503, 0), write, false, false},
-		{"503 multi-write", Unavailable, response(503, 0), multi, true, false},
+		{"503 read", unavailable, response(503, 0), read, true, false},
+		{"503 write", unavailable, response(503, 0), write, false, false},
+		{"503 multi-write", unavailable, response(503, 0), multi, true, false},
 		{"429", throttled, response(429, 0), read, false, false},
 		{"449", retryWith, response(449, 0), write, false, false},
 		{"500", serverError, response(500, 0), read, false, false},
-		{"408", RequestTimeout, response(408, 0), read, false, false},
+		{"408", requestTimeout, response(408, 0), read, false, false},
 		{"ambiguous write", Ambiguous, nil, write, false, false},
 		{"404.1002", sessionNotAvailable, response(404, 1002), read, false, false},
 		{"ok", OK, response(200, 0), write, false, false},

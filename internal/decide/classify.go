@@ -21,9 +21,9 @@ const (
 	Final                              // 400, 401, 404, 405, 409, 412, 413, other 403, other statuses: returned as they are
 	throttled                          // 429
 	retryWith                          // 449
-	Unavailable                        // 503
+	unavailable                        // 503
 	serverError                        // 500
-	RequestTimeout                     // 408
+	requestTimeout                     // 408
 	WriteForbidden                     // 403 with x-ms-substatus 3
 	regionNotFound                     // 403 with x-ms-substatus 1008
 	sessionNotAvailable                // 404 with x-ms-substatus 1002
@@ -38,9 +38,9 @@ var outcomeNames = [...]string{
 	Final:               "final",
 	throttled:           "throttled",
 	retryWith:           "retry_with",
-	Unavailable:         "unavailable",
+	unavailable:         "unavailable",
 	serverError:         "server_error",
-	RequestTimeout:      "request_timeout",
+	requestTimeout:      "request_timeout",
 	WriteForbidden:      "write_forbidden",
 	regionNotFound:      "region_not_found",
 	sessionNotAvailable: "session_not_available",
@@ -136,11 +136,11 @@ func classifyStatus(status, sub int) Outcome {
 	case status == 449:
 		return retryWith
 	case status == http.StatusServiceUnavailable:
-		return Unavailable
+		return unavailable
 	case status == http.StatusInternalServerError:
 		return serverError
 	case status == http.StatusRequestTimeout:
-		return RequestTimeout
+		return requestTimeout
 	case status == http.StatusForbidden && sub == wire.SubStatusWriteForbidden:
 		return WriteForbidden
 	case status == http.StatusForbidden && sub == wire.SubStatusRegionNotFound:

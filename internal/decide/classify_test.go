@@ -88,8 +88,8 @@ func TestClassifyStatus(t *testing.T) {
 		{429, 0, throttled, same, same},
 		{449, 0, retryWith, same, same},
 		{500, 0, serverError, next, noRetry},
-		{503, 0, Unavailable, next, next},
-		{408, 0, RequestTimeout, next, noRetry},
+		{503, 0, unavailable, next, next},
+		{408, 0, requestTimeout, next, noRetry},
 		{403, 3, WriteForbidden, noRetry, refreshed},
 		{403, 1008, regionNotFound, refreshed, refreshed},
 		{404, 1002, sessionNotAvailable, writeRgn, noRetry},
@@ -337,8 +337,8 @@ func TestIsWrite(t *testing.T) {
 func TestOutcomeString(t *testing.T) {
 	want := map[Outcome]string{
 		OK: "ok", Final: "final", throttled: "throttled",
-		retryWith: "retry_with", Unavailable: "unavailable",
-		serverError: "server_error", RequestTimeout: "request_timeout",
+		retryWith: "retry_with", unavailable: "unavailable",
+		serverError: "server_error", requestTimeout: "request_timeout",
 		WriteForbidden: "write_forbidden", regionNotFound: "region_not_found",
 		sessionNotAvailable: "session_not_available", NeverSent: "never_sent",
 		Ambiguous: "ambiguous", canceled: "canceled", circuitOpen: "circuit_open",

@@ -7,7 +7,7 @@ import "net/http"
 // noteDoubt records that the call's last attempt, of outcome o, may have
 // committed without the call knowing.
 func (c *Call) noteDoubt(o Outcome, s Situation) {
-	if s.Tracked && (o == Ambiguous || o == Unavailable || o == RequestTimeout) {
+	if s.Tracked && (o == Ambiguous || o == unavailable || o == requestTimeout) {
 		c.doubt = true
 	}
 }
@@ -35,4 +35,12 @@ func settles(resp *http.Response) bool {
 		return true
 	}
 	return false
+}
+
+// Unable turns d, a decision to retry that cannot be carried out (the
+// account a resend after a 403 needs could not be learned), into the
+// decision to return the answer resp: no retry, what the answer teaches
+// kept, and a read-back where the doubt rule asks for one.
+func (c *Call) Unable(d Decision, resp *http.Response) Decision {
+	return Decision{Reason: d.Reason, Mark: d.Mark, LookUp: d.LookUp, ReadBack: c.doubt && settles(resp)}
 }

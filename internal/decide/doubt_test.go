@@ -32,9 +32,9 @@ func TestTrackedWriteDoubt(t *testing.T) {
 		{"412", Final, response(412, 0), false, false, false, true},
 		{"429", throttled, response(429, 0), false, true, true, false},
 		{"449", retryWith, response(449, 0), false, true, true, false},
-		{"503", Unavailable, response(503, 0), true, true, true, true},
+		{"503", unavailable, response(503, 0), true, true, true, true},
 		{"500", serverError, response(500, 0), false, false, false, false},
-		{"408", RequestTimeout, response(408, 0), true, true, false, true},
+		{"408", requestTimeout, response(408, 0), true, true, false, true},
 		{"403.3", WriteForbidden, response(403, 3), false, true, true, false},
 		{"403.1008", regionNotFound, response(403, 1008), false, true, true, false},
 		{"404.1002", sessionNotAvailable, response(404, 1002), false, false, false, false},
@@ -100,10 +100,43 @@ func TestDoubtLastsForTheCall(t *testing.T) {
 	upsert := create
 	upsert.Creates = false
 	c = p.Call()
-	c.Decide(RequestTimeout, response(408, 0), upsert)
+	c.Decide(requestTimeout, response(408, 0), upsert)
 	d = c.Decide(throttled, response(429, 0), upsert)
 	assert.True(t, d.Retry)
 	assert.True(t, d.ReadBack, "every resend of an upsert in doubt reads back first")
 	d = c.Decide(OK, response(200, 0), upsert)
 	assert.Equal(t, Decision{Reason: OK}, d)
+}
+
+// A resend after a 403.3 that cannot be carried out (no account to learn
+// the new region from) returns the answer; after a doubt, a read-back
+// settles it only where the answer is one a read-back can settle.
+func TestUnableKeepsWhatTheAnswerTeachesAndTheDoubtRule(t *testing.T) {
+	p := New(policy.RetryOptions{}, nil, func() float64 { return 0 })
+	s := Situation{Write: true, Replayable: true, Account: true, Tracked: true}
+	for _, tt := range []struct {
+		name     string
+		first    *http.Response // nil: an ambiguous failure
+		readBack bool
+	}{
+		{"no doubt", response(200, 0), false},
+		{"after an ambiguous attempt", nil, false},
+	} {
+		c := p.Call()
+		if tt.first == nil {
+			c.Decide(Ambiguous, nil, s)
+		}
+		forbidden := response(403, 3)
+		d := c.Decide(WriteForbidden, forbidden, s)
+		assert.True(t, d.Retry, tt.name)
+		u := c.Unable(d, forbidden)
+		assert.False(t, u.Retry, tt.name)
+		assert.Zero(t, u.Wait, tt.name)
+		assert.Equal(t, WriteForbidden, u.Reason, tt.name)
+		assert.Equal(t, d.Mark, u.Mark, tt.name)
+		assert.Equal(t, tt.readBack, u.ReadBack, "%s: a 403 is not settled by a read-back", tt.name)
+
+		unavailable := response(503, 0)
+		assert.Equal(t, tt.first == nil, c.Unable(d, unavailable).ReadBack, "%s: a 503 is settled by a read-back after a doubt", tt.name)
+	}
 }

@@ -16,7 +16,7 @@ func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
 		return c.after429(resp)
 	case retryWith:
 		return c.after449(c.floor(resp))
-	case Unavailable:
+	case unavailable:
 		if write {
 			return c.unavailability(o, NextRegion, false, c.floor(resp))
 		}
@@ -35,7 +35,7 @@ func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
 		d := c.once(o, &c.serverErrorRetried)
 		d.otherRegionOnly = d.Retry
 		return d
-	case RequestTimeout:
+	case requestTimeout:
 		if write {
 			return stop
 		}

@@ -91,25 +91,25 @@ const ms = time.Millisecond
 func TestUnavailableReads(t *testing.T) {
 	clock := newClock()
 	r := newCall(policy.RetryOptions{}, clock.Now, fixedRand(0))
-	ds := retries(t, r, clock, 0, false, Unavailable, response(503, 0))
+	ds := retries(t, r, clock, 0, false, unavailable, response(503, 0))
 	assert.Equal(t, []Decision{
-		{Retry: true, Wait: 0, Route: NextRegion, budgeted: true, Reason: Unavailable},
-		{Retry: true, Wait: 100 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
-		{Retry: true, Wait: 200 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
+		{Retry: true, Wait: 0, Route: NextRegion, budgeted: true, Reason: unavailable},
+		{Retry: true, Wait: 100 * ms, Route: NextRegion, budgeted: true, Reason: unavailable},
+		{Retry: true, Wait: 200 * ms, Route: NextRegion, budgeted: true, Reason: unavailable},
 	}, ds)
 }
 
 func TestUnavailableWrites(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds := retries(t, r, nil, 0, true, Unavailable, response(503, 0))
+	ds := retries(t, r, nil, 0, true, unavailable, response(503, 0))
 	assert.Equal(t, []Decision{
-		{Retry: true, Wait: 100 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
-		{Retry: true, Wait: 200 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
-		{Retry: true, Wait: 400 * ms, Route: NextRegion, budgeted: true, Reason: Unavailable},
+		{Retry: true, Wait: 100 * ms, Route: NextRegion, budgeted: true, Reason: unavailable},
+		{Retry: true, Wait: 200 * ms, Route: NextRegion, budgeted: true, Reason: unavailable},
+		{Retry: true, Wait: 400 * ms, Route: NextRegion, budgeted: true, Reason: unavailable},
 	}, ds)
 
 	r = newCall(policy.RetryOptions{MaxUnavailableRetries: 5, UnavailableMax: 150 * ms}, newClock().Now, fixedRand(0.5))
-	ds = retries(t, r, nil, 0, true, Unavailable, response(503, 0))
+	ds = retries(t, r, nil, 0, true, unavailable, response(503, 0))
 	assert.Equal(t, []time.Duration{75 * ms, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond, 112500 * time.Microsecond}, waits(ds))
 }
 
@@ -146,9 +146,9 @@ func TestAmbiguousWritesAreNeverRetried(t *testing.T) {
 func TestUnavailabilityRetriesShareOneCap(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	assert.Equal(t, time.Duration(0), r.decide(false, NeverSent, nil).Wait)
-	assert.Equal(t, 100*ms, r.decide(false, Unavailable, nil).Wait)
+	assert.Equal(t, 100*ms, r.decide(false, unavailable, nil).Wait)
 	assert.Equal(t, 200*ms, r.decide(false, Ambiguous, nil).Wait)
-	for _, o := range []Outcome{Unavailable, NeverSent, Ambiguous, serverError, RequestTimeout} {
+	for _, o := range []Outcome{unavailable, NeverSent, Ambiguous, serverError, requestTimeout} {
 		assert.False(t, r.decide(false, o, nil).Retry, "%s after the cap", o)
 	}
 }
@@ -159,10 +159,10 @@ func TestServerErrorAndRequestTimeout(t *testing.T) {
 	assert.Equal(t, []Decision{{Retry: true, Route: NextRegion, otherRegionOnly: true, budgeted: true, Reason: serverError}}, ds)
 
 	r = newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	ds = retries(t, r, nil, 0, false, RequestTimeout, response(408, 0))
-	assert.Equal(t, []Decision{{Retry: true, Route: NextRegion, budgeted: true, Reason: RequestTimeout}}, ds)
+	ds = retries(t, r, nil, 0, false, requestTimeout, response(408, 0))
+	assert.Equal(t, []Decision{{Retry: true, Route: NextRegion, budgeted: true, Reason: requestTimeout}}, ds)
 
-	for _, o := range []Outcome{serverError, RequestTimeout} {
+	for _, o := range []Outcome{serverError, requestTimeout} {
 		assert.Empty(t, retries(t, newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0)), nil, 0, true, o, nil), "writes: %s", o)
 	}
 }
@@ -264,7 +264,7 @@ func TestFinalOutcomesAreNotRetried(t *testing.T) {
 
 func TestMaxUnavailableRetriesOff(t *testing.T) {
 	o := policy.RetryOptions{MaxUnavailableRetries: -1}
-	for _, out := range []Outcome{Unavailable, serverError, RequestTimeout, NeverSent, Ambiguous, circuitOpen} {
+	for _, out := range []Outcome{unavailable, serverError, requestTimeout, NeverSent, Ambiguous, circuitOpen} {
 		for _, write := range []bool{false, true} {
 			assert.False(t, newCall(o, newClock().Now, nil).decide(write, out, nil).Retry, "%s write %v", out, write)
 		}
@@ -275,9 +275,9 @@ func TestMaxUnavailableRetriesOff(t *testing.T) {
 
 func TestUnavailableBackoffOff(t *testing.T) {
 	for _, o := range []policy.RetryOptions{{UnavailableInitial: -1}, {UnavailableMax: -1}} {
-		read := retries(t, newCall(o, newClock().Now, nil), nil, 0, false, Unavailable, nil)
+		read := retries(t, newCall(o, newClock().Now, nil), nil, 0, false, unavailable, nil)
 		assert.Equal(t, []time.Duration{0}, waits(read), "a read's first retry still goes at once")
-		assert.Empty(t, retries(t, newCall(o, newClock().Now, nil), nil, 0, true, Unavailable, nil), "writes always back off")
+		assert.Empty(t, retries(t, newCall(o, newClock().Now, nil), nil, 0, true, unavailable, nil), "writes always back off")
 		sent := retries(t, newCall(o, newClock().Now, nil), nil, 0, true, NeverSent, nil)
 		assert.Equal(t, []time.Duration{0}, waits(sent))
 	}

@@ -138,9 +138,9 @@ func TestRetryWithNegativeOptions(t *testing.T) {
 func TestBackoffsAreSeparate(t *testing.T) {
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
 	assert.Equal(t, 10*ms, r.decide(true, retryWith, nil).Wait)
-	assert.Equal(t, 100*ms, r.decide(true, Unavailable, nil).Wait)
+	assert.Equal(t, 100*ms, r.decide(true, unavailable, nil).Wait)
 	assert.Equal(t, 20*ms, r.decide(true, retryWith, nil).Wait)
-	assert.Equal(t, 200*ms, r.decide(true, Unavailable, nil).Wait)
+	assert.Equal(t, 200*ms, r.decide(true, unavailable, nil).Wait)
 }
 
 func TestCallDefaultsClockAndRand(t *testing.T) {
@@ -188,23 +188,23 @@ func TestServerFloorOnRetryWithAndUnavailable(t *testing.T) {
 		{"449 Retry-After is not a floor", small449, 0, true, retryWith, []string{"Retry-After", "1"}, []time.Duration{10 * ms, 20 * ms, 40 * ms}},
 
 		// 503 reads: the first retry at once, then 100, 200 ms.
-		{"503 read no hint", policy.RetryOptions{}, 0, false, Unavailable, nil, []time.Duration{0, 100 * ms, 200 * ms}},
-		{"503 read hint delays even the first retry", policy.RetryOptions{}, 0, false, Unavailable, []string{hdr, "150"}, []time.Duration{150 * ms, 150 * ms, 200 * ms}},
-		{"503 read hint below the backoff", policy.RetryOptions{}, 0, false, Unavailable, []string{hdr, "50"}, []time.Duration{50 * ms, 100 * ms, 200 * ms}},
-		{"503 read hint clamped by MaxRetryAfter", policy.RetryOptions{MaxRetryAfter: 120 * ms}, 0, false, Unavailable, []string{hdr, "5000"}, []time.Duration{120 * ms, 120 * ms, 200 * ms}},
-		{"503 read malformed hint", policy.RetryOptions{}, 0, false, Unavailable, []string{hdr, "soon"}, []time.Duration{0, 100 * ms, 200 * ms}},
-		{"503 read Retry-After is not a floor", policy.RetryOptions{}, 0, false, Unavailable, []string{"Retry-After", "3"}, []time.Duration{0, 100 * ms, 200 * ms}},
-		{"503 read hint with backoff off", policy.RetryOptions{UnavailableInitial: -1}, 0, false, Unavailable, []string{hdr, "150"}, []time.Duration{150 * ms}},
+		{"503 read no hint", policy.RetryOptions{}, 0, false, unavailable, nil, []time.Duration{0, 100 * ms, 200 * ms}},
+		{"503 read hint delays even the first retry", policy.RetryOptions{}, 0, false, unavailable, []string{hdr, "150"}, []time.Duration{150 * ms, 150 * ms, 200 * ms}},
+		{"503 read hint below the backoff", policy.RetryOptions{}, 0, false, unavailable, []string{hdr, "50"}, []time.Duration{50 * ms, 100 * ms, 200 * ms}},
+		{"503 read hint clamped by MaxRetryAfter", policy.RetryOptions{MaxRetryAfter: 120 * ms}, 0, false, unavailable, []string{hdr, "5000"}, []time.Duration{120 * ms, 120 * ms, 200 * ms}},
+		{"503 read malformed hint", policy.RetryOptions{}, 0, false, unavailable, []string{hdr, "soon"}, []time.Duration{0, 100 * ms, 200 * ms}},
+		{"503 read Retry-After is not a floor", policy.RetryOptions{}, 0, false, unavailable, []string{"Retry-After", "3"}, []time.Duration{0, 100 * ms, 200 * ms}},
+		{"503 read hint with backoff off", policy.RetryOptions{UnavailableInitial: -1}, 0, false, unavailable, []string{hdr, "150"}, []time.Duration{150 * ms}},
 
 		// 503 writes: 100, 200, 400 ms.
-		{"503 write no hint", policy.RetryOptions{}, 0, true, Unavailable, nil, []time.Duration{100 * ms, 200 * ms, 400 * ms}},
-		{"503 write hint", policy.RetryOptions{}, 0, true, Unavailable, []string{hdr, "300"}, []time.Duration{300 * ms, 300 * ms, 400 * ms}},
-		{"503 write hint floors the jittered wait", policy.RetryOptions{}, 0.5, true, Unavailable, []string{hdr, "100"}, []time.Duration{100 * ms, 150 * ms, 300 * ms}},
-		{"503 write unclamped hint", policy.RetryOptions{MaxRetryAfter: -1}, 0, true, Unavailable, []string{hdr, "60000"}, []time.Duration{time.Minute, time.Minute, time.Minute}},
-		{"503 write hint with backoff off", policy.RetryOptions{UnavailableMax: -1}, 0, true, Unavailable, []string{hdr, "300"}, nil},
+		{"503 write no hint", policy.RetryOptions{}, 0, true, unavailable, nil, []time.Duration{100 * ms, 200 * ms, 400 * ms}},
+		{"503 write hint", policy.RetryOptions{}, 0, true, unavailable, []string{hdr, "300"}, []time.Duration{300 * ms, 300 * ms, 400 * ms}},
+		{"503 write hint floors the jittered wait", policy.RetryOptions{}, 0.5, true, unavailable, []string{hdr, "100"}, []time.Duration{100 * ms, 150 * ms, 300 * ms}},
+		{"503 write unclamped hint", policy.RetryOptions{MaxRetryAfter: -1}, 0, true, unavailable, []string{hdr, "60000"}, []time.Duration{time.Minute, time.Minute, time.Minute}},
+		{"503 write hint with backoff off", policy.RetryOptions{UnavailableMax: -1}, 0, true, unavailable, []string{hdr, "300"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := response(map[Outcome]int{retryWith: 449, Unavailable: 503}[tc.outcome], 0)
+			resp := response(map[Outcome]int{retryWith: 449, unavailable: 503}[tc.outcome], 0)
 			for i := 0; i+1 < len(tc.header); i += 2 {
 				resp.Header.Set(tc.header[i], tc.header[i+1])
 			}
@@ -217,7 +217,7 @@ func TestServerFloorOnRetryWithAndUnavailable(t *testing.T) {
 				assert.Equal(t, tc.want, waits(ds))
 			}
 			for _, d := range ds {
-				assert.Equal(t, tc.outcome == Unavailable, d.budgeted)
+				assert.Equal(t, tc.outcome == unavailable, d.budgeted)
 			}
 		})
 	}
@@ -226,8 +226,8 @@ func TestServerFloorOnRetryWithAndUnavailable(t *testing.T) {
 func TestServerFloorIsPerAnswer(t *testing.T) {
 	// A hint on one answer does not carry over to the next one without.
 	r := newCall(policy.RetryOptions{}, newClock().Now, fixedRand(0))
-	assert.Equal(t, 250*ms, r.decide(false, Unavailable, withHeader(503, "x-ms-retry-after-ms", "250")).Wait)
-	assert.Equal(t, 100*ms, r.decide(false, Unavailable, response(503, 0)).Wait)
+	assert.Equal(t, 250*ms, r.decide(false, unavailable, withHeader(503, "x-ms-retry-after-ms", "250")).Wait)
+	assert.Equal(t, 100*ms, r.decide(false, unavailable, response(503, 0)).Wait)
 	assert.Equal(t, 10*ms, r.decide(true, retryWith, nil).Wait)
 	assert.Equal(t, 250*ms, r.decide(true, retryWith, withHeader(449, "x-ms-retry-after-ms", "250")).Wait)
 	assert.Equal(t, 40*ms, r.decide(true, retryWith, response(449, 0)).Wait)
