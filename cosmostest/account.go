@@ -95,6 +95,7 @@ type Account struct {
 	docHook       func(def []byte) []byte
 	faults        map[string]*faultState // by endpoint name
 	log           requestLog
+	inFlight      int // requests being answered and not yet logged
 	store         store
 }
 

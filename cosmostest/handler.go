@@ -60,6 +60,7 @@ func errorAnswer(status, sub int, msg string) answer {
 // handler serves the endpoint called name.
 func (a *Account) handler(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.arrive()
 		now := a.now()
 		op := classify(r)
 		ans := a.answer(name, r, op, now)

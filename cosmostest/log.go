@@ -61,11 +61,33 @@ func (l *requestLog) all() []Entry {
 	return append(slices.Clone(l.entries[l.start:]), l.entries[:l.start]...)
 }
 
-// record appends e to the log.
+// arrive counts a request the account has started to answer (InFlight).
+func (a *Account) arrive() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.inFlight++
+}
+
+// record appends e to the log and ends the request it describes in the
+// same step, so that a request that arrived is always in flight or logged.
 func (a *Account) record(e Entry) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.log.add(e)
+	a.inFlight--
+}
+
+// InFlight returns how many requests the account's endpoints are answering
+// now: requests they have read and not yet logged. A request whose client
+// goes away during a Delay is logged, Dropped, once its endpoint notices,
+// which may be after the client's call returned (a hedged read's losing
+// arm, a cancelled call); a test that reads or resets the log after such
+// calls first waits for InFlight to be 0. A request an endpoint has not yet
+// read from its connection is not counted.
+func (a *Account) InFlight() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inFlight
 }
 
 // Log returns a copy of the request log, in the order the answers were

@@ -1,6 +1,7 @@
 package cosmostest
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"testing"
@@ -91,6 +92,7 @@ func TestLogLimitDefaultsAndOff(t *testing.T) {
 
 	a := newTestAccount(t, Options{LogLimit: -1})
 	for range 5 {
+		a.arrive()
 		a.record(Entry{Region: Global})
 	}
 	assert.Len(t, a.Log(), 5, "negative: every entry")
@@ -111,4 +113,32 @@ func TestRequestLogRing(t *testing.T) {
 	}
 	assert.Equal(t, 7, l.evicted)
 	assert.Len(t, l.entries, 4, "memory stays bounded")
+}
+
+func TestInFlightCountsARequestUntilItIsLogged(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	waiting := make(chan struct{})
+	a.setTestHookDelay(func(time.Duration) { close(waiting) })
+	a.Inject(Global, Fault{Delay: time.Hour, Count: 1})
+	req, err := http.NewRequestWithContext(ctx, "GET", a.Endpoint()+docsPath+"/1", nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Sign(req))
+	done := make(chan result)
+	go func() { done <- c.send(req) }()
+
+	<-waiting
+	assert.Equal(t, 1, a.InFlight())
+	assert.Empty(t, a.Log(), "the answer is not decided yet")
+	cancel()
+	assert.ErrorIs(t, (<-done).err, context.Canceled)
+	require.Eventually(t, func() bool { return a.InFlight() == 0 }, 5*time.Second, time.Millisecond,
+		"the account notices the client went away")
+	require.Len(t, a.Log(), 1, "the request left InFlight for the log")
+	assert.True(t, a.Log()[0].Dropped)
+
+	c.do("GET", a.Endpoint(), "")
+	assert.Zero(t, a.InFlight(), "an answered request is logged before its answer leaves")
+	assert.Len(t, a.Log(), 2)
 }
