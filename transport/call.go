@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -23,6 +24,12 @@ type call struct {
 	route account.Route
 	rec   *instrument.Call // nil: nothing is recorded
 	track *tracking        // nil: not a tracked write
+
+	// The attempt about to be made, or the last one made.
+	n        int                // 0 for the first attempt
+	next     io.ReadCloser      // the body of the attempt about to be made
+	failover bool               // it is a write redirected to a new write region after a 403.3
+	abort    context.CancelFunc // ends the last attempt's own context; nil: it has none
 }
 
 // region names the endpoint of the call's next attempt for its record, and

@@ -117,83 +117,105 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 // route and resends. A tracked write reads its document back where the
 // decision says (before the answer is returned, or before the resend), and
 // ends with the committed attempt's answer if the document is the call's.
-func (r *Retry) run(ctx context.Context, c *call) (resp *http.Response, err error) {
+func (r *Retry) run(ctx context.Context, c *call) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
 	}
-	b, err := c.body.next(ctx)
-	if err != nil {
+	var err error
+	if c.next, err = c.body.next(ctx); err != nil {
 		return nil, fmt.Errorf("transport: request body for attempt 1: %w", err)
 	}
-	failover := false
-	for attempt := 0; ; attempt++ {
-		actx := c.rec.Attempt(ctx, attempt, c.region(), failover)
-		// An attempt has a context of its own only where cancelling it is
-		// how a drain that stalls is cut off; the caller's Close of a
-		// returned body releases it.
-		var abort context.CancelFunc
-		if !r.closesBodies {
-			actx, abort = context.WithCancel(actx)
+	for ; ; c.n++ {
+		areq, err := r.prepare(ctx, c)
+		if err != nil {
+			return nil, err
 		}
-		a := c.attempt(actx)
-		areq := &a.req
-		areq.Body = b
-		if c.body.length >= 0 {
-			areq.ContentLength = c.body.length
-		}
-		if err := c.route.Prepare(actx, areq, &a.url); err != nil {
-			closeBody(b)
-			cancel(abort)
-			if errors.Is(err, account.ErrAllExcluded) {
-				return nil, fmt.Errorf("transport: %w (RequestOptions.ExcludedRegions)", err)
-			}
-			return nil, fmt.Errorf("transport: signing attempt %d: %w", attempt+1, err)
-		}
-		resp, err = r.next.RoundTrip(areq)
+		resp, err := r.next.RoundTrip(areq)
 		d := c.route.Answer(ctx, resp, err, c.body.replayable())
-		c.rec.Answered(actx, resp, err, d.Retry, d.Reason, d.Wait)
+		c.rec.Answered(areq.Context(), resp, err, d.Retry, d.Reason, d.Wait)
 		if d.ReadBack && !d.Retry {
 			if settled := r.settle(ctx, c); settled != nil {
-				r.discard(resp, abort)
-				cancel(abort)
+				r.discard(resp, c.abort)
+				cancel(c.abort)
 				return settled, nil
 			}
 		}
 		if !d.Retry {
-			return keep(resp, abort), err
+			return keep(resp, c.abort), err
 		}
-		// Take the next attempt's body before draining the answer when the
-		// last attempt has released it: if the caller's GetBody fails, the
-		// caller still gets the answer as it came.
-		var berr error
-		early := c.body.released()
-		if early {
-			if b, berr = c.body.next(ctx); berr != nil {
-				return keep(resp, abort), err
-			}
-		}
-		r.discard(resp, abort)
-		cancel(abort)
-		if !early {
-			if b, berr = c.body.next(ctx); berr != nil {
-				return nil, fmt.Errorf("transport: request body for attempt %d: %w", attempt+2, berr)
-			}
-		}
-		if err := r.wait(ctx, d.Wait); err != nil {
-			closeBody(b)
-			return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err)
-		}
-		if failover, err = c.route.Next(ctx, d); err != nil {
-			closeBody(b)
-			return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, err)
-		}
-		if d.ReadBack {
-			if settled := r.settle(ctx, c); settled != nil {
-				closeBody(b)
-				return settled, nil
-			}
+		if resp, err, done := r.resend(ctx, c, d, resp, err); done {
+			return resp, err
 		}
 	}
+}
+
+// prepare makes attempt c.n's request: its context (see retryDeps), the
+// next body, and what the route gives it (endpoint, headers, signature).
+// Its error ends the call: nothing was sent.
+func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
+	actx := c.rec.Attempt(ctx, c.n, c.region(), c.failover)
+	// An attempt has a context of its own only where cancelling it is how
+	// a drain that stalls is cut off; the caller's Close of a returned
+	// body releases it.
+	c.abort = nil
+	if !r.closesBodies {
+		actx, c.abort = context.WithCancel(actx)
+	}
+	a := c.attempt(actx)
+	areq := &a.req
+	areq.Body, c.next = c.next, nil
+	if c.body.length >= 0 {
+		areq.ContentLength = c.body.length
+	}
+	if err := c.route.Prepare(actx, areq, &a.url); err != nil {
+		closeBody(areq.Body)
+		cancel(c.abort)
+		if errors.Is(err, account.ErrAllExcluded) {
+			return nil, fmt.Errorf("transport: %w (RequestOptions.ExcludedRegions)", err)
+		}
+		return nil, fmt.Errorf("transport: signing attempt %d: %w", c.n+1, err)
+	}
+	return areq, nil
+}
+
+// resend carries out decision d, to try again after the answer (resp,
+// err): it takes the next attempt's body, discards the answer, waits, moves
+// the route, and reads a tracked write's document back where d says. done
+// says the call ends with the response and error resend returns instead.
+func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *http.Response, err error) (*http.Response, error, bool) {
+	// Take the next attempt's body before draining the answer when the
+	// last attempt has released it: if the caller's GetBody fails, the
+	// caller still gets the answer as it came.
+	var berr error
+	early := c.body.released()
+	if early {
+		if c.next, berr = c.body.next(ctx); berr != nil {
+			return keep(resp, c.abort), err, true
+		}
+	}
+	r.discard(resp, c.abort)
+	cancel(c.abort)
+	if !early {
+		if c.next, berr = c.body.next(ctx); berr != nil {
+			return nil, fmt.Errorf("transport: request body for attempt %d: %w", c.n+2, berr), true
+		}
+	}
+	if err := r.wait(ctx, d.Wait); err != nil {
+		closeBody(c.next)
+		return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err), true
+	}
+	var ferr error
+	if c.failover, ferr = c.route.Next(ctx, d); ferr != nil {
+		closeBody(c.next)
+		return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, ferr), true
+	}
+	if d.ReadBack {
+		if settled := r.settle(ctx, c); settled != nil {
+			closeBody(c.next)
+			return settled, nil, true
+		}
+	}
+	return nil, nil, false
 }
 
 // hedgeOf returns the hedging options of a call with options ro.
