@@ -334,15 +334,15 @@ func TestBreakerOpenCircuitsForAnOperator(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		send(t, b, "https://a/")
 		opened := time.Now()
-		assert.Equal(t, []circuitStatus{
-			{endpoint: "https://a:443", state: CircuitOpen, until: opened.Add(10 * time.Second)},
-			{endpoint: "https://b:443", state: CircuitOpen, until: opened.Add(5 * time.Second)},
+		assert.Equal(t, []CircuitStatus{
+			{Endpoint: "https://a:443", Until: opened.Add(10 * time.Second)},
+			{Endpoint: "https://b:443", Until: opened.Add(5 * time.Second)},
 		}, b.openCircuits())
 
 		time.Sleep(5*time.Second + time.Nanosecond)
-		assert.Equal(t, []circuitStatus{
-			{endpoint: "https://a:443", state: CircuitOpen, until: opened.Add(10 * time.Second)},
-			{endpoint: "https://b:443", state: CircuitHalfOpen},
+		assert.Equal(t, []CircuitStatus{
+			{Endpoint: "https://a:443", Until: opened.Add(10 * time.Second)},
+			{Endpoint: "https://b:443", HalfOpen: true},
 		}, b.openCircuits())
 		assert.Contains(t, transitions, "https://b:443 half-open", "the change is reported")
 	})
