@@ -85,7 +85,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	var call *instrument.Call
 	if r.tel != nil {
 		ctx, call = r.tel.StartCall(ctx, req)
-		defer func() { err = call.End(resp, err, errorType(err)) }()
+		defer func() { err = call.End(resp, err) }()
 	}
 
 	body, err := newReplayBody(req, r.maxBody)
@@ -267,14 +267,4 @@ func closeBody(b io.ReadCloser) {
 	if b != nil {
 		b.Close()
 	}
-}
-
-// errorType names a final error for telemetry's error.type when the
-// error's type alone would not say it (a *CircuitOpenError names itself);
-// "" lets telemetry decide.
-func errorType(err error) string {
-	if errors.Is(err, ErrClosed) {
-		return "closed"
-	}
-	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -211,6 +212,34 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	assert.Equal(t, "circuit_open", et.AsString())
 	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricBreakerTransition,
 		instrument.AttrBreakerFrom.String("closed"), instrument.AttrBreakerTo.String("open")))
+}
+
+// A call that Close ended while it waited to resend names its end
+// "closed" in error.type.
+func TestTelemetryNamesACallEndedByClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := Options{Base: newFake(status(429, "x-ms-retry-after-ms", "20000")), NoAttemptSpans: true}
+		ob := observe(&o)
+		rt, err := New(o)
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			resp, err := rt.RoundTrip(get(t, context.Background()))
+			if resp != nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		synctest.Wait() // the call is waiting out the hint
+		require.NoError(t, rt.Close())
+		require.ErrorIs(t, <-done, ErrClosed)
+
+		spans := ob.spans.Ended()
+		require.Len(t, spans, 1)
+		et, ok := attrOf(spans[0], "error.type")
+		require.True(t, ok)
+		assert.Equal(t, "closed", et.AsString())
+	})
 }
 
 // TestTelemetryCostsNoAllocationsWithoutProviders compares, in one run, the

@@ -68,7 +68,7 @@ func TestAttemptSpans(t *testing.T) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode < 500 {
-			c.End(resp, nil, "")
+			c.End(resp, nil)
 			break
 		}
 		c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 0)
@@ -112,7 +112,7 @@ func TestAttemptSpanOnTransportError(t *testing.T) {
 	ctx, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	_, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx))
 	require.Error(t, err)
-	c.End(nil, err, "")
+	c.End(nil, err)
 
 	attempt := r.ended("HTTP GET")
 	require.Len(t, attempt, 1)
@@ -133,7 +133,7 @@ func TestNoAttemptSpansSendsStraightToNext(t *testing.T) {
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx)
 	resp, err := r.tel.Attempts(next).RoundTrip(req)
 	require.NoError(t, err)
-	c.End(resp, nil, "")
+	c.End(resp, nil)
 	assert.Same(t, req, next.last, "the request went to next as it came")
 	assert.Len(t, r.spans.Ended(), 1, "the call span alone: no attempt span")
 }

@@ -262,29 +262,29 @@ func (c *Call) charge(resp *http.Response) float64 {
 	return f
 }
 
-// End finishes the call with the response or error that the chain returns
-// (errorType, when not empty, names the failure: "circuit_open", …). It
-// sets db.response.status_code, azure.cosmosdb.response.sub_status_code,
+// End finishes the call with the response or error that the chain
+// returns. It sets db.response.status_code,
+// azure.cosmosdb.response.sub_status_code,
 // azure.cosmosdb.operation.request_charge and
 // azure.cosmosdb.operation.contacted_regions, records
 // db.client.operation.duration and the request charge histogram, and ends
-// the span. A call failed when it ends with an error, a non-empty errorType
-// or a status of 400 or more; then error.type is set (errorType, else the
-// status code, else a stable name for the error's class: "timeout",
-// "canceled", "eof", "connection_reset", … or "_OTHER"; see errorTypeOf)
-// and the span status is Error. On a span the call joined (see StartCall)
-// End sets the attributes of the outcome only (not db.system.name,
-// db.operation.name or the target, which the span's owner states), never
-// the span status, and does not end the span. Only the first End counts.
-// It returns err named with the call's attempts and their regions (see
-// Describe), the error the chain returns.
-func (c *Call) End(resp *http.Response, err error, errorType string) error {
+// the span. A call failed when it ends with an error or a status of 400 or
+// more; then error.type is set (the status code, else a stable name for
+// the error's class: "timeout", "canceled", the name the error gives
+// itself such as "circuit_open" or "closed", "eof", "connection_reset", …
+// or "_OTHER"; see errorTypeOf) and the span status is Error. On a span the
+// call joined (see StartCall) End sets the attributes of the outcome only
+// (not db.system.name, db.operation.name or the target, which the span's
+// owner states), never the span status, and does not end the span. Only
+// the first End counts. It returns err named with the call's attempts and
+// their regions (see Describe), the error the chain returns.
+func (c *Call) End(resp *http.Response, err error) error {
 	err = c.Describe(err)
-	c.end(resp, err, errorType)
+	c.end(resp, err)
 	return err
 }
 
-func (c *Call) end(resp *http.Response, err error, errorType string) {
+func (c *Call) end(resp *http.Response, err error) {
 	if c == nil {
 		return
 	}
@@ -299,7 +299,7 @@ func (c *Call) end(resp *http.Response, err error, errorType string) {
 	}
 	c.ended = true
 	if c.diag != nil {
-		c.endAttempts(err, errorType, units)
+		c.endAttempts(err, units)
 	}
 
 	attrs := make([]attribute.KeyValue, 0, 12)
@@ -323,9 +323,9 @@ func (c *Call) end(resp *http.Response, err error, errorType string) {
 	if c.winner != "" {
 		attrs = append(attrs, AttrHedgeWinner.String(c.winner))
 	}
-	failed := err != nil || errorType != "" || status >= 400 || resp == nil
+	failed := err != nil || status >= 400 || resp == nil
 	if failed {
-		attrs = append(attrs, errorTypeAttr(status, err, errorType))
+		attrs = append(attrs, errorTypeAttr(status, err))
 	}
 	metricAttrs := len(attrs) // the charge is a span attribute only
 	if c.charged {
@@ -358,12 +358,10 @@ func (c *Call) end(resp *http.Response, err error, errorType string) {
 	}
 }
 
-// errorTypeAttr returns error.type for a failed call: errorType if given,
-// else the status code, else the error's class (errorTypeOf).
-func errorTypeAttr(status int, err error, errorType string) attribute.KeyValue {
+// errorTypeAttr returns error.type for a failed call: the status code,
+// else the error's class (errorTypeOf).
+func errorTypeAttr(status int, err error) attribute.KeyValue {
 	switch {
-	case errorType != "":
-		return semconv.ErrorTypeKey.String(errorType)
 	case status >= 400:
 		return semconv.ErrorTypeKey.String(strconv.Itoa(status))
 	case err != nil:

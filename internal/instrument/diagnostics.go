@@ -141,7 +141,7 @@ func (c *Call) answerAttempt(r *attemptRecord, resp *http.Response, err error, u
 // whose request could not be prepared), naming on them the failure err the
 // call ends with, if any. units are the request units of the final
 // response, if it was not charged before. Called with c.mu held.
-func (c *Call) endAttempts(err error, errorType string, units float64) {
+func (c *Call) endAttempts(err error, units float64) {
 	now := c.now()
 	d := c.diag
 	d.mu.Lock()
@@ -150,11 +150,7 @@ func (c *Call) endAttempts(err error, errorType string, units float64) {
 	for _, r := range c.pending {
 		r.Duration = now.Sub(r.Start)
 		if err != nil && r.ErrorType == "" {
-			if errorType != "" {
-				r.ErrorType = errorType
-			} else {
-				r.ErrorType = errorTypeOf(err).Value.AsString()
-			}
+			r.ErrorType = errorTypeOf(err).Value.AsString()
 		}
 	}
 	c.pending = nil

@@ -19,7 +19,7 @@ func TestMetricCatalogue(t *testing.T) {
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 20*time.Millisecond)
 	c.Attempt(context.Background(), 1, named(""), true)
-	c.End(respWith(200, "x-ms-request-charge", "3"), nil, "")
+	c.End(respWith(200, "x-ms-request-charge", "3"), nil)
 	_, done := r.tel.OnRefresh(context.Background(), false)
 	done(errors.New("failed"))
 	r.tel.BreakerTransition("a.example", "closed", "open")

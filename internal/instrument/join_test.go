@@ -49,7 +49,7 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 		resp.Body.Close()
 		c.Answered(context.Background(), resp, nil, n == 0, reason("unavailable"), 0)
 		if n == 1 {
-			c.End(resp, nil, "")
+			c.End(resp, nil)
 		}
 	}
 	assert.Len(t, r.spans.Ended(), 2, "the attempts ended; the joined span is its owner's to end")
@@ -82,7 +82,7 @@ func TestAFailedCallOnAJoinedSpanGetsErrorTypeNotStatus(t *testing.T) {
 	pctx, parent := azcoreHTTPSpan(context.Background(), r.tel.opts.TracerProvider)
 	_, c := r.tel.StartCall(pctx, mustRequest(t, http.MethodPost, "https://a.example/dbs/shop/colls/orders/docs"))
 	c.Attempt(pctx, 0, named("West US"), false)
-	c.End(nil, io.EOF, "")
+	c.End(nil, io.EOF)
 	parent.End()
 	s := r.spans.Ended()[0]
 	assert.Equal(t, "eof", attrs(s.Attributes())["error.type"])
@@ -114,7 +114,7 @@ func TestCallStartsItsOwnSpanUnderOtherSpans(t *testing.T) {
 			pctx = trace.ContextWithSpan(pctx, parent)
 			ctx, c := r.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			assert.NotEqual(t, parent.SpanContext().SpanID(), trace.SpanFromContext(ctx).SpanContext().SpanID())
-			c.End(respWith(200), nil, "")
+			c.End(respWith(200), nil)
 			parent.End()
 			call := r.ended("read_item c")
 			require.Len(t, call, 1)
@@ -127,14 +127,14 @@ func TestJoinSpanOption(t *testing.T) {
 	never := newRig(t, Options{JoinSpan: func(trace.Span) bool { return false }})
 	pctx, parent := azcoreHTTPSpan(context.Background(), never.tel.opts.TracerProvider)
 	_, c := never.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	parent.End()
 	assert.Len(t, never.ended("read_item c"), 1, "JoinSpan returning false: the call has its own span")
 
 	always := newRig(t, Options{JoinSpan: func(trace.Span) bool { return true }})
 	pctx, parent = always.tel.opts.TracerProvider.Tracer("example.com/shop").Start(context.Background(), "orders.Get")
 	_, c = always.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	parent.End()
 	require.Len(t, always.spans.Ended(), 1)
 	assert.Equal(t, "orders.Get", always.spans.Ended()[0].Name())

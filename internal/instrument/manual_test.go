@@ -37,7 +37,7 @@ func TestScopeName(t *testing.T) {
 	assert.Equal(t, "github.com/cosmosrt/cosmosrt/telemetry", telemetry.ScopeName)
 	r := newRig(t, Options{})
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	require.Len(t, r.spans.Ended(), 1)
 	assert.Equal(t, telemetry.ScopeName, r.spans.Ended()[0].InstrumentationScope().Name)
 }

@@ -134,7 +134,7 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 				c.Answered(context.Background(), resp, nil, false, nil, 0)
 				c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 10*time.Millisecond)
 				c.Attempt(context.Background(), 1, named(""), true)
-				c.End(resp, nil, "")
+				c.End(resp, nil)
 				_ = WithAttempt(cctx, 0)
 				_, done := tel.OnRefresh(cctx, true)
 				done(nil)
@@ -204,7 +204,7 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 		resp, err := client.Do(req.WithContext(ctx))
 		require.NoError(t, err)
 		resp.Body.Close()
-		c.End(resp, nil, "")
+		c.End(resp, nil)
 	}
 	call() // before any SDK: nothing recorded, nothing propagated
 
@@ -229,7 +229,7 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 	assert.ElementsMatch(t, []string{"read_item c", "HTTP GET"}, names)
 	_, c = captured.StartCall(context.Background(), mustRequest(t, http.MethodGet, srv.URL+"/dbs/d"))
 	require.NotNil(t, c)
-	c.End(&http.Response{StatusCode: 200}, nil, "")
+	c.End(&http.Response{StatusCode: 200}, nil)
 	assert.Equal(t, "read_database d", spans.Ended()[len(spans.Ended())-1].Name())
 	dur := collect(t, reader1, MetricOperationDuration)
 	require.NotNil(t, dur.Data, "duration recorded on the provider set after New")
@@ -265,7 +265,7 @@ func TestInstrumentsAreBuiltOncePerProvider(t *testing.T) {
 	req := mustRequest(t, http.MethodGet, "https://acct.documents.azure.com/")
 	for range 3 {
 		_, c := tel.StartCall(context.Background(), req)
-		c.End(&http.Response{StatusCode: 200}, nil, "")
+		c.End(&http.Response{StatusCode: 200}, nil)
 	}
 	assert.Equal(t, 1, mp.meters)
 }
@@ -304,7 +304,7 @@ func TestCloseUnregistersTheGauge(t *testing.T) {
 	assert.Empty(t, gaugeValues(t, r.reader))
 	// Still usable after Close.
 	_, c := r.tel.StartCall(context.Background(), mustRequest(t, http.MethodGet, "https://h/"))
-	c.End(&http.Response{StatusCode: 200}, nil, "")
+	c.End(&http.Response{StatusCode: 200}, nil)
 	r.allEnded(t)
 	assert.Len(t, r.ended("read_database_account"), 1)
 }
