@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
@@ -242,7 +241,7 @@ func TestBreakerGaugeReportsAtMostMaxCircuitsSeries(t *testing.T) {
 	series := -1
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name == instrument.MetricBreakerState {
+			if m.Name == "cosmosrt.breaker.state" {
 				series = len(m.Data.(metricdata.Gauge[int64]).DataPoints)
 			}
 		}

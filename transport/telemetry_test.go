@@ -133,7 +133,7 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	refreshes := 0
 	for _, s := range kids {
 		switch s.Name() {
-		case instrument.SpanAccountRefresh:
+		case "cosmosrt.account.refresh":
 			refreshes++
 		default:
 			attempts = append(attempts, s)
@@ -157,14 +157,14 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	}
 	assert.Contains(t, events, "retry")
 
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.WriteForbidden.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
-	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.Throttled.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String(decide.WriteForbidden.String())))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
-	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.retries", attribute.String("cosmosrt.retry.reason", decide.Throttled.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.retries", attribute.String("cosmosrt.retry.reason", decide.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.failovers"))
+	assert.GreaterOrEqual(t, sum(t, ob.metrics, "cosmosrt.account.refreshes"), int64(2), "the first load and the forced refresh")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.retries", attribute.String("cosmosrt.retry.reason", decide.Throttled.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.retries", attribute.String("cosmosrt.retry.reason", decide.WriteForbidden.String())))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.failovers"))
+	assert.GreaterOrEqual(t, sum(t, ob.metrics, "cosmosrt.account.refreshes"), int64(2), "the first load and the forced refresh")
 
 	for _, s := range ended {
 		for _, kv := range s.Attributes() {
@@ -202,7 +202,7 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	}
 	var ended []sdktrace.ReadOnlySpan
 	for _, s := range ob.spans.Ended() {
-		if s.SpanContext().SpanID() == call || (s.Parent().SpanID() == call && s.Name() != instrument.SpanAccountRefresh) {
+		if s.SpanContext().SpanID() == call || (s.Parent().SpanID() == call && s.Name() != "cosmosrt.account.refresh") {
 			ended = append(ended, s)
 		}
 	}
@@ -210,8 +210,8 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	et, ok := attrOf(ended[0], "error.type")
 	require.True(t, ok)
 	assert.Equal(t, "circuit_open", et.AsString())
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricBreakerTransition,
-		instrument.AttrBreakerFrom.String("closed"), instrument.AttrBreakerTo.String("open")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.breaker.transitions",
+		attribute.String("cosmosrt.breaker.from", "closed"), attribute.String("cosmosrt.breaker.to", "open")))
 }
 
 // A call that Close ended while it waited to resend names its end

@@ -39,7 +39,7 @@ func (e *StatusError) Error() string {
 // error wrapping ErrBadAccount; when ctx ends first the error wraps
 // ctx.Err(). Errors never contain the Authorization value. The response
 // body is always closed, after draining (wire.Drain) at most 64 KiB of a
-// discarded one for at most wire.DrainTime.
+// discarded one for at most 100 ms.
 func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL, cred region.Credential, now time.Time) (*Account, error) {
 	// The request's own context: cancelling it ends a drain that stalls.
 	rctx, abort := context.WithCancel(ctx)

@@ -62,7 +62,7 @@ func TestAttemptSpans(t *testing.T) {
 	ctx, c := r.tel.StartCall(context.Background(), req)
 	for n := range 5 {
 		c.Attempt(context.Background(), 0, named("local"), false)
-		resp, err := rt.RoundTrip(req.WithContext(WithAttempt(ctx, n)))
+		resp, err := rt.RoundTrip(req.WithContext(withAttempt(ctx, n)))
 		require.NoError(t, err)
 		c.Answered(context.Background(), resp, nil, false, nil, 0)
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -185,7 +185,7 @@ func TestRedactURL(t *testing.T) {
 
 func TestWithAttempt(t *testing.T) {
 	ctx := context.Background()
-	assert.Equal(t, ctx, WithAttempt(ctx, 0), "the first attempt leaves the context alone")
+	assert.Equal(t, ctx, withAttempt(ctx, 0), "the first attempt leaves the context alone")
 	assert.Equal(t, 0, attemptOf(ctx))
-	assert.Equal(t, 3, attemptOf(WithAttempt(ctx, 3)))
+	assert.Equal(t, 3, attemptOf(withAttempt(ctx, 3)))
 }

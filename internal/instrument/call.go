@@ -42,7 +42,7 @@ type Call struct {
 	charged     bool
 	lastCharged *http.Response
 	ended       bool
-	attempts    int              // attempts started, for Describe
+	attempts    int              // attempts started, for describe
 	pending     []*attemptRecord // attempts in diag not answered yet
 }
 
@@ -54,8 +54,8 @@ type Call struct {
 // db.client.operation.duration. The returned context carries the span: send
 // the attempts with it so that their spans are its children.
 //
-// When ctx already carries a span that stands for the call (Options.JoinSpan;
-// by default an Azure SDK client's span, see AzureSDKSpan), StartCall starts
+// When ctx already carries a span that stands for the call (Options.joinSpan;
+// by default an Azure SDK client's span, see azureSDKSpan), StartCall starts
 // no span: the call records its outcome (End) and its events on that span,
 // which it never renames, ends or sets the status of, and the attempt spans
 // are that span's children. Metrics are recorded as usual.
@@ -71,8 +71,8 @@ func (t *Telemetry) StartCall(ctx context.Context, req *http.Request) (context.C
 	if tr == nil && diag == nil && !in.callEnabled(ctx) {
 		return ctx, nil
 	}
-	c := &Call{in: in, now: t.opts.Now, diag: diag}
-	c.op, c.namespace, c.collection = Operation(req)
+	c := &Call{in: in, now: t.opts.now, diag: diag}
+	c.op, c.namespace, c.collection = operation(req)
 	if req.URL != nil {
 		c.host, c.port = splitHostPort(req.URL.Host)
 	}
@@ -118,9 +118,9 @@ func (c *Call) appendTarget(attrs []attribute.KeyValue) []attribute.KeyValue {
 	return attrs
 }
 
-// A Namer names the region an attempt goes to: a region name, or a host
+// A namer names the region an attempt goes to: a region name, or a host
 // when the name is unknown. It is asked only when the call is recorded.
-type Namer interface{ Region() string }
+type namer interface{ Region() string }
 
 // Attempt notes that attempt n (0 for the first) is about to go to the
 // region that to names and returns the attempt's context, which carries n
@@ -132,11 +132,11 @@ type Namer interface{ Region() string }
 // attempt starts there and the returned context is marked with it: pass
 // that context to Answered with the attempt's answer. A nil Call (nothing is recorded, attempt spans included) returns ctx as it
 // is.
-func (c *Call) Attempt(ctx context.Context, n int, to Namer, failover bool) context.Context {
+func (c *Call) Attempt(ctx context.Context, n int, to namer, failover bool) context.Context {
 	if c == nil {
 		return ctx
 	}
-	ctx = WithAttempt(ctx, n)
+	ctx = withAttempt(ctx, n)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
@@ -188,7 +188,7 @@ func (c *Call) Answered(ctx context.Context, resp *http.Response, err error, ret
 func (c *Call) retry(reason string, wait time.Duration) {
 	retries, backoff := c.in.retries.Enabled(c.ctx), c.in.backoff.Enabled(c.ctx)
 	if retries || backoff {
-		opt := metric.WithAttributes(AttrRetryReason.String(reason), semconv.DBOperationName(c.op))
+		opt := metric.WithAttributes(attrRetryReason.String(reason), semconv.DBOperationName(c.op))
 		if retries {
 			c.in.retries.Add(c.ctx, 1, opt)
 		}
@@ -198,7 +198,7 @@ func (c *Call) retry(reason string, wait time.Duration) {
 	}
 	if c.span != nil && c.span.IsRecording() {
 		c.span.AddEvent("retry", trace.WithAttributes(
-			AttrRetryReason.String(reason), AttrBackoffWait.Float64(wait.Seconds())))
+			attrRetryReason.String(reason), attrBackoffWait.Float64(wait.Seconds())))
 	}
 }
 
@@ -215,13 +215,13 @@ func (c *Call) failover() {
 // already running: it counts cosmosrt.hedges{started} and lists region in
 // cosmosrt.hedge.regions on the span.
 func (c *Call) Hedge(region string) {
-	c.hedge(HedgeStarted, func() { c.hedges = append(c.hedges, region) })
+	c.hedge(hedgeStarted, func() { c.hedges = append(c.hedges, region) })
 }
 
 // HedgeWon notes that the hedge to region answered first: it counts
 // cosmosrt.hedges{won} and sets cosmosrt.hedge.winner on the span.
 func (c *Call) HedgeWon(region string) {
-	c.hedge(HedgeWon, func() { c.winner = region })
+	c.hedge(hedgeWon, func() { c.winner = region })
 }
 
 // hedge counts cosmosrt.hedges{result} and notes it on the span with
@@ -237,7 +237,7 @@ func (c *Call) hedge(result string, note func()) {
 	}
 	note()
 	if c.in.hedges.Enabled(c.ctx) {
-		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(result), semconv.DBOperationName(c.op)))
+		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(attrHedgeResult.String(result), semconv.DBOperationName(c.op)))
 	}
 }
 
@@ -277,9 +277,9 @@ func (c *Call) charge(resp *http.Response) float64 {
 // (not db.system.name, db.operation.name or the target, which the span's
 // owner states), never the span status, and does not end the span. Only
 // the first End counts. It returns err named with the call's attempts and
-// their regions (see Describe), the error the chain returns.
+// their regions (see describe), the error the chain returns.
 func (c *Call) End(resp *http.Response, err error) error {
-	err = c.Describe(err)
+	err = c.describe(err)
 	c.end(resp, err)
 	return err
 }
@@ -318,10 +318,10 @@ func (c *Call) end(resp *http.Response, err error) {
 		attrs = append(attrs, semconv.AzureCosmosDBOperationContactedRegions(c.regions...))
 	}
 	if len(c.hedges) > 0 {
-		attrs = append(attrs, AttrHedgeRegions.StringSlice(c.hedges))
+		attrs = append(attrs, attrHedgeRegions.StringSlice(c.hedges))
 	}
 	if c.winner != "" {
-		attrs = append(attrs, AttrHedgeWinner.String(c.winner))
+		attrs = append(attrs, attrHedgeWinner.String(c.winner))
 	}
 	failed := err != nil || status >= 400 || resp == nil
 	if failed {

@@ -118,7 +118,7 @@ func TestCallErrorTypeOnlyOnFailure(t *testing.T) {
 
 			s := r.ended("read_item c")[0]
 			spanAttrs := attrs(s.Attributes())
-			dp := r.metric(t, MetricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints[0]
+			dp := r.metric(t, metricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints[0]
 			metricAttrs := setAttrs(dp.Attributes)
 			if tc.want == "" {
 				assert.NotContains(t, spanAttrs, "error.type")
@@ -169,7 +169,7 @@ func TestRequestChargeIsSummedOverAttempts(t *testing.T) {
 			}
 			c.End(tc.end, nil)
 			got, ok := attrs(r.ended("read_item c")[0].Attributes())["azure.cosmosdb.operation.request_charge"]
-			hist := r.metric(t, MetricRequestCharge)
+			hist := r.metric(t, metricRequestCharge)
 			if tc.want == nil {
 				assert.False(t, ok)
 				assert.Nil(t, hist.Data)
@@ -190,7 +190,7 @@ func TestDurationHistogram(t *testing.T) {
 	r.now = r.now.Add(30 * time.Millisecond)
 	c.End(respWith(204, "x-ms-request-charge", "5"), nil)
 
-	m := r.metric(t, MetricOperationDuration)
+	m := r.metric(t, metricOperationDuration)
 	assert.Equal(t, "s", m.Unit)
 	h := m.Data.(metricdata.Histogram[float64])
 	require.Len(t, h.DataPoints, 1)
@@ -222,7 +222,7 @@ func TestRetriesBackoffAndFailovers(t *testing.T) {
 	c.Answered(context.Background(), nil, nil, true, reason("after_end"), time.Second) // ignored
 
 	retries := map[string]int64{}
-	for _, dp := range r.metric(t, MetricRetries).Data.(metricdata.Sum[int64]).DataPoints {
+	for _, dp := range r.metric(t, metricRetries).Data.(metricdata.Sum[int64]).DataPoints {
 		a := setAttrs(dp.Attributes)
 		assert.Equal(t, "create_item", a["db.operation.name"])
 		retries[a["cosmosrt.retry.reason"].(string)] = dp.Value
@@ -230,12 +230,12 @@ func TestRetriesBackoffAndFailovers(t *testing.T) {
 	assert.Equal(t, map[string]int64{"throttled": 2, "service_unavailable": 1}, retries)
 
 	waits := map[string]float64{}
-	for _, dp := range r.metric(t, MetricBackoffWait).Data.(metricdata.Histogram[float64]).DataPoints {
+	for _, dp := range r.metric(t, metricBackoffWait).Data.(metricdata.Histogram[float64]).DataPoints {
 		waits[setAttrs(dp.Attributes)["cosmosrt.retry.reason"].(string)] = dp.Sum
 	}
 	assert.InDeltaMapValues(t, map[string]float64{"throttled": 0.3, "service_unavailable": 0}, waits, 1e-9)
 
-	failovers := r.metric(t, MetricFailovers).Data.(metricdata.Sum[int64]).DataPoints
+	failovers := r.metric(t, metricFailovers).Data.(metricdata.Sum[int64]).DataPoints
 	require.Len(t, failovers, 1)
 	assert.Equal(t, int64(1), failovers[0].Value)
 
@@ -259,10 +259,10 @@ func TestEndIsIdempotent(t *testing.T) {
 	s := r.spans.Ended()[0]
 	assert.NotContains(t, attrs(s.Attributes()), "error.type")
 	assert.Empty(t, s.Events())
-	dp := r.metric(t, MetricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints
+	dp := r.metric(t, metricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints
 	require.Len(t, dp, 1)
 	assert.Equal(t, uint64(1), dp[0].Count)
-	assert.Nil(t, r.metric(t, MetricFailovers).Data)
+	assert.Nil(t, r.metric(t, metricFailovers).Data)
 }
 
 func TestNilCallIsANoop(t *testing.T) {
@@ -313,7 +313,7 @@ func BenchmarkCall(b *testing.B) {
 	})
 }
 
-// named is a Namer that names one region.
+// named is a namer that names one region.
 type named string
 
 func (n named) Region() string { return string(n) }

@@ -38,7 +38,7 @@ func (c *clock) advance(d time.Duration) {
 // quiet is a Telemetry that records no span and no metric.
 func quiet(clk *clock) *Telemetry {
 	return New(Options{TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider(),
-		Now: clk.Now})
+		now: clk.Now})
 }
 
 func TestDiagnosticsWithNothingElseRecorded(t *testing.T) {
@@ -61,7 +61,7 @@ func TestDiagnosticsWithNothingElseRecorded(t *testing.T) {
 	c.Answered(second, ok, nil, false, nil, 0)
 	c.End(ok, nil)
 
-	assert.Equal(t, []AttemptDiagnostics{
+	assert.Equal(t, []attemptDiagnostics{
 		{Region: "West US", Start: t0, Duration: 10 * time.Millisecond, Status: 503, SubStatus: 21008,
 			RequestCharge: 0.5, RetryReason: "unavailable", Wait: 100 * time.Millisecond},
 		{Region: "East US", Start: t0.Add(110 * time.Millisecond), Duration: 5 * time.Millisecond, Status: 200,
@@ -174,7 +174,7 @@ func TestDiagnosticsKeepTheLastAttemptsAndCountAllCharges(t *testing.T) {
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
-	const calls = MaxDiagnosticAttempts + 10
+	const calls = maxDiagnosticAttempts + 10
 	for i := range calls {
 		_, c := tel.StartCall(ctx, req)
 		actx := c.Attempt(ctx, 0, named(fmt.Sprint(i)), false)
@@ -183,7 +183,7 @@ func TestDiagnosticsKeepTheLastAttemptsAndCountAllCharges(t *testing.T) {
 		c.End(resp, nil)
 	}
 	got := d.Attempts()
-	require.Len(t, got, MaxDiagnosticAttempts)
+	require.Len(t, got, maxDiagnosticAttempts)
 	assert.Equal(t, "10", got[0].Region, "the oldest go first")
 	assert.Equal(t, fmt.Sprint(calls-1), got[len(got)-1].Region)
 	assert.Equal(t, 2.0*calls, d.RequestCharge())

@@ -73,7 +73,7 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 	for _, s := range spans[:2] {
 		assert.Equal(t, joined.SpanContext().SpanID(), s.Parent().SpanID(), "the attempt %s is a child of the joined span", s.Name())
 	}
-	dp := r.metric(t, MetricOperationDuration)
+	dp := r.metric(t, metricOperationDuration)
 	assert.NotNil(t, dp.Data, "metrics are recorded as usual")
 }
 
@@ -124,14 +124,14 @@ func TestCallStartsItsOwnSpanUnderOtherSpans(t *testing.T) {
 }
 
 func TestJoinSpanOption(t *testing.T) {
-	never := newRig(t, Options{JoinSpan: func(trace.Span) bool { return false }})
+	never := newRig(t, Options{joinSpan: func(trace.Span) bool { return false }})
 	pctx, parent := azcoreHTTPSpan(context.Background(), never.tel.opts.TracerProvider)
 	_, c := never.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.End(respWith(200), nil)
 	parent.End()
-	assert.Len(t, never.ended("read_item c"), 1, "JoinSpan returning false: the call has its own span")
+	assert.Len(t, never.ended("read_item c"), 1, "joinSpan returning false: the call has its own span")
 
-	always := newRig(t, Options{JoinSpan: func(trace.Span) bool { return true }})
+	always := newRig(t, Options{joinSpan: func(trace.Span) bool { return true }})
 	pctx, parent = always.tel.opts.TracerProvider.Tracer("example.com/shop").Start(context.Background(), "orders.Get")
 	_, c = always.tel.StartCall(pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.End(respWith(200), nil)
@@ -148,10 +148,10 @@ func TestAzureSDKSpan(t *testing.T) {
 	r := newRig(t, Options{})
 	_, s := azcoreHTTPSpan(context.Background(), r.tel.opts.TracerProvider)
 	defer s.End()
-	assert.True(t, AzureSDKSpan(s))
+	assert.True(t, azureSDKSpan(s))
 	sampledOut := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
 	_, dropped := azcoreHTTPSpan(context.Background(), sampledOut)
-	assert.False(t, AzureSDKSpan(dropped), "a span that records nothing is not joined")
-	assert.False(t, AzureSDKSpan(trace.SpanFromContext(context.Background())))
-	assert.False(t, AzureSDKSpan(nil))
+	assert.False(t, azureSDKSpan(dropped), "a span that records nothing is not joined")
+	assert.False(t, azureSDKSpan(trace.SpanFromContext(context.Background())))
+	assert.False(t, azureSDKSpan(nil))
 }

@@ -20,11 +20,11 @@ func TestManualNamesEveryName(t *testing.T) {
 	doc, err := os.ReadFile("../../telemetry/doc.go")
 	require.NoError(t, err)
 	names := []string{
-		MetricOperationDuration, MetricRequestCharge, MetricRetries, MetricBackoffWait,
-		MetricFailovers, MetricRefreshes, MetricBreakerTransition, MetricBreakerState,
-		string(AttrRetryReason), string(AttrBackoffWait), string(AttrRefreshForced),
-		string(AttrRefreshOutcome), string(AttrBreakerFrom), string(AttrBreakerTo),
-		SpanAccountRefresh, string(AttrAzureNamespace), CosmosDBNamespace,
+		metricOperationDuration, metricRequestCharge, metricRetries, metricBackoffWait,
+		metricFailovers, metricRefreshes, metricBreakerTransition, metricBreakerState,
+		string(attrRetryReason), string(attrBackoffWait), string(attrRefreshForced),
+		string(attrRefreshOutcome), string(attrBreakerFrom), string(attrBreakerTo),
+		spanAccountRefresh, string(attrAzureNamespace), cosmosDBNamespace,
 		fmt.Sprintf("%d closed, %d half-open, %d open", BreakerClosed, BreakerHalfOpen, BreakerOpen),
 	}
 	for _, name := range names {

@@ -62,7 +62,7 @@ func TestOperation(t *testing.T) {
 		for i := 0; i+1 < len(tc.headers); i += 2 {
 			req.Header.Set(tc.headers[i], tc.headers[i+1])
 		}
-		op, ns, coll := Operation(req)
+		op, ns, coll := operation(req)
 		assert.Equal(t, []string{tc.op, tc.ns, tc.coll}, []string{op, ns, coll}, "%s %s %v", tc.method, tc.path, tc.headers)
 	}
 }
@@ -71,7 +71,7 @@ func TestOperationDoesNotAllocate(t *testing.T) {
 	req := mustRequest(t, http.MethodPost, "https://acct.documents.azure.com/dbs/shop/colls/orders/docs")
 	req.Header.Set("x-ms-documentdb-is-upsert", "true")
 	allocs := testing.AllocsPerRun(100, func() {
-		if op, _, _ := Operation(req); op != "upsert_item" {
+		if op, _, _ := operation(req); op != "upsert_item" {
 			panic(op)
 		}
 	})

@@ -49,7 +49,7 @@ func newRig(t testing.TB, o Options) *rig {
 		_ = mp.Shutdown(context.Background())
 	})
 	o.TracerProvider, o.MeterProvider, o.Propagators = tp, mp, propagation.TraceContext{}
-	o.Now = func() time.Time { return r.now }
+	o.now = func() time.Time { return r.now }
 	r.tel = New(o)
 	return r
 }
@@ -135,7 +135,7 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 				c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 10*time.Millisecond)
 				c.Attempt(context.Background(), 1, named(""), true)
 				c.End(resp, nil)
-				_ = WithAttempt(cctx, 0)
+				_ = withAttempt(cctx, 0)
 				_, done := tel.OnRefresh(cctx, true)
 				done(nil)
 				tel.BreakerTransition("https://acct-westus.documents.azure.com:443/", "closed", "open")
@@ -144,7 +144,7 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 
 			base := &staticTransport{resp: &http.Response{StatusCode: 200, Body: http.NoBody}}
 			rt := tel.Attempts(base)
-			areq := req.WithContext(WithAttempt(ctx, 2))
+			areq := req.WithContext(withAttempt(ctx, 2))
 			allocs = testing.AllocsPerRun(200, func() {
 				resp, err := rt.RoundTrip(areq)
 				if err != nil || resp.StatusCode != 200 {
@@ -231,7 +231,7 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 	require.NotNil(t, c)
 	c.End(&http.Response{StatusCode: 200}, nil)
 	assert.Equal(t, "read_database d", spans.Ended()[len(spans.Ended())-1].Name())
-	dur := collect(t, reader1, MetricOperationDuration)
+	dur := collect(t, reader1, metricOperationDuration)
 	require.NotNil(t, dur.Data, "duration recorded on the provider set after New")
 	assert.Equal(t, uint64(1), dur.Data.(metricdata.Histogram[float64]).DataPoints[0].Count)
 	assert.Equal(t, []int64{BreakerOpen}, gaugeValues(t, reader1))
@@ -241,14 +241,14 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 	reader2 := sdkmetric.NewManualReader()
 	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader2)))
 	tel.BreakerTransition("https://acct-westus.example:443/", "closed", "open")
-	assert.NotNil(t, collect(t, reader2, MetricBreakerTransition).Data)
+	assert.NotNil(t, collect(t, reader2, metricBreakerTransition).Data)
 	assert.Equal(t, []int64{BreakerOpen}, gaugeValues(t, reader2))
 	assert.Empty(t, gaugeValues(t, reader1), "the old provider's callback was unregistered")
 }
 
 func gaugeValues(t *testing.T, reader *sdkmetric.ManualReader) []int64 {
 	t.Helper()
-	m := collect(t, reader, MetricBreakerState)
+	m := collect(t, reader, metricBreakerState)
 	if m.Data == nil {
 		return nil
 	}
