@@ -168,10 +168,10 @@ func (s *phaseServer) handle(raw net.Conn, f connFault) {
 }
 
 // TestAttemptPhaseDecidesWhetherAWriteIsResent checks, for a fault at each
-// phase of a connection, what Classify makes of the attempt and how often
-// the server ran the write: a fault before the request's headers were
-// written is resent and the write runs once; a fault after it was written
-// is returned, and the write ran exactly once.
+// phase of a connection, what decide.Classify makes of the attempt and how
+// often the server ran the write: a fault before the request's headers
+// were written is resent and the write runs once; a fault after it was
+// written is returned, and the write ran exactly once.
 func TestAttemptPhaseDecidesWhetherAWriteIsResent(t *testing.T) {
 	tests := []struct {
 		fault  connFault

@@ -31,7 +31,7 @@ type statusOf[E ~EndpointStatus] struct {
 	// MultipleWriteLocations reports a multi-write account.
 	MultipleWriteLocations bool
 	// Write and Read are the write and read endpoints in the order
-	// requests use them (see WriteEndpoints and ReadEndpoints).
+	// requests use them (see WriteEndpoints and readEndpoints).
 	Write, Read []E
 	// UnmatchedPreferred lists the RouterOptions.PreferredRegions entries
 	// that name no location of the account, as given (a misspelt region
