@@ -125,13 +125,6 @@ type circuit struct {
 
 type transition struct{ from, to CircuitState }
 
-// circuitStatus is what an operator sees of a circuit that is not closed.
-type circuitStatus struct {
-	endpoint string       // the circuit's endpoint, e.g. "https://contoso-westus.documents.azure.com:443"
-	state    CircuitState // open or half-open
-	until    time.Time    // when an open circuit lets a probe through; zero when half-open
-}
-
 // NewBreaker returns a Breaker in front of next (nil: http.DefaultTransport).
 func NewBreaker(next http.RoundTripper, o policy.BreakerOptions) *Breaker {
 	return newBreaker(next, o, nil)
@@ -200,17 +193,17 @@ func (b *Breaker) states() iter.Seq2[string, CircuitState] {
 
 // openCircuits returns the circuits that are open or half-open, by
 // endpoint, for an operator's status.
-func (b *Breaker) openCircuits() []circuitStatus {
-	var out []circuitStatus
+func (b *Breaker) openCircuits() []CircuitStatus {
+	var out []CircuitStatus
 	for _, c := range b.snapshot() {
 		s := stateOf(c.cb.State()) // moves an open circuit whose time is up to half-open
 		b.flush(c)
 		if s == CircuitClosed {
 			continue
 		}
-		out = append(out, circuitStatus{endpoint: c.key, state: s, until: c.reopensAt()})
+		out = append(out, CircuitStatus{Endpoint: c.key, HalfOpen: s == CircuitHalfOpen, Until: c.reopensAt()})
 	}
-	slices.SortFunc(out, func(a, b circuitStatus) int { return strings.Compare(a.endpoint, b.endpoint) })
+	slices.SortFunc(out, func(a, b CircuitStatus) int { return strings.Compare(a.Endpoint, b.Endpoint) })
 	return out
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
@@ -242,7 +241,7 @@ func TestBreakerGaugeReportsAtMostMaxCircuitsSeries(t *testing.T) {
 	series := -1
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name == instrument.MetricBreakerState {
+			if m.Name == "cosmosrt.breaker.state" {
 				series = len(m.Data.(metricdata.Gauge[int64]).DataPoints)
 			}
 		}
@@ -334,15 +333,15 @@ func TestBreakerOpenCircuitsForAnOperator(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		send(t, b, "https://a/")
 		opened := time.Now()
-		assert.Equal(t, []circuitStatus{
-			{endpoint: "https://a:443", state: CircuitOpen, until: opened.Add(10 * time.Second)},
-			{endpoint: "https://b:443", state: CircuitOpen, until: opened.Add(5 * time.Second)},
+		assert.Equal(t, []CircuitStatus{
+			{Endpoint: "https://a:443", Until: opened.Add(10 * time.Second)},
+			{Endpoint: "https://b:443", Until: opened.Add(5 * time.Second)},
 		}, b.openCircuits())
 
 		time.Sleep(5*time.Second + time.Nanosecond)
-		assert.Equal(t, []circuitStatus{
-			{endpoint: "https://a:443", state: CircuitOpen, until: opened.Add(10 * time.Second)},
-			{endpoint: "https://b:443", state: CircuitHalfOpen},
+		assert.Equal(t, []CircuitStatus{
+			{Endpoint: "https://a:443", Until: opened.Add(10 * time.Second)},
+			{Endpoint: "https://b:443", HalfOpen: true},
 		}, b.openCircuits())
 		assert.Contains(t, transitions, "https://b:443 half-open", "the change is reported")
 	})

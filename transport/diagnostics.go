@@ -45,7 +45,7 @@ func (d *Diagnostics) Attempts() []AttemptDiagnostics {
 	in := d.d.Attempts()
 	out := make([]AttemptDiagnostics, len(in))
 	for i, a := range in {
-		out[i] = AttemptDiagnostics(a)
+		out[i] = AttemptDiagnostics(a) // a conversion: the two types cannot drift apart
 	}
 	return out
 }

@@ -12,7 +12,16 @@ var ErrCircuitOpen = errors.New("transport: circuit open")
 
 // ErrClosed is returned by a call made after Transport.Close, and ends a
 // call that was waiting to resend when Close was called.
-var ErrClosed = errors.New("transport: closed")
+var ErrClosed error = closedError{}
+
+// closedError is the type of ErrClosed.
+type closedError struct{}
+
+func (closedError) Error() string { return "transport: closed" }
+
+// ErrorType names the end for telemetry and diagnostics (error.type
+// "closed").
+func (closedError) ErrorType() string { return "closed" }
 
 // errNotReplayable is returned by replayBody.next, whose caller says what
 // it was for ("transport: request body for attempt 2: …").

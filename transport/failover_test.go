@@ -158,7 +158,7 @@ func TestFailoverWithoutAnAccountReturns403_3AtOnce(t *testing.T) {
 }
 
 // TestFailoverAfterAFailedLookUp: a call that starts while the account
-// cannot be read (within Ensure's back-off of a failed look-up) asks
+// cannot be read (within the router's back-off after a failed look-up) asks
 // again when it meets a 403.3, instead of resending to the refusing region.
 func TestFailoverAfterAFailedLookUp(t *testing.T) {
 	acct := cosmostest.NewAccount(cosmostest.Options{})

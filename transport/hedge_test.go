@@ -8,12 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.uber.org/goleak"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
-	"github.com/cosmosrt/cosmosrt/internal/instrument"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -196,14 +196,14 @@ func TestHedgedReadIsRecordedOnTheCallSpanAndCounted(t *testing.T) {
 		}
 	}
 	require.NotNil(t, call, "the call span")
-	regions, _ := attrOf(call, instrument.AttrHedgeRegions)
+	regions, _ := attrOf(call, "cosmosrt.hedge.regions")
 	assert.Equal(t, []string{"North Europe"}, regions.AsStringSlice())
-	winner, _ := attrOf(call, instrument.AttrHedgeWinner)
+	winner, _ := attrOf(call, "cosmosrt.hedge.winner")
 	assert.Equal(t, "North Europe", winner.AsString())
 	contacted, _ := attrOf(call, semconv.AzureCosmosDBOperationContactedRegionsKey)
 	assert.ElementsMatch(t, []string{"East US", "North Europe"}, contacted.AsStringSlice())
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricHedges, instrument.AttrHedgeResult.String(instrument.HedgeStarted)))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricHedges, instrument.AttrHedgeResult.String(instrument.HedgeWon)))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.hedges", attribute.String("cosmosrt.hedge.result", "started")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.hedges", attribute.String("cosmosrt.hedge.result", "won")))
 }
 
 func TestHedgedReadLeavesNothingRunning(t *testing.T) {

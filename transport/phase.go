@@ -18,9 +18,9 @@ import (
 // TLS handshake timeout is never-sent.
 //
 // It watches only a Base that reports its connections, an *http.Transport;
-// any other Base's errors pass untagged and Classify falls back to the
-// error's type (conservatively: only errors that can come from nothing but
-// connecting are never-sent).
+// any other Base's errors pass untagged and decide.Classify falls back to
+// the error's type (conservatively: only errors that can come from nothing
+// but connecting are never-sent).
 type phases struct {
 	next *http.Transport
 }

@@ -91,7 +91,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	ctx := req.Context()
 	if r.tel != nil {
 		ctx, c.rec = r.tel.StartCall(ctx, req, &c.desc)
-		defer func() { err = c.rec.End(resp, err, errorType(err)) }()
+		defer func() { err = c.rec.End(resp, err) }()
 	}
 	if c.body, err = newReplayBody(req, r.maxBody); err != nil {
 		return nil, err
@@ -319,14 +319,4 @@ func closeBody(b io.ReadCloser) {
 	if b != nil {
 		b.Close()
 	}
-}
-
-// errorType names a final error for telemetry's error.type when the
-// error's type alone would not say it (a *CircuitOpenError names itself);
-// "" lets telemetry decide.
-func errorType(err error) string {
-	if errors.Is(err, ErrClosed) {
-		return "closed"
-	}
-	return ""
 }

@@ -75,39 +75,11 @@ type CircuitStatus struct {
 func (t *Transport) Status() Status {
 	var s Status
 	if t.router != nil {
-		s.Account = accountStatus(t.router.Status())
+		// A conversion, so that a field added to the router's snapshot
+		// and not to AccountStatus, or the other way round, stops the
+		// build.
+		s.Account = AccountStatus(account.StatusAs[EndpointStatus](t.router))
 	}
-	for _, c := range t.breaker.openCircuits() {
-		s.OpenCircuits = append(s.OpenCircuits, CircuitStatus{
-			Endpoint: c.endpoint,
-			HalfOpen: c.state == CircuitHalfOpen,
-			Until:    c.until,
-		})
-	}
+	s.OpenCircuits = t.breaker.openCircuits()
 	return s
-}
-
-// accountStatus copies the router's snapshot into the public types.
-func accountStatus(s account.Status) AccountStatus {
-	return AccountStatus{
-		Loaded:                 s.Loaded,
-		LastLookup:             s.LastLookup,
-		LastError:              s.LastError,
-		AccountID:              s.AccountID,
-		MultipleWriteLocations: s.MultipleWriteLocations,
-		Write:                  endpointStatus(s.Write),
-		Read:                   endpointStatus(s.Read),
-		UnmatchedPreferred:     append([]string(nil), s.UnmatchedPreferred...),
-	}
-}
-
-func endpointStatus(in []account.EndpointStatus) []EndpointStatus {
-	if in == nil {
-		return nil
-	}
-	out := make([]EndpointStatus, len(in))
-	for i, e := range in {
-		out[i] = EndpointStatus{Region: e.Region, Endpoint: e.Endpoint, MarkedUntil: e.MarkedUntil}
-	}
-	return out
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
-	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -49,37 +47,31 @@ func TestStatusNamesAccountEndpointsAsItNamesCircuits(t *testing.T) {
 	assert.Equal(t, "East US", region, "the open circuit %s among %+v", st.OpenCircuits[0].Endpoint, st.Account.Read)
 }
 
-// The public snapshot is a copy of the router's, field for field.
-func TestAccountStatusCopiesTheRoutersSnapshot(t *testing.T) {
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	in := account.Status{
-		Loaded:                 true,
-		LastLookup:             at,
-		LastError:              "DatabaseAccount look-up answered 503 Service Unavailable (substatus 0)",
-		AccountID:              "contoso",
-		MultipleWriteLocations: true,
-		Write:                  []account.EndpointStatus{{Region: "West US", Endpoint: "https://contoso-westus.documents.azure.com:443", MarkedUntil: at}},
-		Read: []account.EndpointStatus{
-			{Region: "East US", Endpoint: "https://contoso-eastus.documents.azure.com:443"},
-			{Region: "West US", Endpoint: "https://contoso-westus.documents.azure.com:443"},
-		},
-		UnmatchedPreferred: []string{"Mars"},
-	}
-	out := accountStatus(in)
-	assert.Equal(t, AccountStatus{
-		Loaded:                 true,
-		LastLookup:             at,
-		LastError:              "DatabaseAccount look-up answered 503 Service Unavailable (substatus 0)",
-		AccountID:              "contoso",
-		MultipleWriteLocations: true,
-		Write:                  []EndpointStatus{{Region: "West US", Endpoint: "https://contoso-westus.documents.azure.com:443", MarkedUntil: at}},
-		Read: []EndpointStatus{
-			{Region: "East US", Endpoint: "https://contoso-eastus.documents.azure.com:443"},
-			{Region: "West US", Endpoint: "https://contoso-westus.documents.azure.com:443"},
-		},
-		UnmatchedPreferred: []string{"Mars"},
-	}, out)
-	out.UnmatchedPreferred[0] = "changed"
-	assert.Equal(t, "Mars", in.UnmatchedPreferred[0], "a copy")
-	assert.Equal(t, AccountStatus{}, accountStatus(account.Status{}), "nothing loaded: empty")
+// The public snapshot carries the router's (Status converts one to the
+// other, so their fields cannot drift apart), and it is a copy the caller
+// may keep and modify.
+func TestStatusIsACopyOfTheRoutersSnapshot(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{AccountID: "contoso", MultipleWriteLocations: true})
+	defer acct.Close()
+	rt := newTransport(t, acct, Options{PreferredRegions: []string{"East US", "Mars"}})
+	c := &http.Client{Transport: rt}
+	mustCreate(t, c, acct, "s")
+
+	st := rt.Status()
+	require.True(t, st.Account.Loaded)
+	assert.NotZero(t, st.Account.LastLookup)
+	assert.Empty(t, st.Account.LastError)
+	assert.Equal(t, "contoso", st.Account.AccountID)
+	assert.True(t, st.Account.MultipleWriteLocations)
+	require.NotEmpty(t, st.Account.Write)
+	require.NotEmpty(t, st.Account.Read)
+	assert.Equal(t, "East US", st.Account.Write[0].Region)
+	assert.Equal(t, "East US", st.Account.Read[0].Region)
+	assert.Equal(t, []string{"Mars"}, st.Account.UnmatchedPreferred)
+
+	st.Account.Read[0].Region = "changed"
+	st.Account.UnmatchedPreferred[0] = "changed"
+	again := rt.Status()
+	assert.Equal(t, "East US", again.Account.Read[0].Region, "a copy")
+	assert.Equal(t, []string{"Mars"}, again.Account.UnmatchedPreferred, "a copy")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,7 +132,7 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	refreshes := 0
 	for _, s := range kids {
 		switch s.Name() {
-		case instrument.SpanAccountRefresh:
+		case "cosmosrt.account.refresh":
 			refreshes++
 		default:
 			attempts = append(attempts, s)
@@ -155,14 +156,10 @@ func TestTelemetryCallSpanTreeThroughThrottlingAndFailover(t *testing.T) {
 	}
 	assert.Contains(t, events, "retry")
 
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("throttled")))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("write_forbidden")))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
-	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("throttled")))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricRetries, instrument.AttrRetryReason.String("write_forbidden")))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricFailovers))
-	assert.GreaterOrEqual(t, sum(t, ob.metrics, instrument.MetricRefreshes), int64(2), "the first load and the forced refresh")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.retries", attribute.String("cosmosrt.retry.reason", "throttled")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.retries", attribute.String("cosmosrt.retry.reason", "write_forbidden")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.failovers"))
+	assert.GreaterOrEqual(t, sum(t, ob.metrics, "cosmosrt.account.refreshes"), int64(2), "the first load and the forced refresh")
 
 	for _, s := range ended {
 		for _, kv := range s.Attributes() {
@@ -200,7 +197,7 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	}
 	var ended []sdktrace.ReadOnlySpan
 	for _, s := range ob.spans.Ended() {
-		if s.SpanContext().SpanID() == call || (s.Parent().SpanID() == call && s.Name() != instrument.SpanAccountRefresh) {
+		if s.SpanContext().SpanID() == call || (s.Parent().SpanID() == call && s.Name() != "cosmosrt.account.refresh") {
 			ended = append(ended, s)
 		}
 	}
@@ -208,8 +205,36 @@ func TestTelemetryOpenCircuitIsCallErrorWithoutAttemptSpan(t *testing.T) {
 	et, ok := attrOf(ended[0], "error.type")
 	require.True(t, ok)
 	assert.Equal(t, "circuit_open", et.AsString())
-	assert.Equal(t, int64(1), sum(t, ob.metrics, instrument.MetricBreakerTransition,
-		instrument.AttrBreakerFrom.String("closed"), instrument.AttrBreakerTo.String("open")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.breaker.transitions",
+		attribute.String("cosmosrt.breaker.from", "closed"), attribute.String("cosmosrt.breaker.to", "open")))
+}
+
+// A call that Close ended while it waited to resend names its end
+// "closed" in error.type.
+func TestTelemetryNamesACallEndedByClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := Options{Base: newFake(status(429, "x-ms-retry-after-ms", "20000")), NoAttemptSpans: true}
+		ob := observe(&o)
+		rt, err := New(o)
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			resp, err := rt.RoundTrip(get(t, context.Background()))
+			if resp != nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		synctest.Wait() // the call is waiting out the hint
+		require.NoError(t, rt.Close())
+		require.ErrorIs(t, <-done, ErrClosed)
+
+		spans := ob.spans.Ended()
+		require.Len(t, spans, 1)
+		et, ok := attrOf(spans[0], "error.type")
+		require.True(t, ok)
+		assert.Equal(t, "closed", et.AsString())
+	})
 }
 
 // TestTelemetryCostsNoAllocationsWithoutProviders compares, in one run, the

@@ -28,5 +28,7 @@
 //   - sign.go: Sign. The host is not part of a request's signature, so a
 //     signed request may be resent unchanged to another endpoint of the
 //     same account.
-//   - status.go: Router.Status, a snapshot for operators.
+//   - status.go: Router.Status, a snapshot for operators; StatusAs gives it
+//     with transport's own endpoint type, for one conversion to the public
+//     type.
 package account

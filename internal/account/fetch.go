@@ -29,34 +29,18 @@ func (e *StatusError) Error() string {
 		e.Code, http.StatusText(e.Code), e.SubStatus)
 }
 
-// Fetch reads the DatabaseAccount of the account endpoint account: a GET of
-// the account's root path ("/", on the account's scheme and host), signed
-// by cred with now as x-ms-date (resource type and link are empty), sent
-// through rt (nil means http.DefaultTransport). The response is validated
-// by ParseAccount.
+// fetchFrom reads the DatabaseAccount from the endpoint from, an endpoint
+// of the account that InAccount accepts: a GET of its root path ("/", on
+// from's scheme and host), signed by cred with now as x-ms-date (resource
+// type and link are empty), sent through rt. The response is validated by
+// ParseAccount for the account endpoint account.
 //
 // A status other than 200 gives a *StatusError; a body over 1 MiB gives an
 // error wrapping ErrBadAccount; when ctx ends first the error wraps
 // ctx.Err(). Errors never contain the Authorization value. The response
 // body is always closed, after draining (wire.Drain) at most 64 KiB of a
-// discarded one for at most wire.DrainTime.
-func Fetch(ctx context.Context, rt http.RoundTripper, account *url.URL, cred region.Credential, now time.Time) (*Account, error) {
-	if _, err := wire.CheckEndpoint(account); err != nil {
-		return nil, fmt.Errorf("the account endpoint %w", err)
-	}
-	if cred == nil {
-		return nil, errors.New("no credential to sign the DatabaseAccount look-up")
-	}
-	return fetchFrom(ctx, rt, account, account, cred, now)
-}
-
-// fetchFrom is Fetch reading the document from the endpoint from, an
-// endpoint of the account that InAccount accepts, and validating it for
-// account.
+// discarded one for at most 100 ms.
 func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL, cred region.Credential, now time.Time) (*Account, error) {
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
 	// The request's own context: cancelling it ends a drain that stalls.
 	rctx, abort := context.WithCancel(ctx)
 	defer abort()

@@ -34,7 +34,7 @@ func loopbackDoc(writePort, readPort string) string {
 		{"name": "East US", "databaseAccountEndpoint": "http://127.0.0.1:` + readPort + `/"}]}`
 }
 
-func TestFetchSendsASignedLookupAndParsesTheAccount(t *testing.T) {
+func TestFetchFromSendsASignedLookupAndParsesTheAccount(t *testing.T) {
 	k := testKey(t)
 	var mu sync.Mutex
 	var got *http.Request
@@ -46,7 +46,8 @@ func TestFetchSendsASignedLookupAndParsesTheAccount(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	a, err := Fetch(context.Background(), nil, mustURL(t, srv.URL+"/ignored/path?q=1"), k, testNow)
+	acct := mustURL(t, srv.URL+"/ignored/path?q=1")
+	a, err := fetchFrom(context.Background(), srv.Client().Transport, acct, acct, k, testNow)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"West US=http://127.0.0.1:9001/"}, names(a.Write))
 	assert.Equal(t, []string{"West US=http://127.0.0.1:9001/", "East US=http://127.0.0.1:9002/"}, names(a.Read))
@@ -64,7 +65,7 @@ func TestFetchSendsASignedLookupAndParsesTheAccount(t *testing.T) {
 	assert.Equal(t, want, got.Header.Get("Authorization"))
 }
 
-func TestFetchReportsStatusWithoutSecrets(t *testing.T) {
+func TestFetchFromReportsStatusWithoutSecrets(t *testing.T) {
 	k := testKey(t)
 	var seenAuth string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -75,7 +76,8 @@ func TestFetchReportsStatusWithoutSecrets(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	_, err := Fetch(context.Background(), srv.Client().Transport, mustURL(t, srv.URL), k, testNow)
+	acct := mustURL(t, srv.URL)
+	_, err := fetchFrom(context.Background(), srv.Client().Transport, acct, acct, k, testNow)
 	var se *StatusError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, StatusError{Code: 401, SubStatus: 1008}, *se)
@@ -86,7 +88,7 @@ func TestFetchReportsStatusWithoutSecrets(t *testing.T) {
 	assert.Contains(t, err.Error(), "401")
 }
 
-func TestFetchRejectsBodiesOverOneMiB(t *testing.T) {
+func TestFetchFromRejectsBodiesOverOneMiB(t *testing.T) {
 	big := `{"writableLocations": [], "pad": "` + strings.Repeat("x", 1<<20) + `"}`
 	for _, chunked := range []bool{false, true} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -95,14 +97,15 @@ func TestFetchRejectsBodiesOverOneMiB(t *testing.T) {
 			}
 			_, _ = io.WriteString(w, big)
 		}))
-		_, err := Fetch(context.Background(), srv.Client().Transport, mustURL(t, srv.URL), testKey(t), testNow)
+		acct := mustURL(t, srv.URL)
+		_, err := fetchFrom(context.Background(), srv.Client().Transport, acct, acct, testKey(t), testNow)
 		srv.Close()
 		require.ErrorIs(t, err, region.ErrBadAccount, "chunked=%v", chunked)
 		assert.Less(t, len(err.Error()), 200)
 	}
 }
 
-func TestFetchReturnsByTheDeadlineWhenTheServerStalls(t *testing.T) {
+func TestFetchFromReturnsByTheDeadlineWhenTheServerStalls(t *testing.T) {
 	for _, tt := range []struct {
 		name         string
 		flushHeaders bool // the headers go out, then the body stalls
@@ -126,7 +129,8 @@ func TestFetchReturnsByTheDeadlineWhenTheServerStalls(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
-			_, err := Fetch(ctx, srv.Client().Transport, mustURL(t, srv.URL), testKey(t), testNow)
+			acct := mustURL(t, srv.URL)
+			_, err := fetchFrom(ctx, srv.Client().Transport, acct, acct, testKey(t), testNow)
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.True(t, strings.HasPrefix(err.Error(), "DatabaseAccount look-up: "), err.Error())
 		})
@@ -156,7 +160,7 @@ func (f *fakeRT) RoundTrip(req *http.Request) (*http.Response, error) {
 		Body: &trackedBody{Reader: strings.NewReader(f.body), rt: f}, Request: req}, nil
 }
 
-func TestFetchAlwaysClosesTheBody(t *testing.T) {
+func TestFetchFromAlwaysClosesTheBody(t *testing.T) {
 	acct := mustURL(t, testAccountURL)
 	for _, rt := range []*fakeRT{
 		{status: 200, body: goodAccountDoc},
@@ -164,21 +168,19 @@ func TestFetchAlwaysClosesTheBody(t *testing.T) {
 		{status: 200, body: "not json"},
 		{status: 200, body: strings.Repeat(" ", 2<<20)},
 	} {
-		_, _ = Fetch(context.Background(), rt, acct, testKey(t), testNow)
+		_, _ = fetchFrom(context.Background(), rt, acct, acct, testKey(t), testNow)
 		assert.True(t, rt.closed, "status %d, body of %d bytes", rt.status, len(rt.body))
 	}
 }
 
-func TestFetchWrapsTransportErrorsAndRejectsBadInput(t *testing.T) {
+// The endpoint and the credential are checked once, by NewRouter
+// (TestNewRouterValidatesOptions).
+func TestFetchFromWrapsTransportErrors(t *testing.T) {
 	boom := errors.New("connection refused")
-	_, err := Fetch(context.Background(), &fakeRT{err: boom}, mustURL(t, testAccountURL), testKey(t), testNow)
+	acct := mustURL(t, testAccountURL)
+	_, err := fetchFrom(context.Background(), &fakeRT{err: boom}, acct, acct, testKey(t), testNow)
 	require.ErrorIs(t, err, boom)
 	assert.Equal(t, "DatabaseAccount look-up: connection refused", err.Error())
-
-	_, err = Fetch(context.Background(), &fakeRT{status: 200}, mustURL(t, testAccountURL), nil, testNow)
-	assert.EqualError(t, err, "no credential to sign the DatabaseAccount look-up")
-	_, err = Fetch(context.Background(), &fakeRT{status: 200}, mustURL(t, "/relative"), testKey(t), testNow)
-	assert.EqualError(t, err, "the account endpoint must be an absolute http(s) URL")
 }
 
 // authorization is the Authorization header k gives a request.

@@ -17,7 +17,7 @@ import (
 const maxFallbacks = 3
 
 // lookup runs look-up f and publishes its result, then starts the forced
-// look-up StartRefresh queued behind it, if any.
+// look-up startRefresh queued behind it, if any.
 func (r *Router) lookup(ctx context.Context, f *flight, forced bool) {
 	defer r.wg.Done()
 	var cancel context.CancelFunc

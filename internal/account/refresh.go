@@ -15,14 +15,14 @@ type flight struct {
 	end  time.Time     // when it completed; read after done
 }
 
-// ensureBackoff is how long Ensure answers with the last failed look-up's
+// ensureBackoff is how long ensure answers with the last failed look-up's
 // error instead of starting another, so that a broken or unreachable
 // account costs one look-up per period rather than one per request.
 const ensureBackoff = 5 * time.Second
 
 // ensure loads the account if it has never been loaded, joining the
 // look-up in flight if there is one; once an account is loaded it returns
-// nil at once. If ctx ends first, Ensure returns an error wrapping
+// nil at once. If ctx ends first, ensure returns an error wrapping
 // ctx.Err() and the look-up goes on for the others. Without an account
 // and a look-up in flight, a call starts one, unless the last look-up
 // failed less than 5 seconds ago: then it returns that look-up's error.
@@ -54,11 +54,11 @@ func (r *Router) ensure(ctx context.Context) error {
 
 // epoch returns the number of look-ups started so far. A caller that
 // observes a response calling for a refresh (403.3) reads it and passes it
-// to Refresh.
+// to refresh.
 func (r *Router) epoch() uint64 { return r.started.Load() }
 
 // refresh forces a look-up of the account and returns when a look-up that
-// started after epoch seen (see Epoch) has completed, with that look-up's
+// started after epoch seen (see epoch) has completed, with that look-up's
 // error. It joins the look-up in flight if that one started after seen;
 // if the one in flight is older (it may predate what the caller saw), it
 // waits for it and then starts a new one, so that many callers failing
@@ -66,8 +66,8 @@ func (r *Router) epoch() uint64 { return r.started.Load() }
 // single caller's context (it runs on context.WithoutCancel of the
 // starter's context, bounded by RefreshTimeout and Close): a caller whose
 // ctx ends gets an error wrapping ctx.Err() at once and the others still
-// get the result. A failed look-up keeps the previous account. Refresh is
-// not held back by Ensure's pause after a failure: a caller that met 403.3
+// get the result. A failed look-up keeps the previous account. refresh is
+// not held back by ensure's pause after a failure: a caller that met 403.3
 // before any account was loaded can force a look-up at once.
 func (r *Router) refresh(ctx context.Context, seen uint64) error {
 	// Two rounds suffice. Look-ups run one at a time and seen is at most
@@ -107,15 +107,15 @@ func (r *Router) refresh(ctx context.Context, seen uint64) error {
 	return errors.New("account refresh did not settle")
 }
 
-// startRefresh forces a look-up of the account as Refresh does, but
+// startRefresh forces a look-up of the account as refresh does, but
 // returns at once, without waiting for it. It starts nothing if a look-up
-// that started after epoch seen (see Epoch) is in flight or has
+// that started after epoch seen (see epoch) is in flight or has
 // completed; if an older look-up is in flight, the forced one starts as
 // soon as that one completes. The look-up runs on the router's own
 // goroutine, on context.WithoutCancel(ctx), bounded by RefreshTimeout and
-// Close, like every look-up; it is not held back by Ensure's 5-second
-// pause after a failure. After Close, StartRefresh does nothing. A caller
-// that later needs the result calls Refresh with the same seen, which
+// Close, like every look-up; it is not held back by ensure's 5-second
+// pause after a failure. After Close, startRefresh does nothing. A caller
+// that later needs the result calls refresh with the same seen, which
 // joins the look-up instead of starting another.
 func (r *Router) startRefresh(ctx context.Context, seen uint64) {
 	r.mu.Lock()

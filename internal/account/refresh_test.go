@@ -358,7 +358,7 @@ func TestForcedRefreshIsNotHeldBackByEnsuresPause(t *testing.T) {
 				require.Error(t, r.ensure(t.Context()))
 				assert.Nil(t, r.Account())
 
-				// Within Ensure's 5-second pause, a call met 403.3 without
+				// Within ensure's 5-second pause, a call met 403.3 without
 				// an account: it forces a refresh.
 				rt.set(accountDocFor([]string{"A"}, nil), nil)
 				time.Sleep(time.Second)

@@ -42,7 +42,7 @@ type RouterOptions struct {
 	// RefreshInterval is the period of the background refresh; 0 means
 	// DefaultRefreshInterval, negative means no background refresh.
 	RefreshInterval time.Duration
-	// MarkTTL is how long MarkUnavailable's marks last; 0 means
+	// MarkTTL is how long markUnavailable's marks last; 0 means
 	// DefaultMarkTTL, negative means marks are ignored.
 	MarkTTL time.Duration
 	// RefreshTimeout bounds one look-up, the tries of regional endpoints
@@ -53,8 +53,8 @@ type RouterOptions struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnRefresh, if set, is called when a look-up starts, with the
-	// look-up's context and whether a caller forced it (Refresh) rather
-	// than Ensure or the background refresh. The look-up runs on the
+	// look-up's context and whether a caller forced it (refresh) rather
+	// than ensure or the background refresh. The look-up runs on the
 	// returned context (nil: the one given), which should derive from the
 	// given one so that the look-up stays bounded; the returned function,
 	// if not nil, is called with the look-up's result. Telemetry starts a
@@ -63,8 +63,8 @@ type RouterOptions struct {
 }
 
 // A Router knows the account's regions and says which endpoint serves an
-// attempt. It loads the DatabaseAccount lazily (Ensure), refreshes it in
-// the background and on demand (Refresh, StartRefresh), with at most one
+// attempt. It loads the DatabaseAccount lazily (ensure), refreshes it in
+// the background and on demand (refresh, startRefresh), with at most one
 // look-up in flight at a time, and keeps unavailability marks per
 // endpoint. A failed look-up keeps the previous account. A Router is safe
 // for concurrent use.
@@ -74,7 +74,7 @@ type RouterOptions struct {
 // read or is not a valid document) and the look-up has neither timed out
 // nor been ended by Close, it asks the regional endpoints of the current
 // account in turn, as the official SDKs do: the read endpoints in the
-// order ReadEndpoints gives, then the write endpoints, each once, at most
+// order readEndpoints gives, then the write endpoints, each once, at most
 // three, signed by the same credential, their documents validated for the
 // global endpoint. While more endpoints remain, a try gets at most half of
 // the time left before RefreshTimeout, so a stalled global endpoint uses
@@ -108,7 +108,7 @@ type Router struct {
 }
 
 // NewRouter returns a Router for the account at o.Endpoint. It does no
-// I/O: the account is loaded by the first Ensure or Refresh. If the
+// I/O: the account is loaded by the first ensure or refresh. If the
 // background refresh is on, NewRouter starts its goroutine, which first
 // looks the account up one RefreshInterval after NewRouter and then every
 // RefreshInterval; Close stops it.
@@ -153,7 +153,7 @@ func durationOr(d, def time.Duration) time.Duration {
 }
 
 // Close stops the background refresh and any look-up in flight and waits
-// for them. Later Ensure and Refresh calls fail with ErrClosed; the
+// for them. Later ensure and refresh calls fail with ErrClosed; the
 // endpoints already known stay available. Close always returns nil.
 func (r *Router) Close() error {
 	r.mu.Lock()
@@ -198,7 +198,7 @@ func (r *Router) WriteEndpoint() (*url.URL, bool) {
 // that order if all are marked). In a single-write account they keep the
 // account's order, whose first is the write region. In a multi-write
 // account (Account.MultipleWriteLocations) they follow
-// RouterOptions.PreferredRegions as ReadEndpoints do: the listed regions
+// RouterOptions.PreferredRegions as readEndpoints do: the listed regions
 // first, in that order, then the others in the account's order. It is
 // empty before the account is loaded. The slice is shared and
 // precomputed: callers must not modify it or its URLs.

@@ -7,10 +7,15 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// A Status is a snapshot of a Router for operators: the account it has
+// A statusOf is a snapshot of a Router for operators: the account it has
 // loaded, how its last look-up went and where requests go. It is a copy:
 // the caller may keep and modify it. It holds no secrets.
-type Status struct {
+//
+// Its endpoint entries are of type E: EndpointStatus, or a struct type
+// with the same fields, so that transport converts a statusOf of its own
+// EndpointStatus to its public type in one conversion, which stops
+// compiling when the two types' fields differ.
+type statusOf[E ~EndpointStatus] struct {
 	// Loaded reports whether an account has been loaded; the fields
 	// below LastError are empty until then.
 	Loaded bool
@@ -26,16 +31,21 @@ type Status struct {
 	// MultipleWriteLocations reports a multi-write account.
 	MultipleWriteLocations bool
 	// Write and Read are the write and read endpoints in the order
-	// requests use them (see WriteEndpoints and ReadEndpoints).
-	Write, Read []EndpointStatus
+	// requests use them (see WriteEndpoints and readEndpoints).
+	Write, Read []E
 	// UnmatchedPreferred lists the RouterOptions.PreferredRegions entries
 	// that name no location of the account, as given (a misspelt region
 	// shows here).
 	UnmatchedPreferred []string
 }
 
-// An EndpointStatus describes one endpoint in a Status.
-type EndpointStatus struct {
+// A Status is a snapshot of a Router with its own endpoint entries.
+type Status = statusOf[EndpointStatus]
+
+// An EndpointStatus describes one endpoint in a Status. Its type has no
+// name of its own, so that any struct type with these fields can stand
+// for it in a statusOf.
+type EndpointStatus = struct {
 	// Region is the location's name, e.g. "West US 2".
 	Region string
 	// Endpoint is the endpoint as scheme://host:port, the port made
@@ -48,8 +58,12 @@ type EndpointStatus struct {
 
 // Status returns a snapshot of the router. It is safe for concurrent use
 // and does no I/O.
-func (r *Router) Status() Status {
-	var s Status
+func (r *Router) Status() Status { return StatusAs[EndpointStatus](r) }
+
+// StatusAs returns a snapshot of r with endpoint entries of type E. It is
+// safe for concurrent use and does no I/O.
+func StatusAs[E ~EndpointStatus](r *Router) statusOf[E] {
+	var s statusOf[E]
 	r.mu.Lock()
 	if f := r.last; f != nil {
 		s.LastLookup = f.end
@@ -58,13 +72,13 @@ func (r *Router) Status() Status {
 		}
 	}
 	r.mu.Unlock()
-	r.cache.status(r.now(), &s)
+	cacheStatus(r.cache, r.now(), &s)
 	return s
 }
 
-// status fills in the account, endpoint and preference fields of s with
-// the routes and marks valid at now.
-func (c *locationCache) status(now time.Time, s *Status) {
+// cacheStatus fills in the account, endpoint and preference fields of s
+// with the routes and marks of c valid at now.
+func cacheStatus[E ~EndpointStatus](c *locationCache, now time.Time, s *statusOf[E]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rts := c.routesLocked(now)
@@ -73,8 +87,8 @@ func (c *locationCache) status(now time.Time, s *Status) {
 		return
 	}
 	s.Loaded, s.AccountID, s.MultipleWriteLocations = true, a.ID, a.MultipleWriteLocations
-	s.Write = c.endpointStatus(rts.writeLocs, true, now)
-	s.Read = c.endpointStatus(rts.readLocs, false, now)
+	s.Write = endpointStatus[E](c, rts.writeLocs, true, now)
+	s.Read = endpointStatus[E](c, rts.readLocs, false, now)
 	names := make(map[string]bool)
 	for _, list := range [][]Location{a.Write, a.Read} {
 		for _, l := range list {
@@ -91,8 +105,8 @@ func (c *locationCache) status(now time.Time, s *Status) {
 
 // endpointStatus describes locs with their marks for writes (write) or
 // reads at now. c.mu must be held.
-func (c *locationCache) endpointStatus(locs []Location, write bool, now time.Time) []EndpointStatus {
-	out := make([]EndpointStatus, len(locs))
+func endpointStatus[E ~EndpointStatus](c *locationCache, locs []Location, write bool, now time.Time) []E {
+	out := make([]E, len(locs))
 	for i, l := range locs {
 		id := wire.EndpointOf(l.Endpoint)
 		m := c.marks[id]
@@ -100,7 +114,7 @@ func (c *locationCache) endpointStatus(locs []Location, write bool, now time.Tim
 		if write {
 			until = m.write
 		}
-		out[i] = EndpointStatus{
+		out[i] = E{
 			Region:      l.Name,
 			Endpoint:    id.String(),
 			MarkedUntil: live(until, now),

@@ -20,18 +20,18 @@ import (
 
 type attemptKey struct{}
 
-// WithAttempt returns ctx marked as carrying attempt n of a call: 0 for the
+// withAttempt returns ctx marked as carrying attempt n of a call: 0 for the
 // first attempt, 1 for the first resend, and so on. Attempts sets
 // http.request.resend_count to n on the attempt span when n > 0. For n <= 0
 // it returns ctx itself, so the first attempt costs nothing.
-func WithAttempt(ctx context.Context, n int) context.Context {
+func withAttempt(ctx context.Context, n int) context.Context {
 	if n <= 0 {
 		return ctx
 	}
 	return context.WithValue(ctx, attemptKey{}, n)
 }
 
-// attemptOf returns the attempt number set by WithAttempt, 0 if none.
+// attemptOf returns the attempt number set by withAttempt, 0 if none.
 func attemptOf(ctx context.Context) int {
 	n, _ := ctx.Value(attemptKey{}).(int)
 	return n
@@ -40,7 +40,7 @@ func attemptOf(ctx context.Context) int {
 // Attempts wraps next (nil: http.DefaultTransport) so that each physical
 // attempt gets an otelhttp CLIENT span, a child of the span in the
 // request's context, with http.request.resend_count from the second attempt
-// on (see WithAttempt), the trace context injected into its headers, and
+// on (see withAttempt), the trace context injected into its headers, and
 // otelhttp's http.client.* metrics. url.full is recorded with every query
 // value replaced by "REDACTED"; no header is recorded. The providers and
 // propagators are looked up at each request, as Options says. When nothing

@@ -62,13 +62,13 @@ func TestAttemptSpans(t *testing.T) {
 	ctx, c := startCall(r.tel, context.Background(), req)
 	for n := range 5 {
 		c.Attempt(context.Background(), 0, "local", false)
-		resp, err := rt.RoundTrip(req.WithContext(WithAttempt(ctx, n)))
+		resp, err := rt.RoundTrip(req.WithContext(withAttempt(ctx, n)))
 		require.NoError(t, err)
 		c.Answered(context.Background(), resp, nil, false, nil, 0)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode < 500 {
-			c.End(resp, nil, "")
+			c.End(resp, nil)
 			break
 		}
 		c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 0)
@@ -112,7 +112,7 @@ func TestAttemptSpanOnTransportError(t *testing.T) {
 	ctx, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
 	_, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx))
 	require.Error(t, err)
-	c.End(nil, err, "")
+	c.End(nil, err)
 
 	attempt := r.ended("HTTP GET")
 	require.Len(t, attempt, 1)
@@ -133,7 +133,7 @@ func TestNoAttemptSpansSendsStraightToNext(t *testing.T) {
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d").WithContext(ctx)
 	resp, err := r.tel.Attempts(next).RoundTrip(req)
 	require.NoError(t, err)
-	c.End(resp, nil, "")
+	c.End(resp, nil)
 	assert.Same(t, req, next.last, "the request went to next as it came")
 	assert.Len(t, r.spans.Ended(), 1, "the call span alone: no attempt span")
 }
@@ -185,7 +185,7 @@ func TestRedactURL(t *testing.T) {
 
 func TestWithAttempt(t *testing.T) {
 	ctx := context.Background()
-	assert.Equal(t, ctx, WithAttempt(ctx, 0), "the first attempt leaves the context alone")
+	assert.Equal(t, ctx, withAttempt(ctx, 0), "the first attempt leaves the context alone")
 	assert.Equal(t, 0, attemptOf(ctx))
-	assert.Equal(t, 3, attemptOf(WithAttempt(ctx, 3)))
+	assert.Equal(t, 3, attemptOf(withAttempt(ctx, 3)))
 }

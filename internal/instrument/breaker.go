@@ -25,7 +25,7 @@ func (t *Telemetry) BreakerTransition(endpoint, from, to string) {
 	if !in.transitions.Enabled(ctx) {
 		return
 	}
-	attrs := append(endpointAttrs(endpoint), AttrBreakerFrom.String(from), AttrBreakerTo.String(to))
+	attrs := append(endpointAttrs(endpoint), attrBreakerFrom.String(from), attrBreakerTo.String(to))
 	in.transitions.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 

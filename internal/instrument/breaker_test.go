@@ -21,7 +21,7 @@ func TestBreakerTransitions(t *testing.T) {
 		from, to string
 	}
 	got := map[key]int64{}
-	for _, dp := range r.metric(t, MetricBreakerTransition).Data.(metricdata.Sum[int64]).DataPoints {
+	for _, dp := range r.metric(t, metricBreakerTransition).Data.(metricdata.Sum[int64]).DataPoints {
 		a := setAttrs(dp.Attributes)
 		got[key{a["server.address"].(string), a["server.port"], a["cosmosrt.breaker.from"].(string), a["cosmosrt.breaker.to"].(string)}] = dp.Value
 	}
@@ -47,7 +47,7 @@ func TestBreakerStateGauge(t *testing.T) {
 	r.tel.ObserveBreakers(nil)
 
 	read := func() map[string]int64 {
-		m := r.metric(t, MetricBreakerState)
+		m := r.metric(t, metricBreakerState)
 		require.NotNil(t, m.Data)
 		out := map[string]int64{}
 		for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {

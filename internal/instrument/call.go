@@ -42,7 +42,7 @@ type Call struct {
 	charged     bool
 	lastCharged *http.Response
 	ended       bool
-	attempts    int              // attempts started, for Describe
+	attempts    int              // attempts started, for describe
 	pending     []*attemptRecord // attempts in diag not answered yet
 }
 
@@ -54,8 +54,8 @@ type Call struct {
 // db.client.operation.duration. The returned context carries the span: send
 // the attempts with it so that their spans are its children.
 //
-// When ctx already carries a span that stands for the call (Options.JoinSpan;
-// by default an Azure SDK client's span, see AzureSDKSpan), StartCall starts
+// When ctx already carries a span that stands for the call (Options.joinSpan;
+// by default an Azure SDK client's span, see azureSDKSpan), StartCall starts
 // no span: the call records its outcome (End) and its events on that span,
 // which it never renames, ends or sets the status of, and the attempt spans
 // are that span's children. Metrics are recorded as usual.
@@ -71,8 +71,8 @@ func (t *Telemetry) StartCall(ctx context.Context, req *http.Request, d *wire.Re
 	if tr == nil && diag == nil && !in.callEnabled(ctx) {
 		return ctx, nil
 	}
-	c := &Call{in: in, now: t.opts.Now, diag: diag}
-	c.op, c.namespace, c.collection = Operation(d, req.Header)
+	c := &Call{in: in, now: t.opts.now, diag: diag}
+	c.op, c.namespace, c.collection = operation(d, req.Header)
 	if req.URL != nil {
 		c.host, c.port = splitHostPort(req.URL.Host)
 	}
@@ -119,20 +119,21 @@ func (c *Call) appendTarget(attrs []attribute.KeyValue) []attribute.KeyValue {
 }
 
 // Attempt notes that attempt n (0 for the first) is about to go to region
-// (a region name, or a host when the name is unknown) and returns the attempt's context, which carries n
-// for the attempt spans' http.request.resend_count. failover says the
+// (a region name, or a host when the name is unknown) and returns the
+// attempt's context, which carries n for the attempt spans'
+// http.request.resend_count. failover says the
 // attempt is a write redirected to a new write region after a 403.3: it
 // counts cosmosrt.failovers and adds a "failover" event to the span. The
 // regions make up azure.cosmosdb.operation.contacted_regions, in
 // first-contact order, without duplicates. With a Diagnostics, the
 // attempt starts there and the returned context is marked with it: pass
-// that context to Answered with the attempt's answer. A nil Call (nothing is recorded, attempt spans included) returns ctx as it
-// is.
+// that context to Answered with the attempt's answer. A nil Call
+// (nothing is recorded, attempt spans included) returns ctx as it is.
 func (c *Call) Attempt(ctx context.Context, n int, region string, failover bool) context.Context {
 	if c == nil {
 		return ctx
 	}
-	ctx = WithAttempt(ctx, n)
+	ctx = withAttempt(ctx, n)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
@@ -183,7 +184,7 @@ func (c *Call) Answered(ctx context.Context, resp *http.Response, err error, ret
 func (c *Call) retry(reason string, wait time.Duration) {
 	retries, backoff := c.in.retries.Enabled(c.ctx), c.in.backoff.Enabled(c.ctx)
 	if retries || backoff {
-		opt := metric.WithAttributes(AttrRetryReason.String(reason), semconv.DBOperationName(c.op))
+		opt := metric.WithAttributes(attrRetryReason.String(reason), semconv.DBOperationName(c.op))
 		if retries {
 			c.in.retries.Add(c.ctx, 1, opt)
 		}
@@ -193,7 +194,7 @@ func (c *Call) retry(reason string, wait time.Duration) {
 	}
 	if c.span != nil && c.span.IsRecording() {
 		c.span.AddEvent("retry", trace.WithAttributes(
-			AttrRetryReason.String(reason), AttrBackoffWait.Float64(wait.Seconds())))
+			attrRetryReason.String(reason), attrBackoffWait.Float64(wait.Seconds())))
 	}
 }
 
@@ -227,29 +228,29 @@ func (c *Call) charge(resp *http.Response) float64 {
 	return f
 }
 
-// End finishes the call with the response or error that the chain returns
-// (errorType, when not empty, names the failure: "circuit_open", …). It
-// sets db.response.status_code, azure.cosmosdb.response.sub_status_code,
+// End finishes the call with the response or error that the chain
+// returns. It sets db.response.status_code,
+// azure.cosmosdb.response.sub_status_code,
 // azure.cosmosdb.operation.request_charge and
 // azure.cosmosdb.operation.contacted_regions, records
 // db.client.operation.duration and the request charge histogram, and ends
-// the span. A call failed when it ends with an error, a non-empty errorType
-// or a status of 400 or more; then error.type is set (errorType, else the
-// status code, else a stable name for the error's class: "timeout",
-// "canceled", "eof", "connection_reset", … or "_OTHER"; see errorTypeOf)
-// and the span status is Error. On a span the call joined (see StartCall)
-// End sets the attributes of the outcome only (not db.system.name,
-// db.operation.name or the target, which the span's owner states), never
-// the span status, and does not end the span. Only the first End counts.
-// It returns err named with the call's attempts and their regions (see
-// Describe), the error the chain returns.
-func (c *Call) End(resp *http.Response, err error, errorType string) error {
-	err = c.Describe(err)
-	c.end(resp, err, errorType)
+// the span. A call failed when it ends with an error or a status of 400 or
+// more; then error.type is set (the status code, else a stable name for
+// the error's class: "timeout", "canceled", the name the error gives
+// itself such as "circuit_open" or "closed", "eof", "connection_reset", …
+// or "_OTHER"; see errorTypeOf) and the span status is Error. On a span the
+// call joined (see StartCall) End sets the attributes of the outcome only
+// (not db.system.name, db.operation.name or the target, which the span's
+// owner states), never the span status, and does not end the span. Only
+// the first End counts. It returns err named with the call's attempts and
+// their regions (see describe), the error the chain returns.
+func (c *Call) End(resp *http.Response, err error) error {
+	err = c.describe(err)
+	c.end(resp, err)
 	return err
 }
 
-func (c *Call) end(resp *http.Response, err error, errorType string) {
+func (c *Call) end(resp *http.Response, err error) {
 	if c == nil {
 		return
 	}
@@ -264,7 +265,7 @@ func (c *Call) end(resp *http.Response, err error, errorType string) {
 	}
 	c.ended = true
 	if c.diag != nil {
-		c.endAttempts(err, errorType, units)
+		c.endAttempts(err, units)
 	}
 
 	attrs := make([]attribute.KeyValue, 0, 12)
@@ -283,14 +284,14 @@ func (c *Call) end(resp *http.Response, err error, errorType string) {
 		attrs = append(attrs, semconv.AzureCosmosDBOperationContactedRegions(c.regions...))
 	}
 	if len(c.hedges) > 0 {
-		attrs = append(attrs, AttrHedgeRegions.StringSlice(c.hedges))
+		attrs = append(attrs, attrHedgeRegions.StringSlice(c.hedges))
 	}
 	if c.winner != "" {
-		attrs = append(attrs, AttrHedgeWinner.String(c.winner))
+		attrs = append(attrs, attrHedgeWinner.String(c.winner))
 	}
-	failed := err != nil || errorType != "" || status >= 400 || resp == nil
+	failed := err != nil || status >= 400 || resp == nil
 	if failed {
-		attrs = append(attrs, errorTypeAttr(status, err, errorType))
+		attrs = append(attrs, errorTypeAttr(status, err))
 	}
 	metricAttrs := len(attrs) // the charge is a span attribute only
 	if c.charged {
@@ -323,12 +324,10 @@ func (c *Call) end(resp *http.Response, err error, errorType string) {
 	}
 }
 
-// errorTypeAttr returns error.type for a failed call: errorType if given,
-// else the status code, else the error's class (errorTypeOf).
-func errorTypeAttr(status int, err error, errorType string) attribute.KeyValue {
+// errorTypeAttr returns error.type for a failed call: the status code,
+// else the error's class (errorTypeOf).
+func errorTypeAttr(status int, err error) attribute.KeyValue {
 	switch {
-	case errorType != "":
-		return semconv.ErrorTypeKey.String(errorType)
 	case status >= 400:
 		return semconv.ErrorTypeKey.String(strconv.Itoa(status))
 	case err != nil:

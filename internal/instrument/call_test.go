@@ -41,7 +41,7 @@ func TestCallSpan(t *testing.T) {
 	c.Attempt(context.Background(), 0, "West US", false)
 	c.Answered(context.Background(), respWith(503, "x-ms-request-charge", "1.5"), nil, false, nil, 0)
 	c.Attempt(context.Background(), 0, "East US", false)
-	c.End(respWith(201, "x-ms-request-charge", "6.25", "x-ms-substatus", "0"), nil, "")
+	c.End(respWith(201, "x-ms-request-charge", "6.25", "x-ms-substatus", "0"), nil)
 
 	spans := r.ended("create_item orders")
 	require.Len(t, spans, 1)
@@ -93,33 +93,32 @@ func (typedErr) ErrorType() string { return "typed_failure" }
 func TestCallErrorTypeOnlyOnFailure(t *testing.T) {
 	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	cases := []struct {
-		name      string
-		resp      *http.Response
-		err       error
-		errorType string
-		want      string // "" = not failed
+		name string
+		resp *http.Response
+		err  error
+		want string // "" = not failed
 	}{
-		{"ok", respWith(200), nil, "", ""},
-		{"not modified", respWith(304), nil, "", ""},
-		{"not found", respWith(404, "x-ms-substatus", "1002"), nil, "", "404"},
-		{"throttled to the end", respWith(429), nil, "", "429"},
-		{"named by the chain", nil, errors.New("transport: circuit open"), "circuit_open", "circuit_open"},
-		{"deadline", nil, fmt.Errorf("transport: %w", context.DeadlineExceeded), "", "timeout"},
-		{"canceled", nil, fmt.Errorf("transport: %w", context.Canceled), "", "canceled"},
-		{"typed error", nil, fmt.Errorf("wrapped: %w", typedErr{}), "", "typed_failure"},
-		{"network error", nil, opErr, "", "dial_error"},
-		{"eof", nil, &url.Error{Op: "Get", URL: "https://a.example/", Err: io.EOF}, "", "eof"},
-		{"unclassified error", nil, errors.New("boom"), "", "_OTHER"},
+		{"ok", respWith(200), nil, ""},
+		{"not modified", respWith(304), nil, ""},
+		{"not found", respWith(404, "x-ms-substatus", "1002"), nil, "404"},
+		{"throttled to the end", respWith(429), nil, "429"},
+		{"named by the chain", nil, circuitOpen{}, "circuit_open"},
+		{"deadline", nil, fmt.Errorf("transport: %w", context.DeadlineExceeded), "timeout"},
+		{"canceled", nil, fmt.Errorf("transport: %w", context.Canceled), "canceled"},
+		{"typed error", nil, fmt.Errorf("wrapped: %w", typedErr{}), "typed_failure"},
+		{"network error", nil, opErr, "dial_error"},
+		{"eof", nil, &url.Error{Op: "Get", URL: "https://a.example/", Err: io.EOF}, "eof"},
+		{"unclassified error", nil, errors.New("boom"), "_OTHER"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, Options{})
 			_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-			c.End(tc.resp, tc.err, tc.errorType)
+			c.End(tc.resp, tc.err)
 
 			s := r.ended("read_item c")[0]
 			spanAttrs := attrs(s.Attributes())
-			dp := r.metric(t, MetricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints[0]
+			dp := r.metric(t, metricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints[0]
 			metricAttrs := setAttrs(dp.Attributes)
 			if tc.want == "" {
 				assert.NotContains(t, spanAttrs, "error.type")
@@ -143,7 +142,7 @@ func TestContactedRegionsInOrderWithoutDuplicates(t *testing.T) {
 	for _, region := range []string{"West US", "East US", "West US", "", "North Europe", "East US"} {
 		c.Attempt(context.Background(), 0, region, false)
 	}
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	got := attrs(r.ended("read_database d")[0].Attributes())["azure.cosmosdb.operation.contacted_regions"]
 	assert.Equal(t, []string{"West US", "East US", "North Europe"}, got)
 }
@@ -168,9 +167,9 @@ func TestRequestChargeIsSummedOverAttempts(t *testing.T) {
 			for _, resp := range tc.charge {
 				c.Answered(context.Background(), resp, nil, false, nil, 0)
 			}
-			c.End(tc.end, nil, "")
+			c.End(tc.end, nil)
 			got, ok := attrs(r.ended("read_item c")[0].Attributes())["azure.cosmosdb.operation.request_charge"]
-			hist := r.metric(t, MetricRequestCharge)
+			hist := r.metric(t, metricRequestCharge)
 			if tc.want == nil {
 				assert.False(t, ok)
 				assert.Nil(t, hist.Data)
@@ -189,9 +188,9 @@ func TestDurationHistogram(t *testing.T) {
 	_, c := startCall(r.tel, context.Background(), req)
 	c.Attempt(context.Background(), 0, "West US", false)
 	r.now = r.now.Add(30 * time.Millisecond)
-	c.End(respWith(204, "x-ms-request-charge", "5"), nil, "")
+	c.End(respWith(204, "x-ms-request-charge", "5"), nil)
 
-	m := r.metric(t, MetricOperationDuration)
+	m := r.metric(t, metricOperationDuration)
 	assert.Equal(t, "s", m.Unit)
 	h := m.Data.(metricdata.Histogram[float64])
 	require.Len(t, h.DataPoints, 1)
@@ -219,11 +218,11 @@ func TestRetriesBackoffAndFailovers(t *testing.T) {
 	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 200*time.Millisecond)
 	c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 0)
 	c.Attempt(context.Background(), 1, "", true)
-	c.End(respWith(201), nil, "")
+	c.End(respWith(201), nil)
 	c.Answered(context.Background(), nil, nil, true, reason("after_end"), time.Second) // ignored
 
 	retries := map[string]int64{}
-	for _, dp := range r.metric(t, MetricRetries).Data.(metricdata.Sum[int64]).DataPoints {
+	for _, dp := range r.metric(t, metricRetries).Data.(metricdata.Sum[int64]).DataPoints {
 		a := setAttrs(dp.Attributes)
 		assert.Equal(t, "create_item", a["db.operation.name"])
 		retries[a["cosmosrt.retry.reason"].(string)] = dp.Value
@@ -231,12 +230,12 @@ func TestRetriesBackoffAndFailovers(t *testing.T) {
 	assert.Equal(t, map[string]int64{"throttled": 2, "service_unavailable": 1}, retries)
 
 	waits := map[string]float64{}
-	for _, dp := range r.metric(t, MetricBackoffWait).Data.(metricdata.Histogram[float64]).DataPoints {
+	for _, dp := range r.metric(t, metricBackoffWait).Data.(metricdata.Histogram[float64]).DataPoints {
 		waits[setAttrs(dp.Attributes)["cosmosrt.retry.reason"].(string)] = dp.Sum
 	}
 	assert.InDeltaMapValues(t, map[string]float64{"throttled": 0.3, "service_unavailable": 0}, waits, 1e-9)
 
-	failovers := r.metric(t, MetricFailovers).Data.(metricdata.Sum[int64]).DataPoints
+	failovers := r.metric(t, metricFailovers).Data.(metricdata.Sum[int64]).DataPoints
 	require.Len(t, failovers, 1)
 	assert.Equal(t, int64(1), failovers[0].Value)
 
@@ -250,8 +249,8 @@ func TestRetriesBackoffAndFailovers(t *testing.T) {
 func TestEndIsIdempotent(t *testing.T) {
 	r := newRig(t, Options{})
 	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.End(respWith(200), nil, "")
-	c.End(nil, errors.New("late"), "late")
+	c.End(respWith(200), nil)
+	c.End(nil, errors.New("late"))
 	c.Attempt(context.Background(), 0, "late", false)
 	c.Answered(context.Background(), respWith(200, "x-ms-request-charge", "9"), nil, false, nil, 0)
 	c.Attempt(context.Background(), 1, "", true)
@@ -260,10 +259,10 @@ func TestEndIsIdempotent(t *testing.T) {
 	s := r.spans.Ended()[0]
 	assert.NotContains(t, attrs(s.Attributes()), "error.type")
 	assert.Empty(t, s.Events())
-	dp := r.metric(t, MetricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints
+	dp := r.metric(t, metricOperationDuration).Data.(metricdata.Histogram[float64]).DataPoints
 	require.Len(t, dp, 1)
 	assert.Equal(t, uint64(1), dp[0].Count)
-	assert.Nil(t, r.metric(t, MetricFailovers).Data)
+	assert.Nil(t, r.metric(t, metricFailovers).Data)
 }
 
 func TestNilCallIsANoop(t *testing.T) {
@@ -273,7 +272,7 @@ func TestNilCallIsANoop(t *testing.T) {
 		c.Answered(context.Background(), nil, nil, true, reason("x"), time.Second)
 		c.Attempt(context.Background(), 1, "", true)
 		c.Answered(context.Background(), respWith(200), nil, false, nil, 0)
-		c.End(respWith(200), nil, "")
+		c.End(respWith(200), nil)
 	})
 }
 
@@ -287,7 +286,7 @@ func TestSpanNameTargets(t *testing.T) {
 	for path, want := range cases {
 		r := newRig(t, Options{})
 		_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example"+path))
-		c.End(respWith(200), nil, "")
+		c.End(respWith(200), nil)
 		assert.Len(t, r.ended(want), 1, path)
 	}
 }
@@ -303,7 +302,7 @@ func BenchmarkCall(b *testing.B) {
 			ctx, c := startCall(tel, context.Background(), req)
 			c.Attempt(context.Background(), 0, "West US", false)
 			c.Answered(context.Background(), resp, nil, false, nil, 0)
-			c.End(resp, nil, "")
+			c.End(resp, nil)
 			_ = ctx
 		}
 	}

@@ -6,19 +6,19 @@ import (
 	"strings"
 )
 
-// Describe returns err saying how many attempts the call made and the
+// describe returns err saying how many attempts the call made and the
 // regions they went to, in first-contact order:
 //
 //	transport: waiting 1s to retry after unavailable: context deadline exceeded (after 3 attempts: East US, North Europe)
 //
 // errors.Is and errors.As see err through it, and error.type is found as
 // for err. The regions are names, or hosts where a name is unknown: never
-// a URL's query, a header or a key. Describe returns err itself when err
+// a URL's query, a header or a key. describe returns err itself when err
 // is nil, when the call made no attempt, when err is already described,
 // and on a nil Call: a call is described only when something records it
 // (a tracer, a meter or a Diagnostics), as that is when its attempts are
 // counted.
-func (c *Call) Describe(err error) error {
+func (c *Call) describe(err error) error {
 	if c == nil || err == nil {
 		return err
 	}

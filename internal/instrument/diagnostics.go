@@ -10,14 +10,15 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// MaxDiagnosticAttempts is how many attempts a Diagnostics keeps: the most
+// maxDiagnosticAttempts is how many attempts a Diagnostics keeps: the most
 // recent ones. It bounds the memory of a context that is used for many
 // calls.
-const MaxDiagnosticAttempts = 64
+const maxDiagnosticAttempts = 64
 
-// AttemptDiagnostics is what one attempt met. transport.AttemptDiagnostics
-// has the same fields, documented there.
-type AttemptDiagnostics struct {
+// attemptDiagnostics is what one attempt met. transport.AttemptDiagnostics
+// has the same fields, documented there; they are exported so that
+// transport converts one type to the other.
+type attemptDiagnostics struct {
 	Region        string
 	Start         time.Time
 	Duration      time.Duration
@@ -35,7 +36,7 @@ type AttemptDiagnostics struct {
 // the arms of a hedged read record to it at once.
 type Diagnostics struct {
 	mu      sync.Mutex       // guards the fields below and the records they point to
-	records []*attemptRecord // in the order the attempts started, at most MaxDiagnosticAttempts
+	records []*attemptRecord // in the order the attempts started, at most maxDiagnosticAttempts
 	charge  float64          // request units of every attempt, those dropped from records included
 }
 
@@ -43,7 +44,7 @@ type Diagnostics struct {
 // guarded by d.mu.
 type attemptRecord struct {
 	d *Diagnostics
-	AttemptDiagnostics
+	attemptDiagnostics
 }
 
 type diagnosticsKey struct{}
@@ -69,13 +70,13 @@ func recordOf(ctx context.Context) *attemptRecord {
 }
 
 // Attempts returns a copy of the attempts recorded, in the order they
-// started: the last MaxDiagnosticAttempts of them.
-func (d *Diagnostics) Attempts() []AttemptDiagnostics {
+// started: the last maxDiagnosticAttempts of them.
+func (d *Diagnostics) Attempts() []attemptDiagnostics {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]AttemptDiagnostics, len(d.records))
+	out := make([]attemptDiagnostics, len(d.records))
 	for i, r := range d.records {
-		out[i] = r.AttemptDiagnostics
+		out[i] = r.attemptDiagnostics
 	}
 	return out
 }
@@ -90,10 +91,10 @@ func (d *Diagnostics) RequestCharge() float64 {
 
 // start records a new attempt to region, started at.
 func (d *Diagnostics) start(region string, at time.Time) *attemptRecord {
-	r := &attemptRecord{d: d, AttemptDiagnostics: AttemptDiagnostics{Region: region, Start: at}}
+	r := &attemptRecord{d: d, attemptDiagnostics: attemptDiagnostics{Region: region, Start: at}}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.records) == MaxDiagnosticAttempts {
+	if len(d.records) == maxDiagnosticAttempts {
 		d.records = slices.Delete(d.records, 0, 1)
 	}
 	d.records = append(d.records, r)
@@ -141,7 +142,7 @@ func (c *Call) answerAttempt(r *attemptRecord, resp *http.Response, err error, u
 // whose request could not be prepared), naming on them the failure err the
 // call ends with, if any. units are the request units of the final
 // response, if it was not charged before. Called with c.mu held.
-func (c *Call) endAttempts(err error, errorType string, units float64) {
+func (c *Call) endAttempts(err error, units float64) {
 	now := c.now()
 	d := c.diag
 	d.mu.Lock()
@@ -150,11 +151,7 @@ func (c *Call) endAttempts(err error, errorType string, units float64) {
 	for _, r := range c.pending {
 		r.Duration = now.Sub(r.Start)
 		if err != nil && r.ErrorType == "" {
-			if errorType != "" {
-				r.ErrorType = errorType
-			} else {
-				r.ErrorType = errorTypeOf(err).Value.AsString()
-			}
+			r.ErrorType = errorTypeOf(err).Value.AsString()
 		}
 	}
 	c.pending = nil

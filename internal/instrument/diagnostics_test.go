@@ -2,7 +2,6 @@ package instrument
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,7 +38,7 @@ func (c *clock) advance(d time.Duration) {
 // quiet is a Telemetry that records no span and no metric.
 func quiet(clk *clock) *Telemetry {
 	return New(Options{TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider(),
-		Now: clk.Now})
+		now: clk.Now})
 }
 
 func TestDiagnosticsWithNothingElseRecorded(t *testing.T) {
@@ -60,9 +59,9 @@ func TestDiagnosticsWithNothingElseRecorded(t *testing.T) {
 	clk.advance(5 * time.Millisecond)
 	ok := respWith(200, "x-ms-request-charge", "1")
 	c.Answered(second, ok, nil, false, nil, 0)
-	c.End(ok, nil, "")
+	c.End(ok, nil)
 
-	assert.Equal(t, []AttemptDiagnostics{
+	assert.Equal(t, []attemptDiagnostics{
 		{Region: "West US", Start: t0, Duration: 10 * time.Millisecond, Status: 503, SubStatus: 21008,
 			RequestCharge: 0.5, RetryReason: "unavailable", Wait: 100 * time.Millisecond},
 		{Region: "East US", Start: t0.Add(110 * time.Millisecond), Duration: 5 * time.Millisecond, Status: 200,
@@ -84,7 +83,7 @@ func TestDiagnosticsNameAnAttemptsError(t *testing.T) {
 	_, err := rt.RoundTrip(req.WithContext(actx))
 	require.Error(t, err)
 	c.Answered(actx, nil, err, false, nil, 0)
-	c.End(nil, err, "")
+	c.End(nil, err)
 
 	got := d.Attempts()
 	require.Len(t, got, 1)
@@ -99,6 +98,12 @@ type circuitOpen struct{}
 func (circuitOpen) Error() string     { return "transport: circuit open for a.example" }
 func (circuitOpen) ErrorType() string { return "circuit_open" }
 
+// unsigned is a failure to prepare a request that names itself.
+type unsigned struct{}
+
+func (unsigned) Error() string     { return "transport: signing attempt 1: no key" }
+func (unsigned) ErrorType() string { return "signing" }
+
 func TestDiagnosticsNameARefusalTheWireNeverSaw(t *testing.T) {
 	tel := quiet(newClock())
 	var d Diagnostics
@@ -106,7 +111,7 @@ func TestDiagnosticsNameARefusalTheWireNeverSaw(t *testing.T) {
 	_, c := startCall(tel, ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	actx := c.Attempt(ctx, 0, "West US", false)
 	c.Answered(actx, nil, circuitOpen{}, false, nil, 0)
-	c.End(nil, circuitOpen{}, "")
+	c.End(nil, circuitOpen{})
 	assert.Equal(t, "circuit_open", d.Attempts()[0].ErrorType)
 
 	// An attempt that never got an answer (its request could not be
@@ -115,7 +120,7 @@ func TestDiagnosticsNameARefusalTheWireNeverSaw(t *testing.T) {
 	ctx = WithDiagnostics(context.Background(), &d2)
 	_, c = startCall(tel, ctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.Attempt(ctx, 0, "West US", false)
-	c.End(nil, errors.New("transport: signing attempt 1: no key"), "signing")
+	c.End(nil, unsigned{})
 	assert.Equal(t, "signing", d2.Attempts()[0].ErrorType)
 }
 
@@ -141,7 +146,7 @@ func TestDiagnosticsMatchHedgedAnswersToTheirAttempts(t *testing.T) {
 	_, err = tel.Attempts(failing{context.Canceled}).RoundTrip(req.WithContext(slow))
 	require.Error(t, err)
 	c.Answered(slow, nil, err, false, nil, 0)
-	c.End(won, nil, "")
+	c.End(won, nil)
 
 	got := d.Attempts()
 	require.Len(t, got, 2)
@@ -169,16 +174,16 @@ func TestDiagnosticsKeepTheLastAttemptsAndCountAllCharges(t *testing.T) {
 	var d Diagnostics
 	ctx := WithDiagnostics(context.Background(), &d)
 	req := mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1")
-	const calls = MaxDiagnosticAttempts + 10
+	const calls = maxDiagnosticAttempts + 10
 	for i := range calls {
 		_, c := startCall(tel, ctx, req)
 		actx := c.Attempt(ctx, 0, fmt.Sprint(i), false)
 		resp := respWith(200, "x-ms-request-charge", "2")
 		c.Answered(actx, resp, nil, false, nil, 0)
-		c.End(resp, nil, "")
+		c.End(resp, nil)
 	}
 	got := d.Attempts()
-	require.Len(t, got, MaxDiagnosticAttempts)
+	require.Len(t, got, maxDiagnosticAttempts)
 	assert.Equal(t, "10", got[0].Region, "the oldest go first")
 	assert.Equal(t, fmt.Sprint(calls-1), got[len(got)-1].Region)
 	assert.Equal(t, 2.0*calls, d.RequestCharge())
@@ -205,7 +210,7 @@ func TestAnAccountLookUpIsNotTakenForTheAttempt(t *testing.T) {
 	resp, err = tel.Attempts(answering(200)).RoundTrip(req.WithContext(actx))
 	require.NoError(t, err)
 	c.Answered(actx, resp, nil, false, nil, 0)
-	c.End(resp, nil, "")
+	c.End(resp, nil)
 	assert.Equal(t, 200, d.Attempts()[0].Status)
 }
 
@@ -231,7 +236,7 @@ func TestDiagnosticsUnderConcurrentArms(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	got := d.Attempts()
 	require.Len(t, got, 32)
 	for _, a := range got {

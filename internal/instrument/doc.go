@@ -1,17 +1,17 @@
 // Package instrument records the chain's OpenTelemetry spans and metrics
 // for package transport. What it records is a promise to users, written
 // down in package telemetry's documentation; that package also owns the
-// instrumentation scope name (telemetry.ScopeName) used here. The names
-// below stay exported only for the sibling packages of this module.
+// instrumentation scope name (telemetry.ScopeName) used here. It exports
+// only what package transport calls.
 //
 // Where it sits in the chain:
 //
 //	StartCall ... Call.End       one CLIENT span "read_item orders" per logical call
-//	  │                          (or, under an Azure SDK span, that span: AzureSDKSpan),
+//	  │                          (or, under an Azure SDK span, that span: azureSDKSpan),
 //	  │                          db.client.operation.duration, request charge
 //	  ├─ Call.Attempt/Answered/Hedge   regions, cosmosrt.retries, backoff, failovers,
 //	  │                          each attempt in the context's Diagnostics
-//	  ├─ Call.Describe           the final error, naming the attempts and regions
+//	  ├─ Call.End (describe)     the final error, naming the attempts and regions
 //	  └─ Attempts(base)          one otelhttp CLIENT span per physical attempt,
 //	                             http.request.resend_count from the second on;
 //	                             what base returned, for Diagnostics

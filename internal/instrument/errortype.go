@@ -50,7 +50,7 @@ import (
 //	network_error               any other *net.OpError
 //	(package path.Type)         the innermost error of an exported named type
 //	                            other than *url.Error and *os.SyscallError,
-//	                            such as "github.com/cosmosrt/cosmosrt/account.StatusError"
+//	                            such as "encoding/json.SyntaxError"
 //	_OTHER                      anything else (errors.New, fmt.Errorf without %w, ...)
 func errorTypeOf(err error) attribute.KeyValue {
 	if name := errorTypeName(err); name != "" {

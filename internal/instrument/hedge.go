@@ -13,13 +13,13 @@ import (
 // already running: it counts cosmosrt.hedges{started} and lists region in
 // cosmosrt.hedge.regions on the span.
 func (c *Call) Hedge(region string) {
-	c.hedge(HedgeStarted, func() { c.hedges = append(c.hedges, region) })
+	c.hedge(hedgeStarted, func() { c.hedges = append(c.hedges, region) })
 }
 
 // HedgeWon notes that the hedge to region answered first: it counts
 // cosmosrt.hedges{won} and sets cosmosrt.hedge.winner on the span.
 func (c *Call) HedgeWon(region string) {
-	c.hedge(HedgeWon, func() { c.winner = region })
+	c.hedge(hedgeWon, func() { c.winner = region })
 }
 
 // hedge counts cosmosrt.hedges{result} and notes it on the span with
@@ -35,6 +35,6 @@ func (c *Call) hedge(result string, note func()) {
 	}
 	note()
 	if c.in.hedges.Enabled(c.ctx) {
-		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(AttrHedgeResult.String(result), semconv.DBOperationName(c.op)))
+		c.in.hedges.Add(c.ctx, 1, metric.WithAttributes(attrHedgeResult.String(result), semconv.DBOperationName(c.op)))
 	}
 }

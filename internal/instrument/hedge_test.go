@@ -22,7 +22,7 @@ func TestHedgesAreRecordedOnTheCallSpanAndCounted(t *testing.T) {
 	c.Hedge("North Europe")
 	c.Attempt(context.Background(), 0, "North Europe", false)
 	c.HedgeWon("East US")
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	c.Hedge("too late")
 
 	spans := r.ended("read_item c")
@@ -31,12 +31,12 @@ func TestHedgesAreRecordedOnTheCallSpanAndCounted(t *testing.T) {
 	assert.Equal(t, []string{"East US", "North Europe"}, got["cosmosrt.hedge.regions"])
 	assert.Equal(t, "East US", got["cosmosrt.hedge.winner"])
 
-	sum, ok := r.metric(t, MetricHedges).Data.(metricdata.Sum[int64])
+	sum, ok := r.metric(t, metricHedges).Data.(metricdata.Sum[int64])
 	require.True(t, ok)
 	counts := map[string]int64{}
 	for _, p := range sum.DataPoints {
-		v, _ := p.Attributes.Value(AttrHedgeResult)
+		v, _ := p.Attributes.Value(attrHedgeResult)
 		counts[v.AsString()] += p.Value
 	}
-	assert.Equal(t, map[string]int64{HedgeStarted: 2, HedgeWon: 1}, counts)
+	assert.Equal(t, map[string]int64{hedgeStarted: 2, hedgeWon: 1}, counts)
 }

@@ -14,34 +14,34 @@ import (
 
 // Metric names.
 const (
-	MetricOperationDuration = "db.client.operation.duration"
-	MetricRequestCharge     = "azure.cosmosdb.client.operation.request_charge"
-	MetricRetries           = "cosmosrt.retries"
-	MetricBackoffWait       = "cosmosrt.backoff.wait"
-	MetricFailovers         = "cosmosrt.failovers"
-	MetricRefreshes         = "cosmosrt.account.refreshes"
-	MetricBreakerTransition = "cosmosrt.breaker.transitions"
-	MetricBreakerState      = "cosmosrt.breaker.state"
-	MetricHedges            = "cosmosrt.hedges"
+	metricOperationDuration = "db.client.operation.duration"
+	metricRequestCharge     = "azure.cosmosdb.client.operation.request_charge"
+	metricRetries           = "cosmosrt.retries"
+	metricBackoffWait       = "cosmosrt.backoff.wait"
+	metricFailovers         = "cosmosrt.failovers"
+	metricRefreshes         = "cosmosrt.account.refreshes"
+	metricBreakerTransition = "cosmosrt.breaker.transitions"
+	metricBreakerState      = "cosmosrt.breaker.state"
+	metricHedges            = "cosmosrt.hedges"
 )
 
 // Attribute keys of the cosmosrt.* metrics and span events.
 const (
-	AttrRetryReason    = attribute.Key("cosmosrt.retry.reason")
-	AttrBackoffWait    = attribute.Key("cosmosrt.backoff.wait")
-	AttrRefreshForced  = attribute.Key("cosmosrt.account.refresh.forced")
-	AttrRefreshOutcome = attribute.Key("cosmosrt.account.refresh.outcome")
-	AttrBreakerFrom    = attribute.Key("cosmosrt.breaker.from")
-	AttrBreakerTo      = attribute.Key("cosmosrt.breaker.to")
-	AttrHedgeResult    = attribute.Key("cosmosrt.hedge.result")
-	AttrHedgeRegions   = attribute.Key("cosmosrt.hedge.regions")
-	AttrHedgeWinner    = attribute.Key("cosmosrt.hedge.winner")
+	attrRetryReason    = attribute.Key("cosmosrt.retry.reason")
+	attrBackoffWait    = attribute.Key("cosmosrt.backoff.wait")
+	attrRefreshForced  = attribute.Key("cosmosrt.account.refresh.forced")
+	attrRefreshOutcome = attribute.Key("cosmosrt.account.refresh.outcome")
+	attrBreakerFrom    = attribute.Key("cosmosrt.breaker.from")
+	attrBreakerTo      = attribute.Key("cosmosrt.breaker.to")
+	attrHedgeResult    = attribute.Key("cosmosrt.hedge.result")
+	attrHedgeRegions   = attribute.Key("cosmosrt.hedge.regions")
+	attrHedgeWinner    = attribute.Key("cosmosrt.hedge.winner")
 )
 
 // Values of cosmosrt.hedge.result.
 const (
-	HedgeStarted = "started"
-	HedgeWon     = "won"
+	hedgeStarted = "started"
+	hedgeWon     = "won"
 )
 
 // Bucket boundaries: the database conventions' advice for durations (s),
@@ -79,37 +79,37 @@ func newInstruments(mp metric.MeterProvider) *instruments {
 	d, err := dbconv.NewClientOperationDuration(m, metric.WithExplicitBucketBoundaries(durationBuckets()...))
 	handle(err)
 	in.duration = d.Inst()
-	in.charge, err = m.Float64Histogram(MetricRequestCharge,
+	in.charge, err = m.Float64Histogram(metricRequestCharge,
 		metric.WithDescription("Request units consumed by the operation."),
 		metric.WithUnit("{request_unit}"),
 		metric.WithExplicitBucketBoundaries(chargeBuckets()...))
 	handle(err)
-	in.retries, err = m.Int64Counter(MetricRetries,
+	in.retries, err = m.Int64Counter(metricRetries,
 		metric.WithDescription("Retries decided by the retry loop, by reason."),
 		metric.WithUnit("{retry}"))
 	handle(err)
-	in.backoff, err = m.Float64Histogram(MetricBackoffWait,
+	in.backoff, err = m.Float64Histogram(metricBackoffWait,
 		metric.WithDescription("Time waited before a retry."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(waitBuckets()...))
 	handle(err)
-	in.failovers, err = m.Int64Counter(MetricFailovers,
+	in.failovers, err = m.Int64Counter(metricFailovers,
 		metric.WithDescription("Writes redirected to a new write region after 403.3."),
 		metric.WithUnit("{failover}"))
 	handle(err)
-	in.hedges, err = m.Int64Counter(MetricHedges,
+	in.hedges, err = m.Int64Counter(metricHedges,
 		metric.WithDescription("Hedged reads sent to another region, and those that answered first, by result."),
 		metric.WithUnit("{hedge}"))
 	handle(err)
-	in.refreshes, err = m.Int64Counter(MetricRefreshes,
+	in.refreshes, err = m.Int64Counter(metricRefreshes,
 		metric.WithDescription("Reads of the database account, by forced and outcome."),
 		metric.WithUnit("{refresh}"))
 	handle(err)
-	in.transitions, err = m.Int64Counter(MetricBreakerTransition,
+	in.transitions, err = m.Int64Counter(metricBreakerTransition,
 		metric.WithDescription("Circuit breaker state changes, by endpoint."),
 		metric.WithUnit("{transition}"))
 	handle(err)
-	in.state, err = m.Int64ObservableGauge(MetricBreakerState,
+	in.state, err = m.Int64ObservableGauge(metricBreakerState,
 		metric.WithDescription("Circuit breaker state by endpoint: 0 closed, 1 half-open, 2 open."),
 		metric.WithUnit("{state}"))
 	handle(err)

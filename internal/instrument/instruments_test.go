@@ -19,7 +19,7 @@ func TestMetricCatalogue(t *testing.T) {
 	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 	c.Answered(context.Background(), nil, nil, true, reason("throttled"), 20*time.Millisecond)
 	c.Attempt(context.Background(), 1, "", true)
-	c.End(respWith(200, "x-ms-request-charge", "3"), nil, "")
+	c.End(respWith(200, "x-ms-request-charge", "3"), nil)
 	_, done := r.tel.OnRefresh(context.Background(), false)
 	done(errors.New("failed"))
 	r.tel.BreakerTransition("a.example", "closed", "open")
@@ -29,14 +29,14 @@ func TestMetricCatalogue(t *testing.T) {
 		unit   string
 		bounds []float64 // nil: not a histogram
 	}{
-		MetricOperationDuration: {"s", []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}},
-		MetricRequestCharge:     {"{request_unit}", []float64{1, 5, 10, 25, 50, 100, 250, 500, 1000}},
-		MetricRetries:           {"{retry}", nil},
-		MetricBackoffWait:       {"s", []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}},
-		MetricFailovers:         {"{failover}", nil},
-		MetricRefreshes:         {"{refresh}", nil},
-		MetricBreakerTransition: {"{transition}", nil},
-		MetricBreakerState:      {"{state}", nil},
+		metricOperationDuration: {"s", []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}},
+		metricRequestCharge:     {"{request_unit}", []float64{1, 5, 10, 25, 50, 100, 250, 500, 1000}},
+		metricRetries:           {"{retry}", nil},
+		metricBackoffWait:       {"s", []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}},
+		metricFailovers:         {"{failover}", nil},
+		metricRefreshes:         {"{refresh}", nil},
+		metricBreakerTransition: {"{transition}", nil},
+		metricBreakerState:      {"{state}", nil},
 	}
 	for name, w := range want {
 		m := r.metric(t, name)

@@ -11,11 +11,11 @@ import (
 // which azcosmos sets), and azotel passes it on as an OpenTelemetry
 // attribute.
 const (
-	AttrAzureNamespace = attribute.Key("az.namespace")
-	CosmosDBNamespace  = "Microsoft.DocumentDB"
+	attrAzureNamespace = attribute.Key("az.namespace")
+	cosmosDBNamespace  = "Microsoft.DocumentDB"
 )
 
-// AzureSDKSpan reports whether span is a recording CLIENT span that an
+// azureSDKSpan reports whether span is a recording CLIENT span that an
 // Azure Cosmos DB SDK client (azcosmos) started through azotel: azcore's
 // "HTTP {method}" span around one request of the client's pipeline, or an
 // operation span such as "create_item orders". Such a span already stands
@@ -28,7 +28,7 @@ const (
 // sdktrace.ReadOnlySpan). A span of an implementation that does not
 // expose them is not joined: the call then starts its own span, as it
 // does without azotel.
-func AzureSDKSpan(span trace.Span) bool {
+func azureSDKSpan(span trace.Span) bool {
 	if span == nil || !span.IsRecording() {
 		return false
 	}
@@ -40,8 +40,8 @@ func AzureSDKSpan(span trace.Span) bool {
 		return false
 	}
 	for _, kv := range s.Attributes() {
-		if kv.Key == AttrAzureNamespace {
-			return kv.Value.AsString() == CosmosDBNamespace
+		if kv.Key == attrAzureNamespace {
+			return kv.Value.AsString() == cosmosDBNamespace
 		}
 	}
 	return false
@@ -50,8 +50,8 @@ func AzureSDKSpan(span trace.Span) bool {
 // joins reports whether a call whose context carries span records on it
 // rather than starting its own span.
 func (t *Telemetry) joins(span trace.Span) bool {
-	if t.opts.JoinSpan != nil {
-		return span.IsRecording() && t.opts.JoinSpan(span)
+	if t.opts.joinSpan != nil {
+		return span.IsRecording() && t.opts.joinSpan(span)
 	}
-	return AzureSDKSpan(span)
+	return azureSDKSpan(span)
 }

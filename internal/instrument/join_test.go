@@ -49,7 +49,7 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 		resp.Body.Close()
 		c.Answered(context.Background(), resp, nil, n == 0, reason("unavailable"), 0)
 		if n == 1 {
-			c.End(resp, nil, "")
+			c.End(resp, nil)
 		}
 	}
 	assert.Len(t, r.spans.Ended(), 2, "the attempts ended; the joined span is its owner's to end")
@@ -73,7 +73,7 @@ func TestCallJoinsAnAzureSDKSpan(t *testing.T) {
 	for _, s := range spans[:2] {
 		assert.Equal(t, joined.SpanContext().SpanID(), s.Parent().SpanID(), "the attempt %s is a child of the joined span", s.Name())
 	}
-	dp := r.metric(t, MetricOperationDuration)
+	dp := r.metric(t, metricOperationDuration)
 	assert.NotNil(t, dp.Data, "metrics are recorded as usual")
 }
 
@@ -82,7 +82,7 @@ func TestAFailedCallOnAJoinedSpanGetsErrorTypeNotStatus(t *testing.T) {
 	pctx, parent := azcoreHTTPSpan(context.Background(), r.tel.opts.TracerProvider)
 	_, c := startCall(r.tel, pctx, mustRequest(t, http.MethodPost, "https://a.example/dbs/shop/colls/orders/docs"))
 	c.Attempt(pctx, 0, "West US", false)
-	c.End(nil, io.EOF, "")
+	c.End(nil, io.EOF)
 	parent.End()
 	s := r.spans.Ended()[0]
 	assert.Equal(t, "eof", attrs(s.Attributes())["error.type"])
@@ -114,7 +114,7 @@ func TestCallStartsItsOwnSpanUnderOtherSpans(t *testing.T) {
 			pctx = trace.ContextWithSpan(pctx, parent)
 			ctx, c := startCall(r.tel, pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
 			assert.NotEqual(t, parent.SpanContext().SpanID(), trace.SpanFromContext(ctx).SpanContext().SpanID())
-			c.End(respWith(200), nil, "")
+			c.End(respWith(200), nil)
 			parent.End()
 			call := r.ended("read_item c")
 			require.Len(t, call, 1)
@@ -124,17 +124,17 @@ func TestCallStartsItsOwnSpanUnderOtherSpans(t *testing.T) {
 }
 
 func TestJoinSpanOption(t *testing.T) {
-	never := newRig(t, Options{JoinSpan: func(trace.Span) bool { return false }})
+	never := newRig(t, Options{joinSpan: func(trace.Span) bool { return false }})
 	pctx, parent := azcoreHTTPSpan(context.Background(), never.tel.opts.TracerProvider)
 	_, c := startCall(never.tel, pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	parent.End()
-	assert.Len(t, never.ended("read_item c"), 1, "JoinSpan returning false: the call has its own span")
+	assert.Len(t, never.ended("read_item c"), 1, "joinSpan returning false: the call has its own span")
 
-	always := newRig(t, Options{JoinSpan: func(trace.Span) bool { return true }})
+	always := newRig(t, Options{joinSpan: func(trace.Span) bool { return true }})
 	pctx, parent = always.tel.opts.TracerProvider.Tracer("example.com/shop").Start(context.Background(), "orders.Get")
 	_, c = startCall(always.tel, pctx, mustRequest(t, http.MethodGet, "https://a.example/dbs/d/colls/c/docs/1"))
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	parent.End()
 	require.Len(t, always.spans.Ended(), 1)
 	assert.Equal(t, "orders.Get", always.spans.Ended()[0].Name())
@@ -148,10 +148,10 @@ func TestAzureSDKSpan(t *testing.T) {
 	r := newRig(t, Options{})
 	_, s := azcoreHTTPSpan(context.Background(), r.tel.opts.TracerProvider)
 	defer s.End()
-	assert.True(t, AzureSDKSpan(s))
+	assert.True(t, azureSDKSpan(s))
 	sampledOut := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
 	_, dropped := azcoreHTTPSpan(context.Background(), sampledOut)
-	assert.False(t, AzureSDKSpan(dropped), "a span that records nothing is not joined")
-	assert.False(t, AzureSDKSpan(trace.SpanFromContext(context.Background())))
-	assert.False(t, AzureSDKSpan(nil))
+	assert.False(t, azureSDKSpan(dropped), "a span that records nothing is not joined")
+	assert.False(t, azureSDKSpan(trace.SpanFromContext(context.Background())))
+	assert.False(t, azureSDKSpan(nil))
 }

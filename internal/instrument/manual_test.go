@@ -20,11 +20,11 @@ func TestManualNamesEveryName(t *testing.T) {
 	doc, err := os.ReadFile("../../telemetry/doc.go")
 	require.NoError(t, err)
 	names := []string{
-		MetricOperationDuration, MetricRequestCharge, MetricRetries, MetricBackoffWait,
-		MetricFailovers, MetricRefreshes, MetricBreakerTransition, MetricBreakerState,
-		string(AttrRetryReason), string(AttrBackoffWait), string(AttrRefreshForced),
-		string(AttrRefreshOutcome), string(AttrBreakerFrom), string(AttrBreakerTo),
-		SpanAccountRefresh, string(AttrAzureNamespace), CosmosDBNamespace,
+		metricOperationDuration, metricRequestCharge, metricRetries, metricBackoffWait,
+		metricFailovers, metricRefreshes, metricBreakerTransition, metricBreakerState,
+		string(attrRetryReason), string(attrBackoffWait), string(attrRefreshForced),
+		string(attrRefreshOutcome), string(attrBreakerFrom), string(attrBreakerTo),
+		spanAccountRefresh, string(attrAzureNamespace), cosmosDBNamespace,
 		fmt.Sprintf("%d closed, %d half-open, %d open", BreakerClosed, BreakerHalfOpen, BreakerOpen),
 	}
 	for _, name := range names {
@@ -37,7 +37,7 @@ func TestScopeName(t *testing.T) {
 	assert.Equal(t, "github.com/cosmosrt/cosmosrt/telemetry", telemetry.ScopeName)
 	r := newRig(t, Options{})
 	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://a.example/dbs/d"))
-	c.End(respWith(200), nil, "")
+	c.End(respWith(200), nil)
 	require.Len(t, r.spans.Ended(), 1)
 	assert.Equal(t, telemetry.ScopeName, r.spans.Ended()[0].InstrumentationScope().Name)
 }

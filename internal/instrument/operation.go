@@ -67,7 +67,7 @@ func opsOf(typ string) (resourceOps, bool) {
 	return resourceOps{}, false
 }
 
-// Operation infers from req (a request read once, see wire.Describe) and
+// operation infers from req (a request read once, see wire.Describe) and
 // its headers h the Cosmos DB operation name (db.operation.name), the database (db.namespace) and the
 // container (db.collection.name). For example:
 //
@@ -84,9 +84,9 @@ func opsOf(typ string) (resourceOps, bool) {
 //
 // Operations it does not recognise are named by the HTTP method ("GET",
 // "POST", …, or "_OTHER"), so the name stays of low cardinality. The names
-// returned are substrings of the path or constants: Operation does not
+// returned are substrings of the path or constants: operation does not
 // allocate.
-func Operation(req *wire.Request, h http.Header) (op, namespace, collection string) {
+func operation(req *wire.Request, h http.Header) (op, namespace, collection string) {
 	if req.Segments > maxSegments {
 		return methodName(req.Method), "", ""
 	}

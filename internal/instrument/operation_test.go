@@ -80,8 +80,8 @@ func TestOperationDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// operationOf is Operation of req read as the chain reads it.
+// operationOf is operation of req read as the chain reads it.
 func operationOf(req *http.Request) (op, namespace, collection string) {
 	d := wire.Describe(req)
-	return Operation(&d, req.Header)
+	return operation(&d, req.Header)
 }

@@ -9,9 +9,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// SpanAccountRefresh is the name of the span around a read of the database
+// spanAccountRefresh is the name of the span around a read of the database
 // account.
-const SpanAccountRefresh = "cosmosrt.account.refresh"
+const spanAccountRefresh = "cosmosrt.account.refresh"
 
 // OnRefresh is called when a read of the database account starts; forced
 // tells whether a failover forced it. It starts an INTERNAL span
@@ -30,9 +30,9 @@ func (t *Telemetry) OnRefresh(ctx context.Context, forced bool) (context.Context
 	}
 	var span trace.Span
 	if tr != nil {
-		ctx, span = tr.Start(ctx, SpanAccountRefresh,
+		ctx, span = tr.Start(ctx, spanAccountRefresh,
 			trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithAttributes(AttrRefreshForced.Bool(forced)))
+			trace.WithAttributes(attrRefreshForced.Bool(forced)))
 	}
 	var done atomic.Bool
 	return ctx, func(err error) {
@@ -45,7 +45,7 @@ func (t *Telemetry) OnRefresh(ctx context.Context, forced bool) (context.Context
 		}
 		if count {
 			in.refreshes.Add(ctx, 1, metric.WithAttributes(
-				AttrRefreshForced.Bool(forced), AttrRefreshOutcome.String(outcome)))
+				attrRefreshForced.Bool(forced), attrRefreshOutcome.String(outcome)))
 		}
 		if span != nil {
 			if err != nil {

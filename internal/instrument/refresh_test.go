@@ -30,7 +30,7 @@ func TestOnRefresh(t *testing.T) {
 	_, done = r.tel.OnRefresh(context.Background(), true)
 	done(errors.New("region: account read failed"))
 
-	spans := r.ended(SpanAccountRefresh)
+	spans := r.ended(spanAccountRefresh)
 	require.Len(t, spans, 2)
 	assert.Equal(t, trace.SpanKindInternal, spans[0].SpanKind())
 	assert.Equal(t, false, attrs(spans[0].Attributes())["cosmosrt.account.refresh.forced"])
@@ -42,7 +42,7 @@ func TestOnRefresh(t *testing.T) {
 	r.allEnded(t)
 
 	got := map[[2]any]int64{}
-	for _, dp := range r.metric(t, MetricRefreshes).Data.(metricdata.Sum[int64]).DataPoints {
+	for _, dp := range r.metric(t, metricRefreshes).Data.(metricdata.Sum[int64]).DataPoints {
 		a := setAttrs(dp.Attributes)
 		got[[2]any{a["cosmosrt.account.refresh.forced"], a["cosmosrt.account.refresh.outcome"]}] = dp.Value
 	}

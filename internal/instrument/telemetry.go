@@ -40,17 +40,17 @@ type Options struct {
 	// The default (false) creates one span per physical attempt.
 	NoAttemptSpans bool
 
-	// JoinSpan reports whether a call should record on span, the
+	// joinSpan reports whether a call should record on span, the
 	// recording span its request's context already carries, instead of
 	// starting a call span of its own (see StartCall). Nil means
-	// AzureSDKSpan: join the span of an Azure SDK client (azcore through
+	// azureSDKSpan: join the span of an Azure SDK client (azcore through
 	// azotel), so that an azcosmos operation has one operation span. A
 	// func that returns false always starts a call span.
-	JoinSpan func(span trace.Span) bool
+	joinSpan func(span trace.Span) bool
 
-	// Now reads the clock for db.client.operation.duration and the
+	// now reads the clock for db.client.operation.duration and the
 	// attempts' times in Diagnostics. Nil means time.Now.
-	Now func() time.Time
+	now func() time.Time
 }
 
 // Telemetry holds the tracer, meter and propagators of one chain and the
@@ -75,8 +75,8 @@ type Telemetry struct {
 // New returns a Telemetry for o. It does not look up the providers: that
 // happens when they are first needed.
 func New(o Options) *Telemetry {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.now == nil {
+		o.now = time.Now
 	}
 	return &Telemetry{opts: o}
 }

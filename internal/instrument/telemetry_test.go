@@ -23,7 +23,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
-
 	"go.uber.org/goleak"
 
 	"github.com/cosmosrt/cosmosrt/internal/wire"
@@ -52,7 +51,7 @@ func newRig(t testing.TB, o Options) *rig {
 		_ = mp.Shutdown(context.Background())
 	})
 	o.TracerProvider, o.MeterProvider, o.Propagators = tp, mp, propagation.TraceContext{}
-	o.Now = func() time.Time { return r.now }
+	o.now = func() time.Time { return r.now }
 	r.tel = New(o)
 	return r
 }
@@ -144,8 +143,8 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 				c.Answered(context.Background(), resp, nil, false, nil, 0)
 				c.Answered(context.Background(), nil, nil, true, reason("service_unavailable"), 10*time.Millisecond)
 				c.Attempt(context.Background(), 1, "", true)
-				c.End(resp, nil, "")
-				_ = WithAttempt(cctx, 0)
+				c.End(resp, nil)
+				_ = withAttempt(cctx, 0)
 				_, done := tel.OnRefresh(cctx, true)
 				done(nil)
 				tel.BreakerTransition("https://acct-westus.documents.azure.com:443/", "closed", "open")
@@ -154,7 +153,7 @@ func TestNoopProvidersRecordNothingAndAllocateNothing(t *testing.T) {
 
 			base := &staticTransport{resp: &http.Response{StatusCode: 200, Body: http.NoBody}}
 			rt := tel.Attempts(base)
-			areq := req.WithContext(WithAttempt(ctx, 2))
+			areq := req.WithContext(withAttempt(ctx, 2))
 			allocs = testing.AllocsPerRun(200, func() {
 				resp, err := rt.RoundTrip(areq)
 				if err != nil || resp.StatusCode != 200 {
@@ -214,7 +213,7 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 		resp, err := client.Do(req.WithContext(ctx))
 		require.NoError(t, err)
 		resp.Body.Close()
-		c.End(resp, nil, "")
+		c.End(resp, nil)
 	}
 	call() // before any SDK: nothing recorded, nothing propagated
 
@@ -239,9 +238,9 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 	assert.ElementsMatch(t, []string{"read_item c", "HTTP GET"}, names)
 	_, c = startCall(captured, context.Background(), mustRequest(t, http.MethodGet, srv.URL+"/dbs/d"))
 	require.NotNil(t, c)
-	c.End(&http.Response{StatusCode: 200}, nil, "")
+	c.End(&http.Response{StatusCode: 200}, nil)
 	assert.Equal(t, "read_database d", spans.Ended()[len(spans.Ended())-1].Name())
-	dur := collect(t, reader1, MetricOperationDuration)
+	dur := collect(t, reader1, metricOperationDuration)
 	require.NotNil(t, dur.Data, "duration recorded on the provider set after New")
 	assert.Equal(t, uint64(1), dur.Data.(metricdata.Histogram[float64]).DataPoints[0].Count)
 	assert.Equal(t, []int64{BreakerOpen}, gaugeValues(t, reader1))
@@ -251,14 +250,14 @@ func TestGlobalProvidersSetAfterNewArePickedUp(t *testing.T) {
 	reader2 := sdkmetric.NewManualReader()
 	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader2)))
 	tel.BreakerTransition("https://acct-westus.example:443/", "closed", "open")
-	assert.NotNil(t, collect(t, reader2, MetricBreakerTransition).Data)
+	assert.NotNil(t, collect(t, reader2, metricBreakerTransition).Data)
 	assert.Equal(t, []int64{BreakerOpen}, gaugeValues(t, reader2))
 	assert.Empty(t, gaugeValues(t, reader1), "the old provider's callback was unregistered")
 }
 
 func gaugeValues(t *testing.T, reader *sdkmetric.ManualReader) []int64 {
 	t.Helper()
-	m := collect(t, reader, MetricBreakerState)
+	m := collect(t, reader, metricBreakerState)
 	if m.Data == nil {
 		return nil
 	}
@@ -275,7 +274,7 @@ func TestInstrumentsAreBuiltOncePerProvider(t *testing.T) {
 	req := mustRequest(t, http.MethodGet, "https://acct.documents.azure.com/")
 	for range 3 {
 		_, c := startCall(tel, context.Background(), req)
-		c.End(&http.Response{StatusCode: 200}, nil, "")
+		c.End(&http.Response{StatusCode: 200}, nil)
 	}
 	assert.Equal(t, 1, mp.meters)
 }
@@ -314,7 +313,7 @@ func TestCloseUnregistersTheGauge(t *testing.T) {
 	assert.Empty(t, gaugeValues(t, r.reader))
 	// Still usable after Close.
 	_, c := startCall(r.tel, context.Background(), mustRequest(t, http.MethodGet, "https://h/"))
-	c.End(&http.Response{StatusCode: 200}, nil, "")
+	c.End(&http.Response{StatusCode: 200}, nil)
 	r.allEnded(t)
 	assert.Len(t, r.ended("read_database_account"), 1)
 }

@@ -11,18 +11,18 @@ import (
 // that their connection is reused.
 const MaxDrain = 64 << 10
 
-// DrainTime bounds the time Drain spends on a discarded response. The
+// drainTime bounds the time Drain spends on a discarded response. The
 // response worth draining is a small error document whose rest is already
 // in flight: it arrives within a round trip, well under this bound, and
 // reading it to the end lets net/http reuse the connection. A response
 // still arriving after it is slow or endless: cutting it off costs one new
 // connection, which is far less than a call stalled behind it (a 429's hint
 // may be 1 ms).
-const DrainTime = 100 * time.Millisecond
+const drainTime = 100 * time.Millisecond
 
 // Drain reads at most max bytes of a discarded response, for at most
-// DrainTime, and closes it: a rest that arrives in that budget leaves the
-// connection reusable, anything else drops it. A response whose
+// 100 ms (drainTime), and closes it: a rest that arrives in that budget
+// leaves the connection reusable, anything else drops it. A response whose
 // ContentLength exceeds max, or a max of 0 or less, is closed without
 // reading. The time bound is checked between reads, so a body that
 // trickles is cut off. A single read that blocks is ended by abort, when
@@ -42,10 +42,10 @@ func Drain(resp *http.Response, max int64, abort func()) {
 	if max <= 0 || resp.ContentLength > max {
 		return // its end is out of reach: the connection goes either way
 	}
-	until := time.Now().Add(DrainTime)
+	until := time.Now().Add(drainTime)
 	if abort != nil {
 		fired := make(chan struct{})
-		t := time.AfterFunc(DrainTime, func() { abort(); close(fired) })
+		t := time.AfterFunc(drainTime, func() { abort(); close(fired) })
 		defer func() {
 			if !t.Stop() {
 				<-fired

@@ -78,8 +78,8 @@ func FuzzDrain(f *testing.F) {
 			if length > bound && b.reads > 0 {
 				t.Fatalf("a body announced longer (%d) than the bound (%d) was read", length, bound)
 			}
-			if took >= DrainTime+delay {
-				t.Fatalf("took %s, bound %s and one read of %s", took, DrainTime, delay)
+			if took >= drainTime+delay {
+				t.Fatalf("took %s, bound %s and one read of %s", took, drainTime, delay)
 			}
 			if aborts.Load() > 1 {
 				t.Fatalf("aborted %d times", aborts.Load())

@@ -41,7 +41,7 @@ func TestDrainEndsAStalledBodyThroughTheRequestContext(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("a stalled body was drained in %s", took)
 	assert.True(t, aborted)
-	assert.GreaterOrEqual(t, took, DrainTime)
+	assert.GreaterOrEqual(t, took, drainTime)
 	assert.Less(t, took, 2*time.Second)
 }
 
@@ -84,7 +84,7 @@ func TestDrainBoundsBytesAndTime(t *testing.T) {
 		{name: "announced longer than max: not read", body: drainBody{size: 5000, chunk: 700}, length: 5000, max: 1000},
 		{name: "max off", body: drainBody{size: 5, chunk: 5}, length: -1, max: -1},
 		{name: "trickling: cut off at the bound", body: drainBody{size: 1000, chunk: 1, delay: 10 * time.Millisecond},
-			length: 1000, max: MaxDrain, wantRead: 10, wantTime: DrainTime},
+			length: 1000, max: MaxDrain, wantRead: 10, wantTime: drainTime},
 		{name: "slow reads: the bound is checked between reads", body: drainBody{size: 1000, chunk: 10, delay: 70 * time.Millisecond},
 			length: -1, max: MaxDrain, wantRead: 20, wantTime: 140 * time.Millisecond},
 	} {

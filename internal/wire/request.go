@@ -28,11 +28,11 @@ func LookupSubStatus(h http.Header) (int, bool) {
 }
 
 // IsWrite reports whether a request may change data, and so must not be
-// resent after an Ambiguous failure. GET, HEAD and OPTIONS (and the empty
-// method, which means GET) are reads; a POST that is a query (header
-// x-ms-documentdb-isquery "true" in any case, or Content-Type
-// application/query+json) is a read; every other request, including a nil
-// one, is a write.
+// resent after an ambiguous failure (decide.Ambiguous). GET, HEAD and
+// OPTIONS (and the empty method, which means GET) are reads; a POST that
+// is a query (header x-ms-documentdb-isquery "true" in any case, or
+// Content-Type application/query+json) is a read; every other request,
+// including a nil one, is a write.
 func IsWrite(req *http.Request) bool {
 	if req == nil {
 		return true
