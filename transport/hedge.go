@@ -40,8 +40,7 @@ func (r *Retry) hedged(ctx context.Context, c *call, o policy.HedgeOptions) (res
 
 	h.mu.Lock()
 	first := h.startLocked()
-	h.timer.Reset(decide.HedgeDelay(o, 1))
-	h.armed = true
+	h.armLocked(decide.HedgeDelay(o, 1))
 	h.mu.Unlock()
 
 	resp, err = r.run(first.ctx, &first.call)
@@ -54,7 +53,8 @@ func (r *Retry) hedged(ctx context.Context, c *call, o policy.HedgeOptions) (res
 		h.mu.Lock()
 		if received == h.spawned {
 			h.closing = true
-			reusable = h.timer.Stop() || !h.armed // no fire left to run against a reused hedge
+			// No fire may be left to run against a reused hedge.
+			reusable = h.stale == 0 && (h.timer.Stop() || !h.armed)
 			h.mu.Unlock()
 			break
 		}
@@ -96,6 +96,7 @@ type hedge struct {
 
 	mu      sync.Mutex // guards the fields below
 	armed   bool       // the timer was set and fire has not run since
+	stale   int        // fires that were due when the timer was set again: they are skipped
 	closing bool       // the read has its answer: start no more arms
 	started int
 	spawned int   // arms started on their own goroutines
@@ -137,7 +138,7 @@ func (h *hedge) reset() {
 	}
 	h.r, h.ctx, h.read = nil, nil, call{}
 	h.armed, h.closing = false, false
-	h.started, h.spawned = 0, 0
+	h.started, h.spawned, h.stale = 0, 0, 0
 }
 
 // startLocked starts the next arm and returns it: the first runs on the
@@ -166,18 +167,31 @@ func (h *hedge) canStartLocked() bool {
 	return !h.closing && h.started < len(h.arms) && h.ctx.Err() == nil && !h.r.isClosed()
 }
 
+// armLocked sets the timer to fire after d. A fire that was already due
+// (the timer expired, its func waiting for the lock) is counted stale, to
+// be skipped.
+func (h *hedge) armLocked(d time.Duration) {
+	if !h.timer.Reset(d) && h.armed {
+		h.stale++
+	}
+	h.armed = true
+}
+
 // fire is the timer's: the next hedge is due.
 func (h *hedge) fire() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.stale > 0 {
+		h.stale--
+		return
+	}
 	h.armed = false
 	if !h.canStartLocked() || !h.r.hedges.Take() {
 		return
 	}
 	h.read.rec.Hedge(h.arms[h.started].Region())
 	h.startLocked()
-	h.timer.Reset(h.o.Step)
-	h.armed = true
+	h.armLocked(h.o.Step)
 }
 
 // ended takes the answer of arm i: the first final one wins and the other
@@ -206,8 +220,7 @@ func (h *hedge) ended(i int, resp *http.Response, err error) {
 		h.last = i
 		if h.canStartLocked() {
 			h.startLocked()
-			h.timer.Reset(h.o.Step)
-			h.armed = true
+			h.armLocked(h.o.Step)
 		}
 	}
 	h.mu.Unlock()
