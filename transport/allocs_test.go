@@ -97,7 +97,10 @@ func newMemChain(t *testing.T, o Options) *http.Client {
 // context value and the request that carries it. Any other Base gives each
 // attempt a cancellable context instead (two allocations, and the body
 // that ends it on Close), which is how a drain that stalls is cut off.
-// Hedging on but not firing adds at most 3.
+// Hedging on but not firing adds at most 4: the first arm's cancellable
+// context (two), the body that ends it on Close, and the first hedge's
+// timer, which is made for each read rather than pooled because a timer
+// belongs to the testing/synctest bubble it was made in.
 func TestRoutedReadAllocations(t *testing.T) {
 	skipUnderRace(t)
 	bare := allocsPerGet(t, &http.Client{Transport: memTransport()})
@@ -109,7 +112,7 @@ func TestRoutedReadAllocations(t *testing.T) {
 		bare, routed, routed-bare, otherBase, otherBase-otherBare, hedged, hedged-routed)
 	assert.LessOrEqual(t, routed-bare, 4.0, "request copy, breaker closure, connection watch (2)")
 	assert.LessOrEqual(t, otherBase-otherBare, 5.0, "request copy, breaker closure, attempt context (2), its body")
-	assert.LessOrEqual(t, hedged-routed, 3.0, "hedging that does not fire")
+	assert.LessOrEqual(t, hedged-routed, 4.0, "hedging that does not fire")
 }
 
 // TestFeaturesACallDoesNotUseCostItNothing: tracking writes, on for the

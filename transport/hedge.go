@@ -28,7 +28,8 @@ import (
 // The first arm runs on the caller's goroutine and the later ones, when
 // they start, on their own; the state of the read comes from a pool. A read
 // answered before its first hedge is due pays only for the first arm's
-// cancellable context and the body that ends it on Close.
+// cancellable context, the body that ends it on Close, and the timer of
+// the first hedge.
 func (r *Retry) hedged(ctx context.Context, c *call, o policy.HedgeOptions) (resp *http.Response, err error, ok bool) {
 	h := hedges.Get().(*hedge)
 	if h.arms = c.route.Arms(o.MaxRegions, h.arms[:0]); h.arms == nil {
@@ -36,11 +37,11 @@ func (r *Retry) hedged(ctx context.Context, c *call, o policy.HedgeOptions) (res
 		return nil, nil, false
 	}
 	r.hedges.Read()
-	h.begin(r, ctx, c, o)
-
 	h.mu.Lock()
+	h.begin(r, ctx, c, o)
 	first := h.startLocked()
-	h.armLocked(decide.HedgeDelay(o, 1))
+	h.timer = time.AfterFunc(decide.HedgeDelay(o, 1), h.fireFunc)
+	h.armed = true
 	h.mu.Unlock()
 
 	resp, err = r.run(first.ctx, &first.call)
@@ -69,30 +70,27 @@ func (r *Retry) hedged(ctx context.Context, c *call, o policy.HedgeOptions) (res
 	return resp, err, true
 }
 
-// hedges recycles the state of hedged reads, whose timer is bound once.
+// hedges recycles the state of hedged reads. Timers and channels are made
+// for each read, never kept: they belong to the testing/synctest bubble
+// they were made in, if any.
 var hedges = sync.Pool{New: func() any {
-	h := &hedge{results: make(chan struct{}, maxPooledArms)}
-	h.timer = time.AfterFunc(time.Hour, h.fire)
-	h.timer.Stop()
+	h := new(hedge)
+	h.fireFunc = h.fire
 	return h
 }}
-
-// maxPooledArms is the number of arms whose ends a pooled hedge's channel
-// can hold; a read with more arms (more read regions) gets a channel of
-// its own.
-const maxPooledArms = 8
 
 // hedge is the state of one hedged read. Arms started after the first run
 // on their own goroutines and carry out their own ends, so that a hedge
 // that wins cancels the first arm at once.
 type hedge struct {
-	r       *Retry
-	ctx     context.Context // the caller's
-	read    call            // the read, whose request, record and body the arms share
-	o       policy.HedgeOptions
-	arms    []account.Route
-	results chan struct{} // one value per arm started on its own goroutine, once it ended
-	timer   *time.Timer   // fires the next hedge; its func is fire
+	r        *Retry
+	ctx      context.Context // the caller's
+	read     call            // the read, whose request, record and body the arms share
+	o        policy.HedgeOptions
+	arms     []account.Route
+	results  chan struct{} // one value per arm started on its own goroutine, once it ended; made with the first
+	timer    *time.Timer   // fires the next hedge
+	fireFunc func()        // fire, bound once
 
 	mu      sync.Mutex // guards the fields below
 	armed   bool       // the timer was set and fire has not run since
@@ -123,9 +121,6 @@ func (h *hedge) begin(r *Retry, ctx context.Context, c *call, o policy.HedgeOpti
 	if cap(h.runs) < len(h.arms) {
 		h.runs = make([]arm, 0, len(h.arms))
 	}
-	if len(h.arms) > cap(h.results) {
-		h.results = make(chan struct{}, len(h.arms))
-	}
 }
 
 // reset empties a hedge that ended, for its next read.
@@ -133,10 +128,7 @@ func (h *hedge) reset() {
 	clear(h.runs)
 	clear(h.arms)
 	h.runs, h.arms = h.runs[:0], h.arms[:0]
-	if cap(h.results) > maxPooledArms {
-		h.results = make(chan struct{}, maxPooledArms)
-	}
-	h.r, h.ctx, h.read = nil, nil, call{}
+	h.r, h.ctx, h.read, h.results, h.timer = nil, nil, call{}, nil, nil
 	h.armed, h.closing = false, false
 	h.started, h.spawned, h.stale = 0, 0, 0
 }
@@ -150,6 +142,9 @@ func (h *hedge) startLocked() *arm {
 	a := &h.runs[i]
 	a.ctx, a.cancel = context.WithCancel(h.ctx)
 	if i > 0 {
+		if h.results == nil {
+			h.results = make(chan struct{}, len(h.arms))
+		}
 		h.spawned++
 		go h.runArm(i, a)
 	}

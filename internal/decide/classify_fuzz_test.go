@@ -11,10 +11,10 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// FuzzClassify checks classify and SubStatus on arbitrary status codes
+// FuzzClassify checks classify and wire.SubStatus on arbitrary status codes
 // and x-ms-substatus values: a 2xx is always OK, a response alone never
 // gives a transport outcome, the outcome depends on the header only
-// through SubStatus, and an error always wins over the response.
+// through wire.SubStatus, and an error always wins over the response.
 func FuzzClassify(f *testing.F) {
 	for _, s := range []struct {
 		status int
@@ -68,7 +68,7 @@ func FuzzClassify(f *testing.F) {
 	})
 }
 
-// FuzzIsWrite checks IsWrite on arbitrary methods and headers: reads stay
+// FuzzIsWrite checks wire.IsWrite on arbitrary methods and headers: reads stay
 // reads whatever the headers say, only POST can be a query, and a POST
 // declared a query by either header is a read.
 func FuzzIsWrite(f *testing.F) {

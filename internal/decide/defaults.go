@@ -7,7 +7,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// Defaults of RetryOptions.
+// Defaults of policy.RetryOptions.
 const (
 	defaultMaxThrottleRetries    = 9
 	defaultMaxThrottleWait       = 30 * time.Second

@@ -9,7 +9,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
-// Defaults of HedgeOptions.
+// Defaults of policy.HedgeOptions.
 const (
 	defaultHedgeRatio       = 0.1
 	defaultHedgeBurst       = 10
