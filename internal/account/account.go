@@ -71,7 +71,7 @@ type locationDoc struct {
 	Endpoint string `json:"databaseAccountEndpoint"`
 }
 
-// ParseAccount decodes and validates a DatabaseAccount document fetched
+// parseAccount decodes and validates a DatabaseAccount document fetched
 // from the account endpoint account.
 //
 // Decoding is tolerant: unknown fields are ignored and field names match
@@ -79,7 +79,7 @@ type locationDoc struct {
 // a location whose endpoint is not one requests may be sent to
 // (wire.CheckEndpoint: an absolute http(s) URL with a valid host, no
 // userinfo, no port 0), uses another scheme than the account (https is
-// never downgraded to http), has a query or fragment, or fails InAccount
+// never downgraded to http), has a query or fragment, or fails inAccount
 // is dropped and described in Account.Dropped; so is a location whose
 // name is longer than 256 bytes or not printable UTF-8, and a location
 // repeating an earlier endpoint (wire.Endpoint: however it is spelt) or
@@ -89,7 +89,7 @@ type locationDoc struct {
 // field has the wrong type, or a list has more than 64 entries; it wraps
 // ErrNoWriteRegion if no writable location is left. Error messages quote
 // at most a few dozen bytes of the document.
-func ParseAccount(data []byte, account *url.URL) (*Account, error) {
+func parseAccount(data []byte, account *url.URL) (*Account, error) {
 	if _, err := wire.CheckEndpoint(account); err != nil {
 		return nil, fmt.Errorf("the account endpoint %w", err)
 	}
@@ -172,7 +172,7 @@ func regionalEndpoint(s string, account *url.URL) (*url.URL, wire.Endpoint, stri
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, wire.Endpoint{}, "endpoint has a query or fragment"
 	}
-	if !InAccount(account, u) {
+	if !inAccount(account, u) {
 		return nil, wire.Endpoint{}, "endpoint host outside the account"
 	}
 	hostport := id.Host

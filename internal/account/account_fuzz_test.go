@@ -123,7 +123,7 @@ func fuzzParseAccountSeeds() (seeds []struct {
 	return seeds
 }
 
-// FuzzParseAccount checks ParseAccount on arbitrary documents and account
+// FuzzParseAccount checks parseAccount on arbitrary documents and account
 // endpoints: it never panics, and whatever it accepts can only send
 // requests inside the account, within the documented bounds.
 func FuzzParseAccount(f *testing.F) {
@@ -136,15 +136,15 @@ func FuzzParseAccount(f *testing.F) {
 			return
 		}
 		before := *account
-		a, err := ParseAccount(data, account)
+		a, err := parseAccount(data, account)
 		if *account != before {
-			t.Fatalf("ParseAccount modified the account URL: %#v, was %#v", *account, before)
+			t.Fatalf("parseAccount modified the account URL: %#v, was %#v", *account, before)
 		}
 		if err != nil {
 			if a != nil {
-				t.Fatal("ParseAccount returned an account and an error")
+				t.Fatal("parseAccount returned an account and an error")
 			}
-			if account.IsAbs() && InAccount(account, account) &&
+			if account.IsAbs() && inAccount(account, account) &&
 				!errors.Is(err, region.ErrBadAccount) && !errors.Is(err, region.ErrNoWriteRegion) {
 				t.Fatalf("error %q wraps neither sentinel", err)
 			}
@@ -162,11 +162,11 @@ func FuzzParseAccount(f *testing.F) {
 			return
 		}
 		if a == nil {
-			t.Fatal("ParseAccount returned neither an account nor an error")
+			t.Fatal("parseAccount returned neither an account nor an error")
 		}
 		var doc accountDoc
 		if err := json.Unmarshal(data, &doc); err != nil {
-			t.Fatalf("ParseAccount accepted a document encoding/json rejects: %v", err)
+			t.Fatalf("parseAccount accepted a document encoding/json rejects: %v", err)
 		}
 		if len(a.Write) == 0 || len(a.Write) > maxLocations || len(a.Read) > maxLocations {
 			t.Fatalf("%d writable and %d readable locations", len(a.Write), len(a.Read))
@@ -190,7 +190,7 @@ func FuzzParseAccount(f *testing.F) {
 	})
 }
 
-// checkLocations checks the locations ParseAccount kept from one list.
+// checkLocations checks the locations parseAccount kept from one list.
 func checkLocations(t *testing.T, list string, locs []Location, account *url.URL) {
 	t.Helper()
 	keys, names := map[wire.Endpoint]bool{}, map[string]bool{}
@@ -199,7 +199,7 @@ func checkLocations(t *testing.T, list string, locs []Location, account *url.URL
 		if ep == nil {
 			t.Fatalf("%s[%d] has no endpoint", list, i)
 		}
-		if !InAccount(account, ep) {
+		if !inAccount(account, ep) {
 			t.Fatalf("%s[%d] endpoint %v is outside account %v", list, i, ep, account)
 		}
 		if ep.Scheme != strings.ToLower(account.Scheme) {
@@ -211,7 +211,7 @@ func checkLocations(t *testing.T, list string, locs []Location, account *url.URL
 		// What the endpoint prints is the endpoint: a caller that stores
 		// and re-parses it stays in the account.
 		again, err := url.Parse(ep.String())
-		if err != nil || again.Host != ep.Host || !InAccount(account, again) {
+		if err != nil || again.Host != ep.Host || !inAccount(account, again) {
 			t.Fatalf("%s[%d] endpoint %v re-parses as %#v (%v)", list, i, ep, again, err)
 		}
 		id, err := wire.CheckEndpoint(ep)
@@ -243,7 +243,7 @@ func checkNoForeignEndpoint(t *testing.T, entry string, doc accountDoc, account 
 			strings.ContainsFunc(d.Endpoint, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '"' || r == '\\' }) {
 			continue
 		}
-		if u, err := url.Parse(d.Endpoint); err == nil && InAccount(account, u) {
+		if u, err := url.Parse(d.Endpoint); err == nil && inAccount(account, u) {
 			continue
 		}
 		if strings.Contains(entry, d.Endpoint) {

@@ -53,7 +53,7 @@ func names(locs []Location) []string {
 }
 
 func TestParseAccountGoodDocument(t *testing.T) {
-	a, err := ParseAccount([]byte(goodAccountDoc), mustURL(t, testAccountURL))
+	a, err := parseAccount([]byte(goodAccountDoc), mustURL(t, testAccountURL))
 	require.NoError(t, err)
 	assert.Equal(t, "contoso", a.ID)
 	assert.Equal(t, "Session", a.ConsistencyLevel)
@@ -113,7 +113,7 @@ func TestParseAccountValidatesLocations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := `{"writableLocations": ` + tt.write + `}`
-			a, err := ParseAccount([]byte(doc), mustURL(t, tt.account))
+			a, err := parseAccount([]byte(doc), mustURL(t, tt.account))
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantWrite, names(a.Write))
 			assert.Len(t, a.Dropped, tt.dropped, "%q", a.Dropped)
@@ -129,7 +129,7 @@ func TestParseAccountToleratesUnknownFieldsAndCasing(t *testing.T) {
 	doc := `{"ID": "c", "WRITABLELOCATIONS": [{"Name": "West US", "DatabaseAccountEndpoint": "https://contoso-westus.documents.azure.com/", "extra": {"a": [1, 2, {"b": null}]}}],
 		"EnableMultipleWriteLocations": true, "userconsistencypolicy": {"DefaultConsistencyLevel": "Eventual", "maxStalenessPrefix": 100},
 		"newFeature": {"deep": [[[[[["ok"]]]]]]}, "readableLocations": null}`
-	a, err := ParseAccount([]byte(doc), mustURL(t, testAccountURL))
+	a, err := parseAccount([]byte(doc), mustURL(t, testAccountURL))
 	require.NoError(t, err)
 	assert.Equal(t, "c", a.ID)
 	assert.True(t, a.MultipleWriteLocations)
@@ -169,7 +169,7 @@ func TestParseAccountErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := ParseAccount([]byte(tt.doc), mustURL(t, testAccountURL))
+			a, err := parseAccount([]byte(tt.doc), mustURL(t, testAccountURL))
 			require.ErrorIs(t, err, tt.want)
 			assert.Nil(t, a)
 			assert.True(t, strings.HasPrefix(err.Error(), "region: "), err.Error())
@@ -185,7 +185,7 @@ func TestParseAccountAcceptsTheBoundAndCutsLongStrings(t *testing.T) {
 		locs[i] = [2]string{fmt.Sprint("R", i), fmt.Sprintf("https://contoso-r%d.documents.azure.com/", i)}
 	}
 	doc := `{"id": "` + strings.Repeat("é", 200) + `", "writableLocations": ` + locDoc(locs...) + `}`
-	a, err := ParseAccount([]byte(doc), mustURL(t, testAccountURL))
+	a, err := parseAccount([]byte(doc), mustURL(t, testAccountURL))
 	require.NoError(t, err)
 	assert.Len(t, a.Write, 64)
 	assert.Len(t, a.ID, 256)
@@ -195,21 +195,21 @@ func TestParseAccountAcceptsTheBoundAndCutsLongStrings(t *testing.T) {
 func TestParseAccountRejectsBadAccountURL(t *testing.T) {
 	for _, s := range []string{"", "/relative", "ftp://contoso.documents.azure.com/", "https://bad host/"} {
 		u, _ := url.Parse(s)
-		_, err := ParseAccount([]byte(goodAccountDoc), u)
+		_, err := parseAccount([]byte(goodAccountDoc), u)
 		assert.Error(t, err, s)
 	}
-	_, err := ParseAccount([]byte(goodAccountDoc), nil)
+	_, err := parseAccount([]byte(goodAccountDoc), nil)
 	assert.Error(t, err)
 }
 
-func ExampleParseAccount() {
+func Example_parseAccount() {
 	account, _ := url.Parse("https://contoso.documents.azure.com:443/")
 	doc := `{"id": "contoso",
 		"writableLocations": [{"name": "West US 2", "databaseAccountEndpoint": "https://contoso-westus2.documents.azure.com:443/"}],
 		"readableLocations": [
 			{"name": "West US 2", "databaseAccountEndpoint": "https://contoso-westus2.documents.azure.com:443/"},
 			{"name": "Elsewhere", "databaseAccountEndpoint": "https://attacker.example.com/"}]}`
-	a, err := ParseAccount([]byte(doc), account)
+	a, err := parseAccount([]byte(doc), account)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -5,8 +5,8 @@
 //   - account.go, fetch.go, lookup.go: the DatabaseAccount document
 //     (GET {account}/), fetched with a bounded body from the global
 //     endpoint, or from the account's regional endpoints when that fails,
-//     and validated by ParseAccount.
-//   - hostrule.go: InAccount, the rule that keeps signed requests inside
+//     and validated by parseAccount.
+//   - hostrule.go: inAccount, the rule that keeps signed requests inside
 //     the account: a regional endpoint keeps the account's scheme and its
 //     host is the account's host or a sibling of it (same parent domain),
 //     or, for an IP address, the same address. Locations failing it are

@@ -30,10 +30,10 @@ func (e *StatusError) Error() string {
 }
 
 // fetchFrom reads the DatabaseAccount from the endpoint from, an endpoint
-// of the account that InAccount accepts: a GET of its root path ("/", on
+// of the account that inAccount accepts: a GET of its root path ("/", on
 // from's scheme and host), signed by cred with now as x-ms-date (resource
 // type and link are empty), sent through rt. The response is validated by
-// ParseAccount for the account endpoint account.
+// parseAccount for the account endpoint account.
 //
 // A status other than 200 gives a *StatusError; a body over 1 MiB gives an
 // error wrapping ErrBadAccount; when ctx ends first the error wraps
@@ -71,7 +71,7 @@ func fetchFrom(ctx context.Context, rt http.RoundTripper, from, account *url.URL
 	if len(body) > maxAccountBytes {
 		return nil, fmt.Errorf("%w: body exceeds %d bytes", region.ErrBadAccount, maxAccountBytes)
 	}
-	return ParseAccount(body, account)
+	return parseAccount(body, account)
 }
 
 // lookupError wraps a transport or body-read error, making sure it wraps

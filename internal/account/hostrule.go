@@ -7,7 +7,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
-// InAccount reports whether u may receive requests signed for the account
+// inAccount reports whether u may receive requests signed for the account
 // whose endpoint is account. It is the host rule that keeps a caller's
 // signature inside the account:
 //
@@ -33,9 +33,9 @@ import (
 // at least three labels below a public suffix for the rule to be tight, as
 // every Cosmos DB account endpoint is.
 //
-// InAccount does not allocate unless a host has upper-case letters or is
+// inAccount does not allocate unless a host has upper-case letters or is
 // an IP address not spelt canonically.
-func InAccount(account, u *url.URL) bool {
+func inAccount(account, u *url.URL) bool {
 	if account == nil || u == nil || !strings.EqualFold(account.Scheme, u.Scheme) {
 		return false
 	}

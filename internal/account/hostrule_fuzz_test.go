@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// FuzzInAccount checks InAccount on arbitrary account endpoints and hand-
+// FuzzInAccount checks inAccount on arbitrary account endpoints and hand-
 // built URLs with arbitrary schemes and hosts: it never panics, never
 // accepts another scheme, userinfo or an odd host, and its answer does not
 // depend on the port (other than 0), the case of the host or one trailing
@@ -70,12 +70,12 @@ func FuzzInAccount(f *testing.F) {
 		if err != nil {
 			account = nil
 		}
-		in := func(scheme, host string) bool { return InAccount(account, &url.URL{Scheme: scheme, Host: host}) }
+		in := func(scheme, host string) bool { return inAccount(account, &url.URL{Scheme: scheme, Host: host}) }
 		got := in(scheme, host)
-		if InAccount(account, &url.URL{Scheme: scheme, Host: host, User: url.User("u")}) {
+		if inAccount(account, &url.URL{Scheme: scheme, Host: host, User: url.User("u")}) {
 			t.Fatalf("%q accepts %s://u@%s", rawAccount, scheme, host)
 		}
-		if InAccount(account, &url.URL{Scheme: scheme, Host: host, Opaque: "x"}) {
+		if inAccount(account, &url.URL{Scheme: scheme, Host: host, Opaque: "x"}) {
 			t.Fatalf("%q accepts an opaque URL with host %q", rawAccount, host)
 		}
 		if got != in(flipASCIICase(scheme), host) {
@@ -104,13 +104,13 @@ func FuzzInAccount(f *testing.F) {
 		// The account accepts itself, and an address or a sibling at its
 		// own depth accepts the account.
 		if account.User == nil && account.Opaque == "" {
-			if !InAccount(account, account) {
+			if !inAccount(account, account) {
 				t.Fatalf("%q accepts %q but not itself", rawAccount, host)
 			}
 			self := &url.URL{Scheme: scheme, Host: host}
 			accountName, _, _, _ := splitFuzzHost(account.Host)
 			if bracketed || isFuzzIP(name) || strings.Count(strings.TrimSuffix(name, "."), ".") == strings.Count(strings.TrimSuffix(accountName, "."), ".") {
-				if !InAccount(self, account) {
+				if !inAccount(self, account) {
 					t.Fatalf("%q accepts %q but not the other way round", rawAccount, host)
 				}
 			}

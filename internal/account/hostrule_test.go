@@ -89,7 +89,7 @@ func TestInAccount(t *testing.T) {
 				require.False(t, tt.want, "unparsable URL expected in the account")
 				return
 			}
-			assert.Equal(t, tt.want, InAccount(mustURL(t, tt.account), u))
+			assert.Equal(t, tt.want, inAccount(mustURL(t, tt.account), u))
 		})
 	}
 }
@@ -108,11 +108,11 @@ func TestInAccountRejectsHandBuiltHosts(t *testing.T) {
 		"[127.0.0.1]",
 		"x.documents.azure.com:+443",
 	} {
-		assert.False(t, InAccount(acct, &url.URL{Scheme: "https", Host: h}), "%q", h)
+		assert.False(t, inAccount(acct, &url.URL{Scheme: "https", Host: h}), "%q", h)
 	}
-	assert.False(t, InAccount(nil, acct))
-	assert.False(t, InAccount(acct, nil))
-	assert.False(t, InAccount(acct, &url.URL{Scheme: "https", Opaque: "x.documents.azure.com"}))
+	assert.False(t, inAccount(nil, acct))
+	assert.False(t, inAccount(acct, nil))
+	assert.False(t, inAccount(acct, &url.URL{Scheme: "https", Opaque: "x.documents.azure.com"}))
 }
 
 func TestInAccountDoesNotAllocateForLowerCaseHosts(t *testing.T) {
@@ -124,11 +124,11 @@ func TestInAccountDoesNotAllocateForLowerCaseHosts(t *testing.T) {
 		{"https://[::1]:8081/", "https://[::1]:9/"},
 	} {
 		account, u := mustURL(t, p[0]), mustURL(t, p[1])
-		assert.Zero(t, testing.AllocsPerRun(100, func() { InAccount(account, u) }), "%s in %s", p[1], p[0])
+		assert.Zero(t, testing.AllocsPerRun(100, func() { inAccount(account, u) }), "%s in %s", p[1], p[0])
 	}
 }
 
-func ExampleInAccount() {
+func Example_inAccount() {
 	account, _ := url.Parse("https://contoso.documents.azure.com:443/")
 	for _, s := range []string{
 		"https://contoso-westus2.documents.azure.com:443/",
@@ -137,7 +137,7 @@ func ExampleInAccount() {
 		"https://documents.azure.com.evil.com/",
 	} {
 		u, _ := url.Parse(s)
-		fmt.Println(InAccount(account, u), s)
+		fmt.Println(inAccount(account, u), s)
 	}
 	// Output:
 	// true https://contoso-westus2.documents.azure.com:443/

@@ -100,7 +100,7 @@ func (r *Router) lookupTargets() []*url.URL {
 				return targets
 			}
 			id, err := wire.CheckEndpoint(ep)
-			if err != nil || seen[id] || !InAccount(r.endpoint, ep) {
+			if err != nil || seen[id] || !inAccount(r.endpoint, ep) {
 				continue
 			}
 			seen[id] = true

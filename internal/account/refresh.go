@@ -150,7 +150,7 @@ func wait(ctx context.Context, f *flight) error {
 // context detached from ctx's cancellation but keeping its values.
 func (r *Router) startLocked(ctx context.Context, forced bool) (*flight, error) {
 	if r.closed {
-		return nil, ErrClosed
+		return nil, errClosed
 	}
 	f := &flight{n: r.started.Add(1), done: make(chan struct{})}
 	r.inflight = f

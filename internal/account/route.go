@@ -284,7 +284,7 @@ func (rt *Route) reset() {
 		return // an arm of a hedged read keeps its one region
 	}
 	if rt.write {
-		eps := rt.allowed(rt.owner.WriteEndpoints())
+		eps := rt.allowed(rt.owner.writeEndpoints())
 		if len(eps) == 0 {
 			rt.none = len(rt.excluded) > 0
 			return

@@ -14,14 +14,14 @@ import (
 	"github.com/cosmosrt/cosmosrt/region"
 )
 
-// ErrClosed reports a look-up requested from a closed Router.
-var ErrClosed = errors.New("no more account look-ups: closed")
+// errClosed reports a look-up requested from a closed Router.
+var errClosed = errors.New("no more account look-ups: closed")
 
 // Defaults of RouterOptions.
 const (
-	DefaultRefreshInterval = 5 * time.Minute
-	DefaultMarkTTL         = 5 * time.Minute
-	DefaultRefreshTimeout  = 10 * time.Second
+	defaultRefreshInterval = 5 * time.Minute
+	defaultMarkTTL         = 5 * time.Minute
+	defaultRefreshTimeout  = 10 * time.Second
 )
 
 // RouterOptions configures a Router. The zero value of each field is its
@@ -40,13 +40,13 @@ type RouterOptions struct {
 	// Transport carries the look-ups; nil means http.DefaultTransport.
 	Transport http.RoundTripper
 	// RefreshInterval is the period of the background refresh; 0 means
-	// DefaultRefreshInterval, negative means no background refresh.
+	// defaultRefreshInterval, negative means no background refresh.
 	RefreshInterval time.Duration
 	// MarkTTL is how long markUnavailable's marks last; 0 means
-	// DefaultMarkTTL, negative means marks are ignored.
+	// defaultMarkTTL, negative means marks are ignored.
 	MarkTTL time.Duration
 	// RefreshTimeout bounds one look-up, the tries of regional endpoints
-	// included (see Router); 0 means DefaultRefreshTimeout, negative means
+	// included (see Router); 0 means defaultRefreshTimeout, negative means
 	// no bound other than Close, in which case a stalled endpoint stalls
 	// the look-up.
 	RefreshTimeout time.Duration
@@ -126,9 +126,9 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		cred:      o.Credential,
 		rt:        o.Transport,
 		now:       o.Now,
-		timeout:   durationOr(o.RefreshTimeout, DefaultRefreshTimeout),
+		timeout:   durationOr(o.RefreshTimeout, defaultRefreshTimeout),
 		onRefresh: o.OnRefresh,
-		cache:     newLocationCache(o.PreferredRegions, durationOr(o.MarkTTL, DefaultMarkTTL)),
+		cache:     newLocationCache(o.PreferredRegions, durationOr(o.MarkTTL, defaultMarkTTL)),
 	}
 	if r.rt == nil {
 		r.rt = http.DefaultTransport
@@ -137,7 +137,7 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
-	if every := durationOr(o.RefreshInterval, DefaultRefreshInterval); every > 0 {
+	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
 		r.wg.Add(1)
 		go r.refreshEvery(every)
 	}
@@ -165,7 +165,7 @@ func (r *Router) Close() error {
 }
 
 // Owns reports whether u targets this account, that is whether
-// InAccount(RouterOptions.Endpoint, u) holds: u keeps the global
+// inAccount(RouterOptions.Endpoint, u) holds: u keeps the global
 // endpoint's scheme and names its host or a sibling of it (any port but
 // 0). The answer does not depend on the account document, so a regional
 // URL is owned before the account was ever loaded. Requests the router
@@ -179,7 +179,7 @@ func (r *Router) Owns(u *url.URL) bool {
 	if u.Host == r.endpoint.Host && u.Scheme == r.endpoint.Scheme && u.User == nil && u.Opaque == "" {
 		return true
 	}
-	return InAccount(r.endpoint, u)
+	return inAccount(r.endpoint, u)
 }
 
 // WriteEndpoint returns the endpoint for the next write, the first of
@@ -193,7 +193,7 @@ func (r *Router) WriteEndpoint() (*url.URL, bool) {
 	return rt.write[0], true
 }
 
-// WriteEndpoints returns the write endpoints in the order writes use
+// writeEndpoints returns the write endpoints in the order writes use
 // them, those marked unavailable for writes moved to the end (or all in
 // that order if all are marked). In a single-write account they keep the
 // account's order, whose first is the write region. In a multi-write
@@ -202,7 +202,7 @@ func (r *Router) WriteEndpoint() (*url.URL, bool) {
 // first, in that order, then the others in the account's order. It is
 // empty before the account is loaded. The slice is shared and
 // precomputed: callers must not modify it or its URLs.
-func (r *Router) WriteEndpoints() []*url.URL {
+func (r *Router) writeEndpoints() []*url.URL {
 	return r.cache.routes(r.now()).write
 }
 

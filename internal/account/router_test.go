@@ -156,19 +156,19 @@ func TestRouterWriteEndpointsOfAMultiWriteAccount(t *testing.T) {
 		`{`, `{"enableMultipleWriteLocations": true, `, 1)
 	rt := &fakeAccount{doc: doc}
 	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"north europe", "East US"}})
-	assert.Empty(t, r.WriteEndpoints(), "before the account is loaded")
+	assert.Empty(t, r.writeEndpoints(), "before the account is loaded")
 	require.NoError(t, r.ensure(t.Context()))
 	require.True(t, r.Account().MultipleWriteLocations)
 
-	eps := r.WriteEndpoints()
+	eps := r.writeEndpoints()
 	assert.Equal(t, []string{"north-europe", "east-us", "west-us"}, hosts(eps))
 	w, ok := r.WriteEndpoint()
 	require.True(t, ok)
 	assert.Same(t, eps[0], w, "WriteEndpoint is the first of WriteEndpoints")
-	assert.Same(t, &eps[0], &r.WriteEndpoints()[0], "the slice is shared until something changes")
+	assert.Same(t, &eps[0], &r.writeEndpoints()[0], "the slice is shared until something changes")
 
 	r.markUnavailable(w, true)
-	assert.Equal(t, []string{"east-us", "west-us", "north-europe"}, hosts(r.WriteEndpoints()))
+	assert.Equal(t, []string{"east-us", "west-us", "north-europe"}, hosts(r.writeEndpoints()))
 	w, _ = r.WriteEndpoint()
 	assert.Equal(t, "contoso-east-us.documents.azure.com", w.Hostname())
 }
@@ -177,10 +177,10 @@ func TestRouterWriteEndpointsOfASingleWriteAccount(t *testing.T) {
 	rt := &fakeAccount{doc: accountDocFor([]string{"West US", "East US"}, []string{"West US", "East US"})}
 	r := newTestRouter(t, rt, RouterOptions{PreferredRegions: []string{"East US"}})
 	require.NoError(t, r.ensure(t.Context()))
-	assert.Equal(t, []string{"west-us", "east-us"}, hosts(r.WriteEndpoints()), "the write region first, whatever the preference")
+	assert.Equal(t, []string{"west-us", "east-us"}, hosts(r.writeEndpoints()), "the write region first, whatever the preference")
 	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.readEndpoints()))
 	r.markUnavailable(regionURL(t, "West US"), true)
-	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.WriteEndpoints()))
+	assert.Equal(t, []string{"east-us", "west-us"}, hosts(r.writeEndpoints()))
 }
 
 func TestRouterMarksExpireWithTheClock(t *testing.T) {
@@ -252,7 +252,7 @@ func TestRouterOwnsWhatTheHostRuleAccepts(t *testing.T) {
 	check := func(when string) {
 		for _, s := range owned {
 			assert.True(t, r.Owns(mustURL(t, s)), "%s: %s", when, s)
-			assert.True(t, InAccount(mustURL(t, testAccountURL), mustURL(t, s)), s)
+			assert.True(t, inAccount(mustURL(t, testAccountURL), mustURL(t, s)), s)
 		}
 		for _, s := range never {
 			assert.False(t, r.Owns(mustURL(t, s)), "%s: %s", when, s)
@@ -298,12 +298,12 @@ func TestRouterAfterCloseKeepsRoutesButLooksNothingUp(t *testing.T) {
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "Close is idempotent")
 
-	require.ErrorIs(t, r.refresh(t.Context(), r.epoch()), ErrClosed)
+	require.ErrorIs(t, r.refresh(t.Context(), r.epoch()), errClosed)
 	assert.Equal(t, 1, rt.count())
 	_, ok := r.WriteEndpoint()
 	assert.True(t, ok)
 
 	r2 := newTestRouter(t, rt, RouterOptions{})
 	require.NoError(t, r2.Close())
-	require.ErrorIs(t, r2.ensure(t.Context()), ErrClosed)
+	require.ErrorIs(t, r2.ensure(t.Context()), errClosed)
 }
