@@ -1,16 +1,10 @@
 package azcosmosrt
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
-	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,94 +27,65 @@ import (
 // default must dial no more than azcosmos's own client.
 //
 // Dials are counted where every client's connections show, whatever made
-// them: in the kernel's table of TCP sockets (Linux's /proc/net/tcp), which
-// lists each connection to the account's ports while it is open and, at the
-// end that closed it first, for a minute after (TIME_WAIT). Two counts from
-// inside check it: for (a), httptrace's ConnectStart, put in each attempt's
-// context by a per-retry policy; for (b), a count at the Base's
-// DialContext. (The chain's default Base is out of this package's reach,
-// and under the chain a trace count comes out too high: the chain's
-// connection-phase stage lets an earlier call's trace hooks run again for
-// later attempts.)
+// them: at the account, which counts the connections its endpoints accept.
+// Two counts from inside check it: for (a), httptrace's ConnectStart, put
+// in each attempt's context by a per-retry policy; for (b), a count at the
+// Base's DialContext.
 //
-// Each client runs the reads 5 times, and the fewest dials of each are
-// compared: when a dial is slower than a read (the race detector, a busy
-// machine), a worker that found no idle connection may get one that came
-// back while it dialled, and its new connection is one more, for any
-// client.
+// The workers' first reads are held at the account until all of them are
+// there, so that every worker has a connection before any answer frees
+// one. Without the hold, a worker that found every connection busy dialled
+// and, when dialling was slower than a read (the race detector, a busy
+// machine), could get a connection that came back meanwhile: its new one
+// was one more, for any client, and the counts followed the machine's
+// speed rather than the pool.
 //
 //	go test -run TestPoolDials -v
 func TestPoolDials(t *testing.T) {
-	if _, err := os.Stat(procNetTCP); err != nil {
-		t.Skip("counts connections in " + procNetTCP + ", which only Linux has")
-	}
-	const workers, reads, runs = 16, 400, 5
+	const workers, reads = 16, 400
 
-	var sdk, old, def []int
-	for range runs {
-		var traced atomic.Int64
-		sdk = append(sdk, dialsOf(t, workers, reads, traced.Load, func(acct *cosmostest.Account) (*azcosmos.Client, func()) {
-			cred, err := azcosmos.NewKeyCredential(acct.Key())
-			require.NoError(t, err)
-			c, err := azcosmos.NewClientWithKey(acct.Endpoint(), cred, &azcosmos.ClientOptions{
-				ClientOptions: azpolicy.ClientOptions{PerRetryPolicies: []azpolicy.Policy{countDials{&traced}}},
-			})
-			require.NoError(t, err)
-			return c, c.Close
-		}))
+	var traced atomic.Int64
+	sdk := dialsOf(t, workers, reads, traced.Load, func(acct *cosmostest.Account) (*azcosmos.Client, func()) {
+		cred, err := azcosmos.NewKeyCredential(acct.Key())
+		require.NoError(t, err)
+		c, err := azcosmos.NewClientWithKey(acct.Endpoint(), cred, &azcosmos.ClientOptions{
+			ClientOptions: azpolicy.ClientOptions{PerRetryPolicies: []azpolicy.Policy{countDials{&traced}}},
+		})
+		require.NoError(t, err)
+		return c, c.Close
+	})
 
-		var dialled atomic.Int64
-		old = append(old, dialsOf(t, workers, reads, dialled.Load, func(acct *cosmostest.Account) (*azcosmos.Client, func()) {
-			base := http.DefaultTransport.(*http.Transport).Clone()
-			dial := base.DialContext
-			base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				dialled.Add(1)
-				return dial(ctx, network, addr)
-			}
-			o := &Options{}
-			o.Chain.Base = base
-			return chainClient(t, acct, o)
-		}))
+	var dialled atomic.Int64
+	old := dialsOf(t, workers, reads, dialled.Load, func(acct *cosmostest.Account) (*azcosmos.Client, func()) {
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		dial := base.DialContext
+		base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dialled.Add(1)
+			return dial(ctx, network, addr)
+		}
+		o := &Options{}
+		o.Chain.Base = base
+		return chainClient(t, acct, o)
+	})
 
-		def = append(def, dialsOf(t, workers, reads, nil, func(acct *cosmostest.Account) (*azcosmos.Client, func()) {
-			return chainClient(t, acct, nil)
-		}))
-	}
+	def := dialsOf(t, workers, reads, nil, func(acct *cosmostest.Account) (*azcosmos.Client, func()) {
+		return chainClient(t, acct, nil)
+	})
 
-	t.Logf("dials for %d reads by %d workers at 2 ms, %d runs: (a) azcosmos alone %v, (b) chain over a clone of http.DefaultTransport %v, (c) chain over its default Base %v",
-		reads, workers, runs, sdk, old, def)
-	assert.LessOrEqual(t, slices.Min(def), slices.Min(sdk), "the chain's default Base dials no more than azcosmos's own client")
+	t.Logf("dials for %d reads by %d workers at 2 ms: (a) azcosmos alone %d, (b) chain over a clone of http.DefaultTransport %d, (c) chain over its default Base %d",
+		reads, workers, sdk, old, def)
+	assert.LessOrEqual(t, def, sdk, "the chain's default Base dials no more than azcosmos's own client")
 }
 
 // dialsOf reads one item reads times, the reads shared among workers and
 // each taking 2 ms at the account, through a client from open, and returns
 // the number of connections made to the account, set-up included. When
-// counted is not nil, the count must come to counted() (a dial may still
-// be starting when the reads are done).
+// counted is not nil, the account's count must come to counted() (the
+// account accepts a connection just after its dial returned).
 func dialsOf(t *testing.T, workers, reads int, counted func() int64, open func(*cosmostest.Account) (*azcosmos.Client, func())) int {
 	t.Helper()
 	acct := cosmostest.NewAccount(cosmostest.Options{})
 	defer acct.Close()
-	ports := map[uint16]bool{portOf(t, acct.Endpoint()): true}
-	for _, r := range acct.Regions() {
-		ports[portOf(t, acct.RegionEndpoint(r))] = true
-	}
-	// One reading of the table may miss a connection (see loopbackConns):
-	// take the union of several.
-	before, after := map[conn]bool{}, map[conn]bool{}
-	for range 3 {
-		loopbackConns(t, ports, before)
-	}
-	dials := func() int {
-		loopbackConns(t, ports, after)
-		n := 0
-		for c := range after {
-			if !before[c] {
-				n++
-			}
-		}
-		return n
-	}
 
 	client, closeClient := open(acct)
 	defer closeClient()
@@ -130,7 +95,9 @@ func dialsOf(t *testing.T, workers, reads int, counted func() int64, open func(*
 	defer cancel()
 	_, err = orders.CreateItem(ctx, pk, orderJSON(t, "1", 10), nil)
 	require.NoError(t, err)
+	first := make(chan struct{})
 	for _, r := range append(acct.Regions(), cosmostest.Global) {
+		acct.Inject(r, cosmostest.Fault{Delay: 2 * time.Millisecond, Hold: first, Count: workers, Ops: cosmostest.ReadOps})
 		acct.Inject(r, cosmostest.Fault{Delay: 2 * time.Millisecond, Ops: cosmostest.ReadOps})
 	}
 
@@ -144,16 +111,16 @@ func dialsOf(t *testing.T, workers, reads int, counted func() int64, open func(*
 			}
 		})
 	}
+	require.Eventually(t, func() bool { return acct.InFlight() >= workers }, 30*time.Second, time.Millisecond,
+		"every worker's first read reaches the account")
+	close(first)
 	wg.Wait()
 
-	for range 4 {
-		dials()
-	}
 	if counted != nil {
-		assert.Eventually(t, func() bool { return dials() == int(counted()) }, 5*time.Second, time.Millisecond,
-			"the kernel lists every connection counted from inside")
+		require.Eventually(t, func() bool { return acct.Connections() == int(counted()) }, 5*time.Second, time.Millisecond,
+			"the account accepted every connection counted from inside")
 	}
-	return dials()
+	return acct.Connections()
 }
 
 // chainClient returns the azcosmos client of a Client for acct, signing
@@ -174,57 +141,4 @@ type countDials struct{ n *atomic.Int64 }
 func (c countDials) Do(req *azpolicy.Request) (*http.Response, error) {
 	trace := &httptrace.ClientTrace{ConnectStart: func(string, string) { c.n.Add(1) }}
 	return req.WithContext(httptrace.WithClientTrace(req.Raw().Context(), trace)).Next()
-}
-
-// procNetTCP is Linux's table of IPv4 TCP sockets.
-const procNetTCP = "/proc/net/tcp"
-
-// conn names a TCP connection over 127.0.0.1 by its two ports.
-type conn struct{ client, server uint16 }
-
-// loopbackConns adds to conns the TCP connections over 127.0.0.1 that the
-// kernel lists to one of ports, open or closed within the last minute. A
-// connection shows as its client's socket, its server's, or both. The
-// kernel writes the table a page at a time, as connections come and go, so
-// one reading may miss some.
-func loopbackConns(t *testing.T, ports map[uint16]bool, conns map[conn]bool) {
-	t.Helper()
-	f, err := os.Open(procNetTCP)
-	require.NoError(t, err)
-	defer f.Close()
-	const loopback = "0100007F" // 127.0.0.1, as the table writes it
-	sc := bufio.NewScanner(f)
-	sc.Scan() // the header
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 3 {
-			continue
-		}
-		lip, lport, ok1 := strings.Cut(fields[1], ":")
-		rip, rport, ok2 := strings.Cut(fields[2], ":")
-		if !ok1 || !ok2 || lip != loopback || rip != loopback {
-			continue
-		}
-		l, err1 := strconv.ParseUint(lport, 16, 16)
-		r, err2 := strconv.ParseUint(rport, 16, 16)
-		require.NoError(t, err1)
-		require.NoError(t, err2)
-		switch {
-		case ports[uint16(r)]: // the client's end
-			conns[conn{client: uint16(l), server: uint16(r)}] = true
-		case ports[uint16(l)]: // the server's end
-			conns[conn{client: uint16(r), server: uint16(l)}] = true
-		}
-	}
-	require.NoError(t, sc.Err())
-}
-
-// portOf returns the port of endpoint, a URL with one.
-func portOf(t *testing.T, endpoint string) uint16 {
-	t.Helper()
-	u, err := url.Parse(endpoint)
-	require.NoError(t, err)
-	p, err := strconv.ParseUint(u.Port(), 10, 16)
-	require.NoError(t, err)
-	return uint16(p)
 }

@@ -96,6 +96,7 @@ type Account struct {
 	faults        map[string]*faultState // by endpoint name
 	log           requestLog
 	inFlight      int // requests being answered and not yet logged
+	conns         int // connections accepted by every endpoint
 	store         store
 }
 
@@ -183,6 +184,13 @@ func (a *Account) listen(name string) (*endpoint, error) {
 	srv := httptest.NewUnstartedServer(a.handler(name))
 	srv.Listener.Close() // replaced: the account promises 127.0.0.1
 	srv.Listener = ln
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			a.mu.Lock()
+			a.conns++
+			a.mu.Unlock()
+		}
+	}
 	srv.Start()
 	return &endpoint{name: name, url: srv.URL + "/", srv: srv}, nil
 }
@@ -211,6 +219,17 @@ func (a *Account) RegionEndpoint(name string) string {
 		return ep.url
 	}
 	return ""
+}
+
+// Connections returns how many connections the account's endpoints have
+// accepted since it started: one per TCP handshake a client made, whatever
+// made it. An endpoint accepts a connection just after the client's dial
+// returns, so a test that compares this with its own count of dials waits
+// for them to agree.
+func (a *Account) Connections() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.conns
 }
 
 // Regions returns the region names in failover priority order.

@@ -120,5 +120,6 @@
 //	}
 //
 // Nothing in the account sleeps except a Fault's Delay and Chaos's
-// RateSlow, which are opt-in.
+// RateSlow, which are opt-in, and nothing waits for the test but a
+// Fault's Hold.
 package cosmostest

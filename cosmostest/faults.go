@@ -60,6 +60,13 @@ type Fault struct {
 	// Delay ≤ 0 means no wait.
 	Delay time.Duration
 
+	// Hold, when not nil, keeps the request waiting, after Delay, until
+	// Hold is closed: the test says when the answer (or the drop) goes,
+	// for instance once InFlight shows that every request it expects has
+	// arrived. The wait ends early, without an answer, if the client goes
+	// away or the account closes.
+	Hold <-chan struct{}
+
 	// Drop closes the connection without an answer, after Delay; it
 	// overrides Status and DropAfterCommit. Note that net/http's Transport
 	// silently resends a GET dropped on a reused connection, so the client
@@ -273,6 +280,18 @@ func (a *Account) wait(ctx context.Context, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-a.done:
+	}
+	return false
+}
+
+// hold blocks until held is closed, the client goes away or the account
+// closes. It reports whether held was closed.
+func (a *Account) hold(ctx context.Context, held <-chan struct{}) bool {
+	select {
+	case <-held:
 		return true
 	case <-ctx.Done():
 	case <-a.done:

@@ -125,6 +125,45 @@ func TestDelayEndsWhenTheClientGoesAway(t *testing.T) {
 	assert.True(t, a.Log()[0].Dropped)
 }
 
+func TestHoldKeepsTheAnswersUntilTheTestReleasesThem(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	release := make(chan struct{})
+	a.Inject(Global, Fault{Hold: release, Count: 2, Ops: ReadOps})
+	answers := make(chan result, 2)
+	for range 2 {
+		go func() { answers <- c.do("GET", a.Endpoint()+docsPath+"/1", "") }()
+	}
+	require.Eventually(t, func() bool { return a.InFlight() == 2 }, 5*time.Second, time.Millisecond, "both reads arrive")
+	assert.Empty(t, a.Log(), "held: nothing answered yet")
+	assert.Empty(t, answers)
+
+	close(release)
+	for range 2 {
+		assert.Equal(t, http.StatusNotFound, (<-answers).status, "the account's own answer, once released")
+	}
+	assert.Len(t, a.Log(), 2)
+	assert.Equal(t, http.StatusNotFound, c.do("GET", a.Endpoint()+docsPath+"/1", "").status, "Count 2: the third read is not held")
+}
+
+func TestHoldEndsWhenTheClientGoesAway(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	c := newClient(t, a, false)
+	a.Inject(Global, Fault{Hold: make(chan struct{}), Count: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", a.Endpoint()+docsPath+"/1", nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Sign(req))
+	done := make(chan result)
+	go func() { done <- c.send(req) }()
+	require.Eventually(t, func() bool { return a.InFlight() == 1 }, 5*time.Second, time.Millisecond)
+	cancel()
+	assert.ErrorIs(t, (<-done).err, context.Canceled)
+	a.Close() // waits for the handler
+	require.Len(t, a.Log(), 1)
+	assert.True(t, a.Log()[0].Dropped)
+}
+
 func TestCloseEndsDelays(t *testing.T) {
 	a := NewAccount(Options{})
 	c := newClient(t, a, false)

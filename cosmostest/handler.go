@@ -85,6 +85,9 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 		if f.Delay > 0 && !a.wait(r.Context(), f.Delay) {
 			return answer{drop: true}
 		}
+		if f.Hold != nil && !a.hold(r.Context(), f.Hold) {
+			return answer{drop: true}
+		}
 		if f.Drop {
 			return answer{drop: true}
 		}

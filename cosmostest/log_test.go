@@ -142,3 +142,19 @@ func TestInFlightCountsARequestUntilItIsLogged(t *testing.T) {
 	assert.Zero(t, a.InFlight(), "an answered request is logged before its answer leaves")
 	assert.Len(t, a.Log(), 2)
 }
+
+func TestConnectionsCountsEveryConnectionTheEndpointsAccepted(t *testing.T) {
+	a := newTestAccount(t, Options{})
+	fresh, reuse := newClient(t, a, true), newClient(t, a, false)
+	for range 3 {
+		require.Equal(t, http.StatusOK, fresh.do("GET", a.Endpoint(), "").status)
+	}
+	for _, name := range a.Regions() {
+		for range 2 {
+			require.Equal(t, http.StatusOK, reuse.do("GET", a.RegionEndpoint(name), "").status)
+		}
+	}
+	// The client has its answers; the endpoints accepted the connections
+	// before they read the requests.
+	assert.Equal(t, 3+len(a.Regions()), a.Connections(), "one per request without keep-alives, one per endpoint with")
+}

@@ -99,7 +99,7 @@ func TestDiagnosticsNameTheErrorOfAnAttempt(t *testing.T) {
 }
 
 func TestDiagnosticsOfAHedgedRead(t *testing.T) {
-	acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Threshold: 20 * time.Millisecond}})
+	acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Threshold: 20 * time.Millisecond, Step: time.Hour}}) // no third arm
 	acct.Inject("East US", cosmostest.Fault{Delay: time.Minute, Ops: cosmostest.ReadOps, Count: 1})
 
 	ctx, diag := WithDiagnostics(t.Context())
