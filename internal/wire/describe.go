@@ -43,14 +43,23 @@ func Describe(req *http.Request) Request {
 	case http.MethodPost:
 		d.Query = IsQuery(h)
 		d.Write = !d.Query
-		d.Batch = IsTrue(h.Get(HeaderIsBatch))
-		d.Upsert = IsTrue(h.Get(HeaderIsUpsert))
+		d.Batch = IsTrue(first(h, HeaderIsBatch))
+		d.Upsert = IsTrue(first(h, HeaderIsUpsert))
 	default:
 		d.Write = true
 	}
-	d.PartitionKey = h.Get(HeaderPartitionKey)
-	d.RangeID = h.Get(HeaderPartitionKeyRangeID)
+	d.PartitionKey = first(h, HeaderPartitionKey)
+	d.RangeID = first(h, HeaderPartitionKeyRangeID)
 	return d
+}
+
+// first is h.Get for a key already in canonical form, as this package's
+// header names are: it skips canonicalising the key on the hot path.
+func first(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // A DocumentWrite is what a request does to one document.
