@@ -10,7 +10,7 @@ import (
 // A Situation is what the transport knows about a call that its answers do
 // not say.
 type Situation struct {
-	// Write is the call's kind: a write (see wire.IsWrite) or a read.
+	// Write is the call's kind: a write (see wire.Request.Write) or a read.
 	Write bool
 	// MultiWrite reports a write in an account with multiple write
 	// regions: it may move between them.

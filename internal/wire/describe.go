@@ -12,7 +12,10 @@ type Request struct {
 	Method string
 	// Resource is what the request's path addresses.
 	Resource
-	// Write reports a request that may change data (see IsWrite).
+	// Write reports a request that may change data, and so must not be
+	// resent after an ambiguous failure. GET, HEAD and OPTIONS (and the
+	// empty method, which means GET) are reads; a POST that is a query
+	// (see IsQuery) is a read; every other request is a write.
 	Write bool
 	// Query reports a POST that is a query (see IsQuery).
 	Query bool

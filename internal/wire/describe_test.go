@@ -2,6 +2,7 @@ package wire
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -38,7 +39,6 @@ func TestDescribe(t *testing.T) {
 		d := Describe(req)
 		name := tt.method + " " + tt.path + " " + strings.Join(tt.headers, " ")
 		assert.Equal(t, tt.write, d.Write, "write: %s", name)
-		assert.Equal(t, tt.write, IsWrite(req), "the same as IsWrite: %s", name)
 		assert.Equal(t, tt.query, d.Query, "query: %s", name)
 		assert.Equal(t, tt.kind, d.DocumentWrite(), "document write: %s", name)
 		assert.Equal(t, ParsePath(tt.path), d.Resource, name)
@@ -55,4 +55,40 @@ func TestDescribeReadsThePartitionHeaders(t *testing.T) {
 	assert.Equal(t, "c", d.Container)
 	assert.Equal(t, "d", d.Database)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = Describe(req) }), "a request is described without allocating")
+}
+
+func TestDescribeTellsReadsFromWrites(t *testing.T) {
+	tests := []struct {
+		name    string
+		method  string
+		headers map[string]string
+		want    bool
+	}{
+		{"GET", http.MethodGet, nil, false},
+		{"empty method means GET", "", nil, false},
+		{"HEAD", http.MethodHead, nil, false},
+		{"OPTIONS", http.MethodOptions, nil, false},
+		{"POST create", http.MethodPost, map[string]string{"Content-Type": "application/json"}, true},
+		{"POST query by header", http.MethodPost, map[string]string{"x-ms-documentdb-isquery": "true"}, false},
+		{"POST query by header, any case", http.MethodPost, map[string]string{"X-Ms-Documentdb-Isquery": "True"}, false},
+		{"POST isquery false", http.MethodPost, map[string]string{"x-ms-documentdb-isquery": "false"}, true},
+		{"POST query by content type", http.MethodPost, map[string]string{"Content-Type": "application/query+json"}, false},
+		{"POST query content type with params", http.MethodPost, map[string]string{"Content-Type": "Application/Query+JSON; charset=utf-8"}, false},
+		{"POST query content type with odd params", http.MethodPost, map[string]string{"Content-Type": "application/query+json; ="}, false}, // the media type decides
+		{"PUT", http.MethodPut, nil, true},
+		{"PATCH", http.MethodPatch, nil, true},
+		{"DELETE", http.MethodDelete, nil, true},
+		{"PUT with query header", http.MethodPut, map[string]string{"x-ms-documentdb-isquery": "true"}, true},
+		{"lower-case get is another method", "get", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "https://a.example/dbs/d/colls/c/docs", nil)
+			req.Method = tt.method
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			assert.Equal(t, tt.want, Describe(req).Write)
+		})
+	}
 }

@@ -27,26 +27,6 @@ func LookupSubStatus(h http.Header) (int, bool) {
 	return n, true
 }
 
-// IsWrite reports whether a request may change data, and so must not be
-// resent after an ambiguous failure (decide.Ambiguous). GET, HEAD and
-// OPTIONS (and the empty method, which means GET) are reads; a POST that
-// is a query (header x-ms-documentdb-isquery "true" in any case, or
-// Content-Type application/query+json) is a read; every other request,
-// including a nil one, is a write.
-func IsWrite(req *http.Request) bool {
-	if req == nil {
-		return true
-	}
-	switch req.Method {
-	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
-		return false
-	case http.MethodPost:
-		return !IsQuery(req.Header)
-	default:
-		return true
-	}
-}
-
 // IsTrue reports whether a boolean header's value is "true", in any case,
 // spaces around it ignored, as the service reads it.
 func IsTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
