@@ -29,7 +29,8 @@
 //
 // Only Retry retries: the account's regions are a route the loop follows,
 // not a second loop, so attempts never multiply. The rules it applies are
-// policy.RetryOptions' (see package policy for the table); in short,
+// tuned by policy.RetryOptions and stated once, with every cap, in the
+// documentation of the module's internal/decide package; in short,
 // throttling (429) waits the server's hint, 449 and 503 back off, reads move
 // to the next preferred region, a write is never resent once it may have
 // run, and a write refused during a failover (403 sub-status 3) is resent
