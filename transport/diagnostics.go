@@ -94,4 +94,11 @@ type AttemptDiagnostics struct {
 	// retried: the server's hint or the backoff. The call's context ending
 	// or the Transport closing cuts it short.
 	Wait time.Duration
+	// TrackingID is the tracking id of a tracked write (see
+	// policy.RetryOptions.TrackWrites), on each of its attempts and on
+	// the read-backs that look for it; empty for any other call.
+	TrackingID string
+	// ReadBack marks an attempt of the chain's own that read a tracked
+	// write's item back to settle a doubt.
+	ReadBack bool
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -50,3 +51,114 @@ func (e *CircuitOpenError) CircuitOpen() {}
 // ErrorType names the refusal for telemetry and diagnostics (error.type
 // "circuit_open").
 func (e *CircuitOpenError) ErrorType() string { return "circuit_open" }
+
+// ErrOutcomeUnknown is wrapped by the error of a write the chain gave up on
+// while it may or may not have run: an attempt failed after the request
+// may have reached the service (and the write is not tracked), or a
+// tracked write met a doubt that no read-back could settle. The error is
+// an *OutcomeUnknownError. Such a write must not be resent blindly: read
+// the item to learn what happened.
+var ErrOutcomeUnknown = errors.New("transport: outcome unknown")
+
+// OutcomeUnknownError is the error of a write that may or may not have
+// run. errors.Is(err, ErrOutcomeUnknown) holds, and so does errors.Is(err,
+// context.Canceled or context.DeadlineExceeded) when the caller's own
+// context had ended. The failure that caused the doubt is kept in Cause,
+// not in the chain errors.Is and errors.As walk: a client above the chain
+// (azcosmos resends network errors, EOFs and timeouts it deems unsent)
+// must not resend a write the chain judged.
+type OutcomeUnknownError struct {
+	// Reason says why the outcome is unknown, e.g. "the connection failed
+	// after the request was sent" or "the item holds another version".
+	Reason string
+	// Status and SubStatus are the last answer's, when the last attempt
+	// got one; 0 otherwise.
+	Status, SubStatus int
+	// Attempts counts the attempts of the write (read-backs excluded).
+	Attempts int
+	// TrackingID is the tracking id the write carried; "" if untracked.
+	TrackingID string
+
+	cause  error // the last attempt's error, if any
+	ctxErr error // the caller's context's error, if it had ended
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	var b strings.Builder
+	b.WriteString("transport: the write may or may not have run: ")
+	b.WriteString(e.Reason)
+	fmt.Fprintf(&b, " (after %d attempt%s", e.Attempts, plural(e.Attempts))
+	if e.Status != 0 {
+		fmt.Fprintf(&b, ", last status %d", e.Status)
+		if e.SubStatus != 0 {
+			fmt.Fprintf(&b, ".%d", e.SubStatus)
+		}
+	}
+	b.WriteString(")")
+	if e.cause != nil {
+		b.WriteString(": ")
+		b.WriteString(e.cause.Error())
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrOutcomeUnknown, or the caller's
+// context's error when it had ended.
+func (e *OutcomeUnknownError) Is(target error) bool {
+	return target == ErrOutcomeUnknown || (e.ctxErr != nil && target == e.ctxErr)
+}
+
+// Cause returns the error of the write's last attempt, or nil when it got
+// an answer.
+func (e *OutcomeUnknownError) Cause() error { return e.cause }
+
+// NonRetriable marks the error as final for azcore's retry policy.
+func (e *OutcomeUnknownError) NonRetriable() {}
+
+// ErrorType names the end for telemetry and diagnostics (error.type
+// "outcome_unknown").
+func (e *OutcomeUnknownError) ErrorType() string { return "outcome_unknown" }
+
+// AttemptError is the error of a call that ended because its last attempt
+// failed without an answer, when the chain retried it as far as its rules
+// allow (or not at all, for a write that was never sent and may not be
+// resent, such as one whose body cannot be replayed). The attempt's own
+// error is kept in Cause, not in the chain errors.Is and errors.As walk,
+// so that a client above the chain does not retry what the chain already
+// did; errors.Is(err, context.Canceled or context.DeadlineExceeded) holds
+// when the caller's own context had ended.
+type AttemptError struct {
+	// Attempts counts the call's attempts.
+	Attempts int
+	// Sent reports that the last attempt may have reached the service.
+	Sent bool
+
+	cause  error
+	ctxErr error
+	name   string // error.type of the cause
+}
+
+func (e *AttemptError) Error() string {
+	return fmt.Sprintf("transport: after %d attempt%s: %v", e.Attempts, plural(e.Attempts), e.cause)
+}
+
+// Is reports whether target is the caller's context's error when it had
+// ended.
+func (e *AttemptError) Is(target error) bool { return e.ctxErr != nil && target == e.ctxErr }
+
+// Cause returns the error of the last attempt.
+func (e *AttemptError) Cause() error { return e.cause }
+
+// NonRetriable marks the error as final for azcore's retry policy.
+func (e *AttemptError) NonRetriable() {}
+
+// ErrorType names the cause for telemetry and diagnostics, as the
+// attempt's own error would be named.
+func (e *AttemptError) ErrorType() string { return e.name }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -21,6 +21,12 @@ type RequestOptions struct {
 	// TrackWrites, when not nil, replaces Options.Retry.TrackWrites for
 	// this call (see policy.RetryOptions.TrackWrites).
 	TrackWrites *bool
+	// TrackingID, when not empty, is the tracking id of this call's
+	// tracked write, in place of a fresh random one: it must be unique to
+	// the call (a caller's idempotency key, say), since a read-back that
+	// finds it takes the write as this call's. It is ignored when the call
+	// is not a tracked write.
+	TrackingID string
 }
 
 type requestOptionsKey struct{}

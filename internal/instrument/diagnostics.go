@@ -28,6 +28,8 @@ type attemptDiagnostics struct {
 	ErrorType     string
 	RetryReason   string
 	Wait          time.Duration
+	TrackingID    string
+	ReadBack      bool
 }
 
 // Diagnostics collects the attempts of the calls made with a context that
