@@ -16,6 +16,7 @@ type replayBody struct {
 	first   io.ReadCloser                 // the caller's body, for attempt 0
 	getBody func() (io.ReadCloser, error) // later attempts; nil: not replayable
 	length  int64                         // the buffered body's length; -1: leave the request's ContentLength
+	buf     []byte                        // the buffered body; nil: not buffered, or empty
 	used    bool
 
 	// want, when positive, is the request's ContentLength, which the
@@ -101,8 +102,7 @@ func newReplayBody(req *http.Request, max int64) (replayBody, error) {
 	if len(buf) == 0 {
 		return replayBody{getBody: noBody, length: 0}, nil
 	}
-	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	return replayBody{getBody: get, length: int64(len(buf))}, nil
+	return bufferedBody(buf), nil
 }
 
 // maxPreallocated bounds the buffer readBounded allocates on the word of a
@@ -304,9 +304,23 @@ func (g *lengthGuard) confirmEnd() error {
 }
 
 func (g *lengthGuard) fail(err error) error {
-	g.err = fmt.Errorf("transport: reading request body: %w", err)
+	g.err = &requestBodyError{err: err}
 	return g.err
 }
+
+// requestBodyError is the failure of a request body the caller supplied:
+// its reader failed, or its length was not the announced one. It ends the
+// call as it is, its cause visible (see call.failed): it is the caller's,
+// not the service's.
+type requestBodyError struct{ err error }
+
+func (e *requestBodyError) Error() string { return "transport: reading request body: " + e.err.Error() }
+
+func (e *requestBodyError) Unwrap() error { return e.err }
+
+// RequestBodyFailed marks the error as the caller's body's, for the retry
+// rules: the request was cut short, and is not retried.
+func (e *requestBodyError) RequestBodyFailed() {}
 
 func (g *lengthGuard) Close() error { return g.body.Close() }
 
@@ -320,28 +334,41 @@ func (b *replayBody) forkable() bool {
 // fork returns an independent replayBody over the same bytes, for one arm
 // of a hedged read. Only a forkable body may be forked.
 func (b *replayBody) fork() replayBody {
-	return replayBody{getBody: b.getBody, length: b.length}
+	return replayBody{getBody: b.getBody, length: b.length, buf: b.buf}
 }
 
-// content returns the whole body of a request the chain can replay, read
-// once more (no body: nil), and false when it cannot: a body sent once, a
-// GetBody that fails, or one longer than max.
+// content returns the whole body, at most max bytes (no body: nil), read
+// once, and from then on hands out that buffer to every attempt. A body
+// read through the caller's GetBody is never followed by the caller's
+// req.Body (GetBody may hand out the same reader, rewound): when it cannot
+// be kept (longer than max, or a read fails) content reports false, and
+// every attempt takes its body from GetBody. It reports false, with the
+// body untouched, for a body sent once.
 func (b *replayBody) content(max int64) ([]byte, bool) {
-	if b.getBody == nil || max < 0 {
+	switch {
+	case b.getBody == nil || max < 0 || b.used:
 		return nil, false
+	case b.buf != nil || b.length == 0:
+		return b.buf, true
+	case !b.shared:
+		return nil, b.first == nil // no body at all
 	}
+	// The caller's GetBody: its req.Body is not sent from now on.
+	b.first.Close()
+	b.first, b.used = nil, true
 	r, err := b.getBody()
 	if err != nil {
 		return nil, false
 	}
 	if r == nil || r == http.NoBody {
-		return nil, true
+		return nil, false
 	}
-	defer r.Close()
-	buf, err := io.ReadAll(io.LimitReader(r, max+1))
+	buf, err := readBounded(r, b.want, max)
+	r.Close()
 	if err != nil || int64(len(buf)) > max {
 		return nil, false
 	}
+	*b = bufferedBody(buf)
 	return buf, true
 }
 
@@ -349,6 +376,11 @@ func (b *replayBody) content(max int64) ([]byte, bool) {
 // caller's body, which no attempt will read.
 func (b *replayBody) rebuffer(buf []byte) replayBody {
 	b.close()
+	return bufferedBody(buf)
+}
+
+// bufferedBody returns a replayBody that hands out buf to every attempt.
+func bufferedBody(buf []byte) replayBody {
 	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	return replayBody{getBody: get, length: int64(len(buf))}
+	return replayBody{getBody: get, length: int64(len(buf)), buf: buf}
 }

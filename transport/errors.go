@@ -79,8 +79,8 @@ type OutcomeUnknownError struct {
 	// TrackingID is the tracking id the write carried; "" if untracked.
 	TrackingID string
 
-	cause  error // the last attempt's error, if any
-	ctxErr error // the caller's context's error, if it had ended
+	cause error // the last attempt's error, if any
+	also  error // what errors.Is also matches: the caller's context's error once ended, or ErrClosed
 }
 
 func (e *OutcomeUnknownError) Error() string {
@@ -102,10 +102,10 @@ func (e *OutcomeUnknownError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrOutcomeUnknown, or the caller's
-// context's error when it had ended.
+// Is reports whether target is ErrOutcomeUnknown, the caller's context's
+// error when it had ended, or ErrClosed when Close ended the call.
 func (e *OutcomeUnknownError) Is(target error) bool {
-	return target == ErrOutcomeUnknown || (e.ctxErr != nil && target == e.ctxErr)
+	return target == ErrOutcomeUnknown || e.also != nil && target == e.also
 }
 
 // Cause returns the error of the write's last attempt, or nil when it got
@@ -133,9 +133,9 @@ type AttemptError struct {
 	// Sent reports that the last attempt may have reached the service.
 	Sent bool
 
-	cause  error
-	ctxErr error
-	name   string // error.type of the cause
+	cause error
+	also  error  // what errors.Is also matches: the caller's context's error once ended
+	name  string // error.type of the cause
 }
 
 func (e *AttemptError) Error() string {
@@ -144,7 +144,7 @@ func (e *AttemptError) Error() string {
 
 // Is reports whether target is the caller's context's error when it had
 // ended.
-func (e *AttemptError) Is(target error) bool { return e.ctxErr != nil && target == e.ctxErr }
+func (e *AttemptError) Is(target error) bool { return e.also != nil && target == e.also }
 
 // Cause returns the error of the last attempt.
 func (e *AttemptError) Cause() error { return e.cause }

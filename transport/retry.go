@@ -105,7 +105,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 		}
 	}
 	if r.tracks(ro) {
-		c.track = r.startTracking(&c)
+		c.track = r.startTracking(&c, ro)
 	}
 	return r.run(ctx, &c)
 }
@@ -113,10 +113,8 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 // run is the retry loop of call c (or of one arm of a hedged read): it
 // sends each attempt where the route says, asks the route what the answer
 // means (the retry policy's decision, see decide.Decision), and carries
-// the decision out: it returns the answer, or drains it, waits, moves the
-// route and resends. A tracked write reads its document back where the
-// decision says (before the answer is returned, or before the resend), and
-// ends with the committed attempt's answer if the document is the call's.
+// the decision out: it ends the call, or drains the answer, waits, moves
+// the route and resends.
 func (r *Retry) run(ctx context.Context, c *call) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: before attempt 1: %w", err)
@@ -133,20 +131,105 @@ func (r *Retry) run(ctx context.Context, c *call) (*http.Response, error) {
 		resp, err := r.next.RoundTrip(areq)
 		d := c.route.Answer(ctx, resp, err, c.body.replayable())
 		c.rec.Answered(areq.Context(), resp, err, d.Retry, d.Reason, d.Wait)
-		if d.ReadBack && !d.Retry {
-			if settled := r.settle(ctx, c); settled != nil {
-				r.discard(resp, c.abort)
-				cancel(c.abort)
-				return settled, nil
-			}
-		}
 		if !d.Retry {
-			return keep(resp, c.abort), err
+			return r.end(ctx, c, d, resp, err)
 		}
 		if resp, err, done := r.resend(ctx, c, d, resp, err); done {
 			return resp, err
 		}
 	}
+}
+
+// end ends call c with the last attempt's answer (resp, or err) as
+// decision d says: a write in doubt first reads its item back, and ends
+// with its committed attempt's success if the item is the call's, else
+// with the unknown outcome; a delete in doubt whose item is gone ends
+// done; an error ends as the chain's own (see AttemptError); any other
+// answer is returned as it came.
+func (r *Retry) end(ctx context.Context, c *call, d decide.Decision, resp *http.Response, err error) (*http.Response, error) {
+	found := decide.FoundNothing
+	if d.ReadBack {
+		rb := r.readBack(ctx, c)
+		if c.route.Settle(rb.found, false) == decide.Acknowledge {
+			r.discard(resp, c.abort)
+			cancel(c.abort)
+			return c.success(rb), nil
+		}
+		found = rb.found
+	}
+	switch {
+	case d.Unknown:
+		e := c.unknown(ctx, resp, err, found, d.ReadBack)
+		r.discard(resp, c.abort)
+		cancel(c.abort)
+		return nil, e
+	case d.Gone:
+		done := c.gone(resp)
+		r.discard(resp, c.abort)
+		cancel(c.abort)
+		return done, nil
+	case err != nil:
+		cancel(c.abort)
+		return nil, c.failed(ctx, err)
+	}
+	return keep(resp, c.abort), nil
+}
+
+// unknown returns the error of call c, a write that may or may not have
+// run, ending after the answer (resp, or err); found is what its last
+// read-back found, if it read back.
+func (c *call) unknown(ctx context.Context, resp *http.Response, err error, found decide.Found, readBack bool) error {
+	e := &OutcomeUnknownError{Attempts: c.n + 1, cause: err}
+	if c.track != nil {
+		e.TrackingID = c.track.id
+	}
+	if resp != nil {
+		e.Status = resp.StatusCode
+		e.SubStatus, _ = wire.LookupSubStatus(resp.Header)
+	}
+	e.also = alsoIs(ctx, err)
+	switch {
+	case readBack && ctx.Err() == nil:
+		e.Reason = foundReason(found)
+	case ctx.Err() != nil:
+		e.Reason = "the call's context ended after the request was sent"
+	case err != nil:
+		e.Reason = "the connection failed after the request was sent"
+	default:
+		e.Reason = "the write met a doubt it could not settle"
+	}
+	return e
+}
+
+// failed returns the error that ends call c after its last attempt failed
+// with err: the chain's own errors as they are, any other in an
+// *AttemptError.
+func (c *call) failed(ctx context.Context, err error) error {
+	var open *CircuitOpenError
+	var body *requestBodyError
+	switch {
+	case errors.As(err, &open), errors.Is(err, ErrClosed):
+		return err
+	case errors.As(err, &body):
+		return body
+	}
+	return &AttemptError{
+		Attempts: c.n + 1, Sent: decide.MayHaveRun(err),
+		cause: err, also: alsoIs(ctx, err), name: instrument.ErrorType(err),
+	}
+}
+
+// alsoIs returns the error of the chain's own that an error ending a call
+// after err also is: the caller's context's error once it has ended, or
+// ErrClosed.
+func alsoIs(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if errors.Is(err, ErrClosed) {
+		return ErrClosed
+	}
+	return nil
 }
 
 // prepare makes attempt c.n's request: its context (see retryDeps), the
@@ -163,7 +246,17 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 	}
 	a := c.attempt(actx)
 	areq := &a.req
+	if c.track != nil && c.track.asCreate {
+		areq.Header = areq.Header.Clone()
+		areq.Header.Del(wire.HeaderIsUpsert)
+	}
 	areq.Body, c.next = c.next, nil
+	if !c.body.shared {
+		// net/http rewinds a body through GetBody to resend a request that
+		// never left on a connection that died: it must get this body, not
+		// the caller's (a tracked write's has its id).
+		areq.GetBody = c.body.getBody
+	}
 	if c.body.length >= 0 {
 		areq.ContentLength = c.body.length
 	}
@@ -179,9 +272,10 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 }
 
 // resend carries out decision d, to try again after the answer (resp,
-// err): it takes the next attempt's body, discards the answer, waits, moves
-// the route, and reads a tracked write's document back where d says. done
-// says the call ends with the response and error resend returns instead.
+// err): it takes the next attempt's body, discards the answer, settles a
+// tracked write's doubt where d says (which may end the call, or resend an
+// upsert as a create), waits and moves the route. done says the call ends
+// with the response and error resend returns instead.
 func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *http.Response, err error) (*http.Response, error, bool) {
 	// Take the next attempt's body before draining the answer when the
 	// last attempt has released it: if the caller's GetBody fails, the
@@ -190,8 +284,13 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 	early := c.body.released()
 	if early {
 		if c.next, berr = c.body.next(ctx); berr != nil {
-			return keep(resp, c.abort), err, true
+			resp, err := r.end(ctx, c, c.route.Unable(d, resp), resp, err)
+			return resp, err, true
 		}
+	}
+	var unknown error
+	if d.ReadBack {
+		unknown = c.unknown(ctx, resp, err, decide.FoundNothing, true) // the answer's, before it goes
 	}
 	r.discard(resp, c.abort)
 	cancel(c.abort)
@@ -200,20 +299,35 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 			return nil, fmt.Errorf("transport: request body for attempt %d: %w", c.n+2, berr), true
 		}
 	}
-	if err := r.wait(ctx, d.Wait); err != nil {
+	if d.ReadBack {
+		rb := r.readBack(ctx, c)
+		switch c.route.Settle(rb.found, true) {
+		case decide.Acknowledge:
+			closeBody(c.next)
+			return c.success(rb), nil, true
+		case decide.Unknown:
+			closeBody(c.next)
+			unknown.(*OutcomeUnknownError).Reason = foundReason(rb.found)
+			return nil, unknown, true
+		case decide.ResendAsCreate:
+			c.route.AsCreate()
+			c.track.asCreate = true
+		}
+	}
+	if werr := r.wait(ctx, d.Wait); werr != nil {
 		closeBody(c.next)
-		return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, err), true
+		if c.route.InDoubt() {
+			return nil, c.unknown(ctx, nil, werr, decide.FoundNothing, false), true
+		}
+		return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, werr), true
 	}
 	var ferr error
 	if c.failover, ferr = c.route.Next(ctx, d); ferr != nil {
 		closeBody(c.next)
-		return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, ferr), true
-	}
-	if d.ReadBack {
-		if settled := r.settle(ctx, c); settled != nil {
-			closeBody(c.next)
-			return settled, nil, true
+		if c.route.InDoubt() {
+			return nil, c.unknown(ctx, nil, ferr, decide.FoundNothing, false), true
 		}
+		return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, ferr), true
 	}
 	return nil, nil, false
 }

@@ -187,7 +187,12 @@ func TestRetryNeverResendsAmbiguousWrite(t *testing.T) {
 		f := newFake(answer{err: reset}, status(201))
 		resp, err := NewRetry(f, policy.RetryOptions{}).RoundTrip(post(t, context.Background(), `{"id":"3"}`))
 		assert.Nil(t, resp)
-		require.ErrorIs(t, err, syscall.ECONNRESET)
+		require.ErrorIs(t, err, ErrOutcomeUnknown, "it may have run: the caller is told so")
+		assert.NotErrorIs(t, err, syscall.ECONNRESET, "a client above must not take it for a failure it may resend")
+		var unknown *OutcomeUnknownError
+		require.ErrorAs(t, err, &unknown)
+		assert.ErrorIs(t, unknown.Cause(), syscall.ECONNRESET, "the cause is kept")
+		assert.Equal(t, 1, unknown.Attempts)
 		assert.Equal(t, 1, f.count())
 	})
 }

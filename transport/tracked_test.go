@@ -3,7 +3,9 @@ package transport
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,18 +97,24 @@ func TestTrackedReplaceAndUpsertAcrossADropAfterCommitAreReadBackNotResent(t *te
 	}
 }
 
-func TestTrackedCreateThatMeetsAnotherWritersDocumentGets409(t *testing.T) {
+// A create in doubt that meets another writer's item cannot tell "ours
+// never ran" from "ours ran and was overwritten": the outcome is unknown,
+// never a guessed 409.
+func TestTrackedCreateThatMeetsAnotherWritersDocumentIsUnknown(t *testing.T) {
 	acct, c := trackRig(t, true, nil)
 	mustCreate(t, c, acct, "1") // another writer's, with another tracking id
 	acct.ResetLog()
 	acct.Inject("West US 2", cosmostest.Fault{Drop: true, Ops: cosmostest.WriteOps, Count: 1})
-	code, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1"}`)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusConflict, code, "the read back shows someone else's document")
+	_, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1"}`)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var unknown *OutcomeUnknownError
+	require.ErrorAs(t, err, &unknown)
+	assert.Equal(t, http.StatusConflict, unknown.Status, "the last answer")
+	assert.Contains(t, err.Error(), "another version")
 	assert.Equal(t, 1, acct.Commits("d", "c", "1"))
 
 	acct.ResetLog()
-	code, _, err = do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1"}`)
+	code, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1"}`)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, code, "a 409 without doubt is returned as it came")
 	assert.Len(t, writesTo(acct), 1, "and costs no read")
@@ -138,7 +146,7 @@ func TestTrackedCreateAcrossADropAndAFailoverIsSettledInTheNewRegion(t *testing.
 	assert.Equal(t, http.StatusCreated, code)
 	assert.Equal(t, 1, acct.Commits("d", "c", "1"))
 	last := writesTo(acct)[len(writesTo(acct))-1]
-	assert.Equal(t, "East US", last.Region, "read back in the new write region")
+	assert.Equal(t, "East US", last.Region, "read back where the resend's 409 came from")
 	assert.Equal(t, http.MethodGet, last.Method)
 }
 
@@ -168,14 +176,72 @@ func TestUntrackedWritesKeepTodaysRule(t *testing.T) {
 		require.Error(t, err, "sent untouched, under today's rule")
 		assert.Len(t, writesTo(acct), 1)
 	})
-	t.Run("a caller's own tracking id is kept", func(t *testing.T) {
-		acct, c := trackRig(t, true, nil)
-		code, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1","_trackingId":"mine"}`)
+}
+
+// The chain owns the tracking id: a body's own is written over, in place;
+// a caller chooses one per call through RequestOptions.TrackingID.
+func TestTrackingIDIsTheCallsOwn(t *testing.T) {
+	t.Run("a body's id is written over", func(t *testing.T) {
+		sent := &bodyRecorder{RoundTripper: http.DefaultTransport.(*http.Transport).Clone()}
+		acct, c := trackRig(t, true, sent)
+		code, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1", "_trackingId" : "old","n":1}`)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, code)
 		stored, _ := acct.Document("d", "c", "1")
-		assert.Equal(t, "mine", trackingIDOf(t, stored))
+		assert.NotEqual(t, "old", trackingIDOf(t, stored))
+		assert.Len(t, trackingIDOf(t, stored), 36, "a fresh UUID")
+		bodies := sent.writes()
+		require.Len(t, bodies, 1)
+		assert.Equal(t, 1, strings.Count(bodies[0], `"_trackingId"`), "one property, never a duplicate key")
+		assert.NotContains(t, bodies[0], `"old"`)
+		assert.Contains(t, bodies[0], `"n":1`, "the rest as it was")
+	})
+	t.Run("each call has its own", func(t *testing.T) {
+		acct, c := trackRig(t, true, nil)
+		mustCreate(t, c, acct, "1")
+		first, _ := acct.Document("d", "c", "1")
+		code, _, err := do(t, t.Context(), c, acct, http.MethodPut, "/dbs/d/colls/c/docs/1", string(first))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, code)
+		second, _ := acct.Document("d", "c", "1")
+		assert.NotEqual(t, trackingIDOf(t, first), trackingIDOf(t, second), "a read-modify-write round-trips the old id; the chain replaces it")
+	})
+	t.Run("a caller's per-call id", func(t *testing.T) {
+		acct, c := trackRig(t, true, nil)
+		ctx, diag := WithDiagnostics(WithRequestOptions(t.Context(), RequestOptions{TrackingID: "order-7-attempt"}))
+		code, _, err := do(t, ctx, c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1","_trackingId":"old"}`)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, code)
+		stored, _ := acct.Document("d", "c", "1")
+		assert.Equal(t, "order-7-attempt", trackingIDOf(t, stored))
+		require.NotEmpty(t, diag.Attempts())
+		assert.Equal(t, "order-7-attempt", diag.Attempts()[0].TrackingID, "recorded in the call's diagnostics")
 	})
 }
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// bodyRecorder is a Base that records the bodies of the writes it sends.
+type bodyRecorder struct {
+	http.RoundTripper
+	mu     sync.Mutex // guards bodies
+	bodies []string
+}
+
+func (b *bodyRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet && req.Body != nil && req.GetBody != nil {
+		if r, err := req.GetBody(); err == nil {
+			buf, _ := io.ReadAll(r)
+			b.mu.Lock()
+			b.bodies = append(b.bodies, string(buf))
+			b.mu.Unlock()
+		}
+	}
+	return b.RoundTripper.RoundTrip(req)
+}
+
+func (b *bodyRecorder) writes() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.bodies)
+}

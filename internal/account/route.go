@@ -52,10 +52,11 @@ type Route struct {
 	rtype, link string // the resource type and link that sign the call's attempts
 
 	excluded []string // regions the call must never be sent to
-	tracked  bool     // a write with a tracking id: resendable on doubt
-	creates  bool     // a tracked write that creates its document
 	none     bool     // every endpoint the call may use is excluded
 	pinned   bool     // an arm of a hedged read: it stays in its region
+
+	tracking decide.Tracking   // how a write settles a doubt
+	last     decide.Situation // the situation of the last answer
 }
 
 // ErrAllExcluded reports a call whose every possible region is excluded by
@@ -115,23 +116,43 @@ func (rt *Route) Prepare(ctx context.Context, areq *http.Request, moved *url.URL
 	return nil
 }
 
-// Track marks the call as a write carrying a tracking id, which the
-// policy may resend after a doubtful attempt (see decide.Situation);
-// creates says the write creates its document. Only a route that signs
-// can track: settling a doubt takes a read the chain signs itself.
-func (rt *Route) Track(creates bool) bool {
-	rt.tracked = rt.sign && rt.write
-	rt.creates = rt.tracked && creates
-	return rt.tracked
+// CanTrack reports whether the call's write can be tracked: the request
+// is the account's and the chain holds a credential that may read the
+// item back, whoever signed the write.
+func (rt *Route) CanTrack() bool {
+	return rt.write && rt.owner != nil && rt.owner.cred != nil
 }
 
-// SignAt points req, a request of the chain's own about the call's
-// resource (a read-back), at the endpoint of the call's last attempt and
-// signs it.
+// Track sets how the call's write settles a doubt about its outcome (see
+// decide.Tracking). A tracked write needs CanTrack.
+func (rt *Route) Track(t decide.Tracking) {
+	rt.tracking = t
+}
+
+// AsCreate records that the call's upsert is resent as a create.
+func (rt *Route) AsCreate() {
+	rt.tracking.Creates, rt.tracking.Upserts = true, false
+}
+
+// Settle says what the call, a write in doubt, does after its read-back
+// found f: before a resend (resending) or as it ends (see decide.Settle).
+func (rt *Route) Settle(f decide.Found, resending bool) decide.Settlement {
+	return rt.call.Settle(f, resending, rt.tracking)
+}
+
+// SignAt points req, a request of the chain's own about the call's item
+// (a read-back), at the endpoint of the call's last attempt, and signs it
+// with the account's credential. A read-back before a resend thus reads
+// where the write met its doubt, and one as the call ends reads where its
+// last answer came from (a resent create's 409, say). In a multi-write
+// account a write in doubt is resent only where it met the doubt.
 func (rt *Route) SignAt(ctx context.Context, req *http.Request) error {
 	req.URL.Scheme, req.URL.Host, req.Host = rt.sent.Scheme, rt.sent.Host, ""
 	return Sign(ctx, req, rt.owner.cred, time.Now())
 }
+
+// SentRegion names the endpoint of the call's last attempt, for telemetry.
+func (rt *Route) SentRegion() string { return rt.nameOf(rt.sent) }
 
 // Answer judges one attempt's answer and returns what to do: the policy's
 // decision, with what the answer teaches the account already carried out
@@ -145,23 +166,25 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		rt.answered = rt.owner.epoch() // a look-up that starts later may know more than the answer did
 	}
 	o := rt.policy.Judge(resp, err)
-	d := rt.call.Decide(o, resp, decide.Situation{
+	s := decide.Situation{
 		Write:       rt.write,
 		MultiWrite:  rt.write && rt.multi,
 		Replayable:  replayable,
 		OtherRegion: rt.known && (!rt.write || rt.multi) && rt.tried < len(rt.eps),
 		Account:     rt.owner != nil,
 		Deadline:    rt.deadline,
-		Tracked:     rt.tracked,
-		Creates:     rt.creates,
+		Tracking:    rt.tracking,
+		Sent:        err != nil && rt.write && decide.MayHaveRun(err),
 		Pinned:      rt.pinned,
-	})
+	}
+	rt.last = s
+	d := rt.call.Decide(o, resp, s)
 	if o == decide.OK || o == decide.Final {
 		return d
 	}
 	rt.teach(ctx, d)
 	if d.Retry && d.Route == decide.Refresh && !rt.learn(ctx) {
-		return rt.call.Unable(d, resp)
+		return rt.call.Unable(d, resp, s)
 	}
 	return d
 }
@@ -354,3 +377,14 @@ func sameEndpoint(a, b *url.URL) bool {
 	}
 	return wire.EndpointOf(a) == wire.EndpointOf(b)
 }
+
+// Unable turns d, a decision to retry after the answer resp that the
+// transport cannot carry out (the body cannot be had again), into the
+// decision to end the call with that answer (see decide.Call.Unable).
+func (rt *Route) Unable(d decide.Decision, resp *http.Response) decide.Decision {
+	return rt.call.Unable(d, resp, rt.last)
+}
+
+// InDoubt reports whether an attempt of the call's write may have
+// committed unseen, a doubt the call can settle.
+func (rt *Route) InDoubt() bool { return rt.call.InDoubt() }

@@ -25,20 +25,21 @@ type Situation struct {
 	Account bool
 	// Deadline is the call's deadline; zero if it has none.
 	Deadline time.Time
-	// Tracked reports a write that carries a tracking id (see
-	// policy.RetryOptions.TrackWrites): the transport can tell, by reading
-	// the item back, whether an attempt of doubtful outcome committed, so
-	// such a write may be resent after an ambiguous failure or a 408, and
-	// its doubts are settled by reading back (see Decision.ReadBack).
-	Tracked bool
-	// Creates reports that the tracked write creates its document (a POST
-	// that is not an upsert): a resend of it can be refused by the service
-	// (409) if an earlier attempt committed.
-	Creates bool
+	// Tracking says how the call, if it is a write, can settle a doubt
+	// about its own outcome.
+	Tracking
+	// Sent reports that the attempt failed after its request may have
+	// reached the service (see MayHaveRun), whatever its outcome: a write
+	// whose caller's context ended then may have run.
+	Sent bool
 	// Pinned reports a call held to one region, as an arm of a hedged read
 	// is: the other arms cover the other regions, so a retry that would
 	// move elsewhere ends the call instead.
 	Pinned bool
+	// Stay reports a call whose every attempt goes to one endpoint, as a
+	// tracked write's read-back does (it reads where the write went): a
+	// retry that would move is made in place, and none is budgeted.
+	Stay bool
 }
 
 // A Call is the retry state of one call under a Policy: how many retries
@@ -68,7 +69,7 @@ type Call struct {
 
 	sessionRetries int
 
-	doubt bool // a tracked write's attempt may have committed unseen
+	doubt bool // a write's attempt may have committed unseen, and the call can settle it
 }
 
 // Call starts the retry state of a call. It does not allocate: a backoff
@@ -88,21 +89,30 @@ func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
 		return Decision{Reason: o}
 	}
 	write := s.Write
-	if s.Tracked && (o == Ambiguous || o == requestTimeout) {
-		write = false // resent as a read would be: the read-back settles the doubt
+	if c.doubt && (o == Ambiguous || o == requestTimeout) {
+		write = false // resent as a read would be: the doubt is settled by a read-back or the service's refusal
 	}
 	d := c.rule(write, o, resp)
-	if d.Retry && !c.p.allowed(d, s) {
+	if d.Retry && c.doubt && s.MultiWrite {
+		d.Route, d.otherRegionOnly = sameEndpoint, false // settled where the write went
+	}
+	if d.Retry && !c.p.allowed(&d, s) {
 		d = Decision{Reason: o}
 	}
 	d.Mark, d.LookUp = teaches(o, s, d.Retry)
-	d.ReadBack = c.readBack(d, resp, s)
+	c.doubtRule(&d, o, resp, s)
 	return d
 }
 
 // allowed applies what the call's own rules cannot know: the body, the
 // regions left, the account, the shared budget and the deadline.
-func (p *Policy) allowed(d Decision, s Situation) bool {
+func (p *Policy) allowed(d *Decision, s Situation) bool {
+	if s.Stay {
+		if d.Reason == circuitOpen {
+			return false // nothing would change in place
+		}
+		d.Route, d.otherRegionOnly, d.budgeted = sameEndpoint, false, false
+	}
 	switch {
 	case !s.Replayable:
 		return false

@@ -100,7 +100,9 @@ type phaser interface {
 // Errors are recognised by type and value (errors.Is and errors.As),
 // never by their text. An error that says a circuit breaker refused the
 // attempt (through a method CircuitOpen(), as the transport's
-// *CircuitOpenError does) is circuitOpen: nothing was sent. A context
+// *CircuitOpenError does) is circuitOpen: nothing was sent. An error that
+// says the caller's request body failed (through a method
+// RequestBodyFailed()) is Final: the request was cut short. A context
 // error is canceled. An error that reports
 // its Phase (through a method RequestPhase() Phase, as the transport's
 // attempt errors do) is judged by it: PhaseLocal is Final, PhaseConnecting
@@ -122,6 +124,11 @@ func classify(resp *http.Response, err error) Outcome {
 	}
 	return classifyStatus(resp.StatusCode, wire.SubStatus(resp.Header))
 }
+
+// bodyFailure is the marker of an error of the caller's request body (its
+// reader failed, or its length was not the announced one): the request
+// was cut short.
+type bodyFailure interface{ RequestBodyFailed() }
 
 // circuitOpener is the marker of an error returned by a circuit breaker
 // instead of sending the attempt.
@@ -156,6 +163,10 @@ func classifyError(err error) Outcome {
 	var open circuitOpener
 	if errors.As(err, &open) {
 		return circuitOpen
+	}
+	var body bodyFailure
+	if errors.As(err, &body) {
+		return Final // the caller's body, cut short: the service cannot run an incomplete request
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return canceled

@@ -62,9 +62,16 @@ type Decision struct {
 	LookUp bool
 
 	// ReadBack says to read the tracked item back before carrying the
-	// decision out — before resending when Retry is set, before returning
-	// the answer otherwise: if the item holds the call's tracking id, the
-	// write committed and the call ends with the read-back's answer
-	// instead.
+	// decision out: before resending when Retry is set (then Call.Settle
+	// says whether and how to resend), before returning the answer
+	// otherwise (then the call ends with the committed attempt's success
+	// if the item holds the call's tracking id, else as Unknown says).
 	ReadBack bool
+	// Unknown says that the call, a write, ends with the unknown outcome
+	// (transport.ErrOutcomeUnknown) instead of its last answer: it may or
+	// may not have run, and nothing settled it.
+	Unknown bool
+	// Gone says that the call, a delete in doubt, ends as done: the item
+	// is gone.
+	Gone bool
 }

@@ -43,6 +43,7 @@ type Call struct {
 	lastCharged *http.Response
 	ended       bool
 	attempts    int              // attempts started, for describe
+	tracking    string           // the tracking id of a tracked write
 	pending     []*attemptRecord // attempts in diag not answered yet
 }
 
@@ -147,9 +148,36 @@ func (c *Call) Attempt(ctx context.Context, n int, region string, failover bool)
 		c.regions = append(c.regions, region)
 	}
 	if c.diag != nil {
-		ctx = c.startAttempt(ctx, region)
+		ctx = c.startAttempt(ctx, region, false)
 	}
 	return ctx
+}
+
+// Track notes the tracking id of the call, a tracked write: its attempts
+// and read-backs record it in the Diagnostics.
+func (c *Call) Track(id string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tracking = id
+}
+
+// ReadBack is Attempt for a read-back of the call's tracked item to region:
+// a request of the chain's own, recorded in the Diagnostics as a read-back
+// and traced as a child of the call, that is not one of the call's
+// attempts. Pass the returned context to Answered with its answer.
+func (c *Call) ReadBack(ctx context.Context, region string) context.Context {
+	if c == nil {
+		return ctx
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended || c.diag == nil {
+		return ctx
+	}
+	return c.startAttempt(ctx, region, true)
 }
 
 // Answered notes the answer of the attempt whose context (from Attempt)

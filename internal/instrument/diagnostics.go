@@ -91,9 +91,13 @@ func (d *Diagnostics) RequestCharge() float64 {
 	return d.charge
 }
 
-// start records a new attempt to region, started at.
-func (d *Diagnostics) start(region string, at time.Time) *attemptRecord {
-	r := &attemptRecord{d: d, attemptDiagnostics: attemptDiagnostics{Region: region, Start: at}}
+// start records a new attempt to region, started at, of a call whose
+// tracking id is tracking ("": none); readBack marks a tracked write's
+// read-back.
+func (d *Diagnostics) start(region string, at time.Time, tracking string, readBack bool) *attemptRecord {
+	r := &attemptRecord{d: d, attemptDiagnostics: attemptDiagnostics{
+		Region: region, Start: at, TrackingID: tracking, ReadBack: readBack,
+	}}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.records) == maxDiagnosticAttempts {
@@ -105,8 +109,8 @@ func (d *Diagnostics) start(region string, at time.Time) *attemptRecord {
 
 // startAttempt records an attempt of c to region in c's Diagnostics and
 // returns ctx marked with it. Called with c.mu held.
-func (c *Call) startAttempt(ctx context.Context, region string) context.Context {
-	r := c.diag.start(region, c.now())
+func (c *Call) startAttempt(ctx context.Context, region string, readBack bool) context.Context {
+	r := c.diag.start(region, c.now(), c.tracking, readBack)
 	c.pending = append(c.pending, r)
 	return context.WithValue(ctx, recordKey{}, r)
 }

@@ -59,6 +59,11 @@ func errorTypeOf(err error) attribute.KeyValue {
 	return semconv.ErrorTypeOther
 }
 
+// ErrorType returns the value of error.type for err (see errorTypeOf).
+func ErrorType(err error) string {
+	return errorTypeOf(err).Value.AsString()
+}
+
 // errorTypeName applies the rules of errorTypeOf but the last; "" if none
 // matches.
 func errorTypeName(err error) string {

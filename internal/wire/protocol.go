@@ -26,6 +26,10 @@ const (
 	HeaderPartitionKey         = "X-Ms-Documentdb-Partitionkey"
 	HeaderPartitionKeyRangeID  = "X-Ms-Documentdb-Partitionkeyrangeid"
 	HeaderIncremental          = "A-Im"
+	HeaderSessionToken         = "X-Ms-Session-Token"
+	HeaderIfMatch              = "If-Match"
+	HeaderETag                 = "Etag"
+	HeaderPrefer               = "Prefer"
 )
 
 // Sub-status codes (x-ms-substatus) that change what a status means.
