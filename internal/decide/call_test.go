@@ -89,7 +89,7 @@ func TestTeaches(t *testing.T) {
 func TestCallDoesNotAllocate(t *testing.T) {
 	p := New(policy.RetryOptions{}, nil, nil)
 	ok, conflict := response(http.StatusOK, 0), response(http.StatusConflict, 0)
-	s := Situation{Write: true, Replayable: true, Tracked: true}
+	s := Situation{Write: true, Replayable: true, Tracking: Tracking{Tracked: true}}
 	assert.Zero(t, testing.AllocsPerRun(100, func() {
 		c := p.Call()
 		_ = c.Decide(OK, ok, s)

@@ -37,17 +37,18 @@ func Example() {
 }
 
 // A write loses its connection after the request was written: it may have
-// committed. Untracked, it is returned, never sent twice. Tracked, it is
-// resent, an upsert only after reading its item back (if the item holds
-// the call's tracking id, the write committed and the read-back's answer
-// ends the call). A create is resent as it is: if it committed, the
-// service refuses the resend with 409, and that answer is read back.
+// committed. Untracked, it ends with the unknown outcome, never sent twice.
+// Tracked, an upsert is read back before it is resent (the read-back says
+// whether and how: see Call.Settle). A create is resent as it is: if it
+// committed, the service refuses the resend with 409, and that answer is
+// read back; unless the item holds the call's tracking id, the outcome is
+// unknown.
 func ExampleCall_Decide_trackedWrite() {
 	p := decide.New(policy.RetryOptions{}, nil, nil)
 	dropped := io.ErrUnexpectedEOF // the connection closed before the answer came
 	conflict := &http.Response{StatusCode: http.StatusConflict, Header: http.Header{}}
 	show := func(what string, o decide.Outcome, d decide.Decision) {
-		fmt.Printf("%s: %s, retry %v, read back %v\n", what, o, d.Retry, d.ReadBack)
+		fmt.Printf("%s: %s, retry %v, read back %v, unknown %v\n", what, o, d.Retry, d.ReadBack, d.Unknown)
 	}
 
 	upsert := decide.Situation{Write: true, Replayable: true, Account: true}
@@ -55,20 +56,20 @@ func ExampleCall_Decide_trackedWrite() {
 	o := p.Judge(nil, dropped)
 	show("untracked upsert", o, c.Decide(o, nil, upsert))
 
-	upsert.Tracked = true
+	upsert.Tracking = decide.Tracking{Tracked: true, Upserts: true}
 	c = p.Call()
 	show("tracked upsert", o, c.Decide(o, nil, upsert))
 
-	create := decide.Situation{Write: true, Replayable: true, Account: true, Tracked: true, Creates: true}
+	create := decide.Situation{Write: true, Replayable: true, Account: true, Tracking: decide.Tracking{Tracked: true, Creates: true}}
 	c = p.Call()
 	show("tracked create", o, c.Decide(o, nil, create))
 	o = p.Judge(conflict, nil)
 	show("its resend", o, c.Decide(o, conflict, create))
 	// Output:
-	// untracked upsert: ambiguous, retry false, read back false
-	// tracked upsert: ambiguous, retry true, read back true
-	// tracked create: ambiguous, retry true, read back false
-	// its resend: final, retry false, read back true
+	// untracked upsert: ambiguous, retry false, read back false, unknown true
+	// tracked upsert: ambiguous, retry true, read back true, unknown false
+	// tracked create: ambiguous, retry true, read back false, unknown false
+	// its resend: final, retry false, read back true, unknown true
 }
 
 // Judge names what an answer means to the rules; a 403 means something

@@ -44,7 +44,7 @@ func newCall(o policy.RetryOptions, now func() time.Time, random func() float64)
 // what the answer teaches the account (Mark, LookUp: see TestTeaches).
 func (c *testCall) decide(write bool, o Outcome, resp *http.Response) Decision {
 	d := c.Decide(o, resp, Situation{Write: write, Replayable: true, OtherRegion: true, Account: true})
-	d.Mark, d.LookUp = false, false
+	d.Mark, d.LookUp, d.Unknown = false, false, false // tested in call_test.go and doubt_test.go
 	return d
 }
 
