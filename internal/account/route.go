@@ -55,7 +55,7 @@ type Route struct {
 	none     bool     // every endpoint the call may use is excluded
 	pinned   bool     // an arm of a hedged read: it stays in its region
 
-	tracking decide.Tracking   // how a write settles a doubt
+	tracking decide.Tracking  // how a write settles a doubt
 	last     decide.Situation // the situation of the last answer
 }
 
