@@ -60,32 +60,30 @@
 // azcosmos v1.5.0 keeps a retry policy of its own for 403 with sub-status 3
 // or 1008, 404/1002, 408, 500, 502, 503, 504 and connection errors. The
 // chain handles all of these itself, so that policy only sees what the chain
-// returns after giving up; then it multiplies the chain's attempts. Measured
-// against cosmostest (the tests of this package pin the numbers):
+// returns after giving up. For connection errors it sees none: the errors
+// the chain returns after its own retries (*transport.AttemptError,
+// *transport.OutcomeUnknownError) keep the connection's error in Cause, out
+// of reach of errors.Is and errors.As, so azcosmos neither resends nor
+// sleeps. Measured against cosmostest (the tests of this package pin the
+// numbers):
 //
-//   - A read whose connection drops every time, in every region: azcosmos
-//     sends it through the chain 5 times (3 in-region retries and 1
-//     cross-region retry, each after sleeping 1 s). On a fresh Client the
-//     chain retries the first of them 3 times, region by region, and then,
-//     its retry budget spent, none of the others: 8 attempts, and the caller
-//     gets the error after about 4.2 s. Once the budget is spent: 5 attempts,
-//     4 s. (net/http adds a resend of its own when a GET drops on a reused
-//     connection.)
-//   - A read that drops once costs one more attempt, made by the chain in
-//     the next region; azcosmos sees the answer and neither retries nor
-//     sleeps. A write that drops after it was sent is sent once by both
-//     layers: it may have run.
+//   - A read whose connection drops every time, in every region: the chain's
+//     own 4 attempts, region by region, and the caller gets an
+//     *transport.AttemptError after about 0.2 s (before: 8 attempts, 4.2 s,
+//     as azcosmos resent the chain's error 4 times, 1 s apart). Once the
+//     retry budget is spent: 1 attempt.
+//   - A write the service may have run (its answer was lost, or came as a
+//     TLS record error) reaches the account once, and the caller gets
+//     transport.ErrOutcomeUnknown (before: azcosmos took a TLS record error
+//     for "not sent" and resent the write 3 times, 1 s apart).
+//   - When the caller's context ends, azcore returns the bare context error:
+//     errors.Is(err, context.DeadlineExceeded) holds, but ErrOutcomeUnknown
+//     cannot reach the caller then, even for a write that may have run.
 //
 // By azcosmos's source, a 403.3 that the chain returns (after its 60 s
-// MaxFailoverWait) is resent up to 120 more times, 1 s apart, and a write
-// that never left (a refused connection) 3 more times, 1 s apart.
-//
-// What a caller can do: give every call a context deadline. azcosmos's
-// sleeps end with it and the chain returns at once with the context's error,
-// so a dropped read given 1.5 s costs 1.5 s. A negative
-// Chain.Retry.MaxUnavailableRetries leaves connection errors to azcosmos
-// alone (5 attempts, 4 s, all in the same region), at the price of the
-// chain's retries for 503, 500 and 408 too.
+// MaxFailoverWait) is resent up to 120 more times, 1 s apart, and a 503
+// once per preferred region it knows. Give every call a context deadline:
+// azcosmos's sleeps end with it and the chain returns at once.
 //
 // # Start-up
 //

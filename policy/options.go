@@ -74,19 +74,24 @@ type RetryOptions struct {
 	// Budget configures the retry budget shared by the transport's calls.
 	Budget BudgetOptions
 
-	// TrackWrites makes writes of documents whose outcome is unknown
-	// (the connection failed after the request was sent, a 408, a 503)
-	// resendable without running twice. Creates, replaces and upserts of a
-	// document whose body is a JSON object get a "_trackingId" property
-	// (a random UUID per call, kept across its attempts; a caller's own
-	// _trackingId is kept). Before a replace or an upsert is resent after
-	// a doubt, the item is read back: if it holds the call's tracking id,
-	// the first attempt committed and its stored item is returned (200).
-	// A create is resent, and a 409 Conflict it meets is settled by the
-	// same read (201 with the stored item if it is the call's, else the
-	// 409). Each settlement costs one read. Default false: the property is
-	// stored in every document written. Deletes and patches are never
-	// resent on doubt.
+	// TrackWrites lets a write whose outcome is in doubt (its connection
+	// failed after the request was sent, or a 408) be settled instead of
+	// returned as transport.ErrOutcomeUnknown. Creates, upserts and
+	// replaces of a document whose body is a JSON object get a
+	// "_trackingId" property: a fresh random UUID per call (or the call's
+	// transport.RequestOptions.TrackingID), kept across its attempts and
+	// written over any id the body brought, since an id a body
+	// round-trips proves nothing about this call. After a doubt the item is
+	// read back with the chain's credential, under the chain's rules, where
+	// the write went; only the call's id proves the write ran, and then the
+	// call ends with its success. A write is resent only where the service
+	// can refuse it if an earlier attempt ran: a create as it is, an
+	// upsert whose item is absent as a create, anything with the caller's
+	// If-Match. Everything else ends with transport.ErrOutcomeUnknown,
+	// never a guessed status. With tracking, a delete in doubt is resent
+	// and a 404 then counts as done (204). Patches, batches and stored
+	// procedures keep the default rule. Default false: the property is
+	// stored in every document written, and each settlement costs a read.
 	TrackWrites bool
 }
 
