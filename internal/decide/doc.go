@@ -58,16 +58,16 @@
 //	                        only; budgeted
 //
 //	408 (request_timeout)   once, at once, next region; budgeted  return (it may have run); tracked:
-//	                                                              as a read
+//	                                                              as a read, in doubt
 //
 //	a transport error       next region, the first at once, later next region, the first at once,
 //	before the request left ones after backoff; budgeted; marks   later ones after backoff; budgeted;
 //	(never_sent)            the region                            marks the endpoint; a single write
 //	                                                              region also looks the account up
 //
-//	a transport error after as never_sent, without the mark       return: no write runs twice;
-//	it may have left                                              tracked: as a read
-//	(ambiguous)
+//	a transport error after as never_sent, without the mark       return unknown: no write runs
+//	it may have left                                              twice; tracked: as a read, in
+//	(ambiguous)                                                   doubt
 //
 //	403.3 (write_forbidden) return; marks the endpoint, looks the refresh: marks the endpoint, forces
 //	                        account up                            a look-up and resends where the
@@ -86,8 +86,8 @@
 //	404.1002                at once on the write region,          return
 //	(session_not_available) ≤ MaxSessionRetries (2); not budgeted
 //
-//	the caller's context    return                                return
-//	ended (canceled)
+//	the caller's context    return                                return; unknown if the attempt
+//	ended (canceled)                                              may have left (Situation.Sent)
 //
 //	an open circuit refused at once, to another region only,      multi-write: as reads; single write
 //	the attempt             ≤ MaxUnavailableRetries of its own;   region: return, marks the endpoint
@@ -139,22 +139,40 @@
 // rules would not make: with the unavailability backoff off, a retry that
 // would back off is still not made.
 //
-// # The tracked-write doubt
+// # The write doubt
 //
-// A tracked write (Situation.Tracked, see policy.RetryOptions.TrackWrites)
+// A write is in doubt after an attempt that may have committed without the
+// call knowing: an ambiguous failure or a 408. A 503 is not a doubt: the
+// service did not process the request. A write that nothing can settle
+// ends with Decision.Unknown (the transport's ErrOutcomeUnknown) instead
+// of its last answer: an untracked write after an ambiguous failure, or
+// after its caller's context ended once its request may have left.
+//
+// A tracked write (Tracking.Tracked, see policy.RetryOptions.TrackWrites)
 // carries an id of the call's in its item, so that reading the item back
-// tells whether an attempt committed. After an attempt of doubtful
-// outcome (ambiguous, 503 or 408) the Call is in doubt for the rest of the
-// call, and each of its decisions says whether to read the item back
-// first (Decision.ReadBack):
+// tells whether an attempt committed; it is then resent as a read would be
+// (in a multi-write account, only where it met the doubt). From the doubt
+// on, for the rest of the call, each decision says whether to read the
+// item back first (Decision.ReadBack):
 //
-//   - before a resend, unless the write creates its item
-//     (Situation.Creates): a resent create cannot run twice, since the
-//     service refuses it (409) if an earlier attempt committed;
-//   - before returning an answer a read-back can settle: no response (an
-//     error), 409 (a resent create met its own item), 412 (a resent
-//     replace met its own change), 503 or 408 (the last attempt is in
-//     doubt too). Any other answer is returned as it came.
+//   - before a resend, unless the service can refuse a second run: a create
+//     (Tracking.Creates), refused with 409 if an earlier attempt committed,
+//     or a write with the caller's If-Match (Tracking.IfMatch), refused
+//     with 412. What the read-back found decides the resend (Call.Settle):
+//     the call's id ends the call with its success; an upsert whose item is
+//     absent is resent as a create; anything else is Unknown, since another
+//     version cannot tell "ours never ran" from "ours ran and was
+//     overwritten", and a 404 is only a hint;
+//   - before the call ends with anything but a success: the call's id ends
+//     it with its success, anything else with Unknown.
+//
+// A delete in a call that tracks its writes (Tracking.Deletes) is resent
+// after a doubt, and a 404 then ends it as done (Decision.Gone); any other
+// end but a success is Unknown.
+//
+// A read-back is a call of its own (Situation.Stay): every retry the rules
+// make goes to the same endpoint, none is budgeted, and an open circuit
+// ends it.
 //
 // Every answer goes through Decide, OK and Final included, so that a call
 // in doubt can settle them; a call in no doubt pays nothing for that.
