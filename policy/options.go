@@ -87,7 +87,9 @@ type RetryOptions struct {
 	// call ends with its success. A write is resent only where the service
 	// can refuse it if an earlier attempt ran: a create as it is, an
 	// upsert whose item is absent as a create, anything with the caller's
-	// If-Match. Everything else ends with transport.ErrOutcomeUnknown,
+	// If-Match, and a write whose item is still at the version its body
+	// was made from (the "_etag" a read-modify-write sends back) guarded
+	// by that etag. Everything else ends with transport.ErrOutcomeUnknown,
 	// never a guessed status. With tracking, a delete in doubt is resent
 	// and a 404 then counts as done (204). Patches, batches and stored
 	// procedures keep the default rule. Default false: the property is

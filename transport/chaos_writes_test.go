@@ -102,11 +102,13 @@ func (k writeKind) overExisting() bool { return k >= upsertOver }
 func (k writeKind) readsFirst() bool { return k >= upsertIfMatch }
 
 // settleable reports whether the chain, tracking writes, can settle every
-// doubt of such a call. A write over an existing item without If-Match
-// cannot be settled when its read-back finds the old version: the chain
-// cannot tell "ours never ran" from "ours ran and was overwritten", and
-// must say ErrOutcomeUnknown.
-func (k writeKind) settleable() bool { return k != upsertOver && k != replaceOver }
+// doubt of such a call. An upsert over an existing item without If-Match,
+// whose body brings no etag, cannot be settled when its read-back finds
+// the old version: the chain cannot tell "ours never ran" from "ours ran
+// and was overwritten", and says the outcome is unknown. A
+// read-modify-write's body brings the etag it was made from, which the
+// read-back can match.
+func (k writeKind) settleable() bool { return k != upsertOver }
 
 // chaosCall is one call of the workload and what its caller saw.
 type chaosCall struct {

@@ -246,9 +246,14 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 	}
 	a := c.attempt(actx)
 	areq := &a.req
-	if c.track != nil && c.track.asCreate {
+	if t := c.track; t != nil && (t.asCreate || t.guarded) {
 		areq.Header = areq.Header.Clone()
-		areq.Header.Del(wire.HeaderIsUpsert)
+		if t.asCreate {
+			areq.Header.Del(wire.HeaderIsUpsert)
+		}
+		if t.guarded {
+			areq.Header.Set(wire.HeaderIfMatch, t.ifMatch)
+		}
 	}
 	areq.Body, c.next = c.next, nil
 	if !c.body.shared {
@@ -312,6 +317,9 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 		case decide.ResendAsCreate:
 			c.route.AsCreate()
 			c.track.asCreate = true
+		case decide.ResendIfMatch:
+			c.route.Guarded()
+			c.track.guarded, c.track.ifMatch = true, c.track.base
 		}
 	}
 	if werr := r.wait(ctx, d.Wait); werr != nil {

@@ -36,7 +36,9 @@ const maxItemSize = 2 << 20
 type tracking struct {
 	id       string
 	kind     wire.DocumentWrite
-	ifMatch  string // the caller's If-Match; "" if none
+	ifMatch  string // the caller's If-Match, or the base the chain guards a resend with; "" if none
+	base     string // the etag the body brought (a read-modify-write's "_etag"); "" if none
+	guarded  bool   // resent with If-Match: base, the chain's guard
 	path     string // the item's path, unescaped, for the read-back's URL and signature
 	rawPath  string // the item's path, escaped once
 	asCreate bool   // an upsert resent as a create
@@ -69,11 +71,12 @@ func (r *Retry) startTracking(c *call, ro RequestOptions) *tracking {
 	if id == "" {
 		id = newTrackingID()
 	}
-	tracked, docID, ok := withTrackingID(buf, id)
-	if !ok || len(tracked) > maxItemSize || kind != wire.ReplaceDocument && docID == "" {
+	tracked, props, ok := withTrackingID(buf, id)
+	if !ok || len(tracked) > maxItemSize || kind != wire.ReplaceDocument && props.id == "" {
 		return nil
 	}
-	t := &tracking{id: id, kind: kind, ifMatch: c.req.Header.Get(wire.HeaderIfMatch)}
+	docID := props.id
+	t := &tracking{id: id, kind: kind, ifMatch: c.req.Header.Get(wire.HeaderIfMatch), base: props.etag}
 	t.path, t.rawPath = c.req.URL.Path, c.req.URL.EscapedPath()
 	if kind != wire.ReplaceDocument {
 		t.path = strings.TrimSuffix(t.path, "/") + "/" + docID
@@ -90,15 +93,19 @@ func (r *Retry) startTracking(c *call, ro RequestOptions) *tracking {
 	return t
 }
 
+// docProperties are the top-level properties of a document that tracking
+// reads: its id and the etag it brought, each "" unless a string.
+type docProperties struct{ id, etag string }
+
 // withTrackingID returns doc, a JSON object, with its top-level
 // trackingProperty set to id: written in place over each value the
 // document brought, else added first, without re-encoding the rest. It
-// also returns the document's top-level "id" when it is a string. ok is
-// false when doc is not a single JSON object.
-func withTrackingID(doc []byte, id string) (out []byte, docID string, ok bool) {
+// also returns the document's top-level "id" and "_etag". ok is false when
+// doc is not a single JSON object.
+func withTrackingID(doc []byte, id string) (out []byte, props docProperties, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, "", false
+		return nil, props, false
 	}
 	open := dec.InputOffset()
 	var spans [][2]int64 // the values of trackingProperty
@@ -106,26 +113,29 @@ func withTrackingID(doc []byte, id string) (out []byte, docID string, ok bool) {
 	for ; dec.More(); properties++ {
 		key, err := dec.Token()
 		if err != nil {
-			return nil, "", false
+			return nil, props, false
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, "", false
+			return nil, props, false
 		}
 		end := dec.InputOffset()
 		switch key {
 		case trackingProperty:
 			spans = append(spans, [2]int64{end - int64(len(raw)), end})
 		case "id":
-			docID = ""
-			_ = json.Unmarshal(raw, &docID) // not a string: no id
+			props.id = ""
+			_ = json.Unmarshal(raw, &props.id) // not a string: no id
+		case "_etag":
+			props.etag = ""
+			_ = json.Unmarshal(raw, &props.etag)
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, "", false
+		return nil, props, false
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, "", false // more than one value
+		return nil, props, false // more than one value
 	}
 	value, _ := json.Marshal(id) // a string always encodes
 	if len(spans) == 0 {
@@ -133,7 +143,7 @@ func withTrackingID(doc []byte, id string) (out []byte, docID string, ok bool) {
 		if properties > 0 {
 			property = append(property, ',')
 		}
-		return slices.Concat(doc[:open], property, doc[open:]), docID, true
+		return slices.Concat(doc[:open], property, doc[open:]), props, true
 	}
 	out = make([]byte, 0, len(doc)+len(spans)*len(value))
 	at := int64(0)
@@ -142,7 +152,7 @@ func withTrackingID(doc []byte, id string) (out []byte, docID string, ok bool) {
 		out = append(out, value...)
 		at = s[1]
 	}
-	return append(out, doc[at:]...), docID, true
+	return append(out, doc[at:]...), props, true
 }
 
 // escapeSegment escapes a document id for one path segment of a URL, as
@@ -267,7 +277,7 @@ func (t *tracking) judge(resp *http.Response, limit int64) (rb readBack, ok bool
 	if etag == "" {
 		_ = json.Unmarshal(doc["_etag"], &etag)
 	}
-	if t.ifMatch != "" && etag == t.ifMatch {
+	if etag != "" && (t.ifMatch != "" && etag == t.ifMatch || t.ifMatch == "" && etag == t.base) {
 		return readBack{found: decide.FoundBase}, true
 	}
 	return readBack{found: decide.FoundOther}, true

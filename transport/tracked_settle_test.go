@@ -58,26 +58,31 @@ func storedItem(t *testing.T, acct *cosmostest.Account, id string) (string, stri
 	return string(doc), props.ETag
 }
 
-// A read-modify-write sends the stored item back, old tracking id
-// included. Whatever the first attempt meets, the write is never
+// A read-modify-write sends the stored item back, old tracking id and
+// etag included. Whatever the first attempt meets, the write is never
 // acknowledged unless it ran: a 503 is resent in place and commits once;
-// a drop before the commit leaves the old version, which proves nothing,
-// so the outcome is unknown; with the caller's If-Match the resend is safe
-// and commits once.
+// after a drop before the commit the read-back finds the very version the
+// body was made from (its etag), so the write is resent guarded by that
+// etag and commits once; with the caller's If-Match the resend is guarded
+// anyway. A body that brings no etag proves nothing about the version the
+// read-back finds: the outcome is unknown.
 func TestReadModifyWriteIsNeverAcknowledgedUnlessItRan(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, path string
 		header             http.Header
 		fault              cosmostest.Fault
 		ifMatch            bool
+		noETag             bool // the body does not bring the item's etag
 		unknown            bool
 	}{
-		{"replace after 503", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Status: 503}, false, false},
-		{"upsert after 503", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Status: 503}, false, false},
-		{"replace after a drop", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Drop: true}, false, true},
-		{"upsert after a drop", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Drop: true}, false, true},
-		{"replace with If-Match after a drop", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Drop: true}, true, false},
-		{"upsert with If-Match after a drop", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Drop: true}, true, false},
+		{"replace after 503", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Status: 503}, false, false, false},
+		{"upsert after 503", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Status: 503}, false, false, false},
+		{"replace after a drop", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Drop: true}, false, false, false},
+		{"upsert after a drop", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Drop: true}, false, false, false},
+		{"replace with If-Match after a drop", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Drop: true}, true, false, false},
+		{"upsert with If-Match after a drop", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Drop: true}, true, false, false},
+		{"replace without an etag after a drop", http.MethodPut, "/dbs/d/colls/c/docs/1", nil, cosmostest.Fault{Drop: true}, false, true, true},
+		{"upsert without an etag after a drop", http.MethodPost, "/dbs/d/colls/c/docs", upsertHeader, cosmostest.Fault{Drop: true}, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			acct, c := trackRig(t, true, nil)
@@ -85,6 +90,9 @@ func TestReadModifyWriteIsNeverAcknowledgedUnlessItRan(t *testing.T) {
 			old, etag := storedItem(t, acct, "1")
 			oldID := trackingIDOf(t, []byte(old))
 			changed := strings.Replace(old, `"id":"1"`, `"id":"1","total":20`, 1)
+			if tc.noETag {
+				changed = strings.Replace(changed, `"_etag":`, `"_was_etag":`, 1)
+			}
 			header := tc.header.Clone()
 			if tc.ifMatch {
 				header = header.Clone()
@@ -376,4 +384,49 @@ func TestReturnedErrorsHideWhatAClientAboveWouldResend(t *testing.T) {
 	_, _, err = do(t, ctx, c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"9"}`)
 	assert.ErrorIs(t, err, context.Canceled, "the caller's own cancellation")
 	assert.ErrorIs(t, err, ErrOutcomeUnknown, "sent before it was cancelled: it may have run")
+}
+
+// A read-modify-write in doubt is resent guarded by the etag its body
+// brought; another writer who lands between the read-back and the resend
+// makes the service refuse it (412), and the outcome is unknown — never
+// the 412 alone, and never ours over theirs.
+func TestGuardedResendRefusedAfterAnotherWriterIsUnknown(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	other := newChain(t, acct, Options{Retry: policy.RetryOptions{TrackWrites: true}})
+	mustCreate(t, other, acct, "1")
+	old, _ := storedItem(t, acct, "1")
+	base := &afterFirstRead{RoundTripper: http.DefaultTransport.(*http.Transport).Clone(), then: func() {
+		code, _, err := sendReq(other, writeReq(t, context.Background(), acct, http.MethodPut, "/dbs/d/colls/c/docs/1", `{"id":"1","by":"other"}`, nil))
+		assert.NoError(t, err)
+		assert.Equal(t, http.StatusOK, code)
+	}}
+	c := newChain(t, acct, Options{Base: base, Retry: policy.RetryOptions{TrackWrites: true}})
+	acct.Inject("West US 2", cosmostest.Fault{Drop: true, Count: 1, Ops: cosmostest.WriteOps})
+
+	changed := strings.Replace(old, `"id":"1"`, `"id":"1","by":"us"`, 1)
+	_, _, err := sendReq(c, writeReq(t, t.Context(), acct, http.MethodPut, "/dbs/d/colls/c/docs/1", changed, nil))
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var unknown *OutcomeUnknownError
+	require.ErrorAs(t, err, &unknown)
+	assert.Equal(t, http.StatusPreconditionFailed, unknown.Status)
+	assert.Equal(t, 2, acct.Commits("d", "c", "1"), "the create and theirs: ours never ran")
+	stored, _ := acct.Document("d", "c", "1")
+	assert.Contains(t, string(stored), `"by":"other"`)
+}
+
+// afterFirstRead is a Base that runs then once, after the first GET of a
+// document through it has its answer.
+type afterFirstRead struct {
+	http.RoundTripper
+	then func()
+	once sync.Once
+}
+
+func (b *afterFirstRead) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.RoundTripper.RoundTrip(req)
+	if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/docs/") {
+		b.once.Do(b.then)
+	}
+	return resp, err
 }

@@ -134,6 +134,11 @@ func (rt *Route) AsCreate() {
 	rt.tracking.Creates, rt.tracking.Upserts = true, false
 }
 
+// Guarded records that the call's write is resent with an If-Match.
+func (rt *Route) Guarded() {
+	rt.tracking.IfMatch = true
+}
+
 // Settle says what the call, a write in doubt, does after its read-back
 // found f: before a resend (resending) or as it ends (see decide.Settle).
 func (rt *Route) Settle(f decide.Found, resending bool) decide.Settlement {

@@ -160,7 +160,9 @@
 //     or a write with the caller's If-Match (Tracking.IfMatch), refused
 //     with 412. What the read-back found decides the resend (Call.Settle):
 //     the call's id ends the call with its success; an upsert whose item is
-//     absent is resent as a create; anything else is Unknown, since another
+//     absent is resent as a create; an item still at the write's base
+//     version (FoundBase: the etag its body brought) is resent guarded by
+//     that etag; anything else is Unknown, since another
 //     version cannot tell "ours never ran" from "ours ran and was
 //     overwritten", and a 404 is only a hint;
 //   - before the call ends with anything but a success: the call's id ends

@@ -38,7 +38,7 @@ const (
 	FoundNothing Found = iota // the read-back could not tell: it failed, or got an answer it cannot read
 	FoundOurs                 // the item holds the call's tracking id: an attempt committed
 	FoundAbsent               // no item (404): a hint only, a read can miss a write whose answer was lost
-	FoundBase                 // the item's etag is the caller's If-Match: no attempt committed yet
+	FoundBase                 // the item's etag is the write's base (the caller's If-Match, or the etag its body brought): no attempt committed yet
 	FoundOther                // another version of the item
 )
 
@@ -51,6 +51,7 @@ const (
 	Acknowledge                      // end with the committed attempt's success
 	Resend                           // resend the write as it is
 	ResendAsCreate                   // resend an upsert as a create
+	ResendIfMatch                    // resend with If-Match set to the base the read-back found
 )
 
 // noteDoubt records that the call's last attempt, of outcome o, may have
@@ -86,7 +87,9 @@ func (c *Call) doubtRule(d *Decision, o Outcome, resp *http.Response, s Situatio
 // where the service can refuse it if an attempt already committed: as a
 // create, or with the caller's If-Match. Anything else is unknown: an item
 // of another version cannot tell "ours never ran" from "ours ran and was
-// overwritten".
+// overwritten". The item's etag proves its version: when it is the etag
+// the write's body brought (a read-modify-write), the write has not run,
+// and it is resent guarded by that etag.
 func (c *Call) Settle(f Found, resending bool, t Tracking) Settlement {
 	switch {
 	case f == FoundOurs:
@@ -95,6 +98,11 @@ func (c *Call) Settle(f Found, resending bool, t Tracking) Settlement {
 		return Unknown
 	case t.Creates, t.IfMatch && f != FoundOther:
 		return Resend
+	case f == FoundBase:
+		// The item is still the version the write was made from, whose
+		// etag no later version can have: the write has not run, and a
+		// resend guarded by that etag is refused if it runs meanwhile.
+		return ResendIfMatch
 	case t.Upserts && f == FoundAbsent:
 		return ResendAsCreate
 	}
