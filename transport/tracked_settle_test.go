@@ -430,3 +430,34 @@ func (b *afterFirstRead) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// In a multi-write account a write in doubt is settled where it went: a
+// 503 on its resend does not send it to another write region, where a
+// create that ran in the first might not be seen yet and would run again.
+func TestMultiWriteDoubtIsSettledWhereTheWriteWent(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{MultipleWriteLocations: true})
+	t.Cleanup(acct.Close)
+	c := newChain(t, acct, Options{PreferredRegions: []string{"West US 2", "East US"}, Retry: policy.RetryOptions{TrackWrites: true}})
+	acct.Inject("West US 2", cosmostest.Fault{DropAfterCommit: true, Count: 1, Ops: cosmostest.WriteOps})
+	acct.Inject("West US 2", cosmostest.Fault{Status: 503, Count: 1, Ops: cosmostest.WriteOps})
+	code, _, err := sendReq(c, writeReq(t, t.Context(), acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1"}`, nil))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusCreated, code)
+	assert.Equal(t, 1, acct.Commits("d", "c", "1"))
+	for _, e := range writesTo(acct) {
+		assert.Equal(t, "West US 2", e.Region, "%s %s", e.Method, e.Path)
+	}
+}
+
+// A document that would not fit the service's item limit with a tracking
+// id added is sent untracked, as it came.
+func TestDocumentNearTheItemLimitIsSentUntracked(t *testing.T) {
+	acct, c := trackRig(t, true, nil)
+	pad := strings.Repeat("x", maxItemSize-40)
+	body := `{"id":"1","p":"` + pad + `"}`
+	code, _, err := sendReq(c, writeReq(t, t.Context(), acct, http.MethodPost, "/dbs/d/colls/c/docs", body, nil))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code)
+	stored, _ := acct.Document("d", "c", "1")
+	assert.Empty(t, trackingIDOf(t, stored))
+}
