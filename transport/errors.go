@@ -24,6 +24,10 @@ func (closedError) Error() string { return "transport: closed" }
 // "closed").
 func (closedError) ErrorType() string { return "closed" }
 
+// ErrAllExcluded is returned, before anything is sent, by a call whose
+// every region is excluded by its RequestOptions.ExcludedRegions.
+var ErrAllExcluded = errors.New("transport: every region this call may use is excluded (RequestOptions.ExcludedRegions)")
+
 // errNotReplayable is returned by replayBody.next, whose caller says what
 // it was for ("transport: request body for attempt 2: …").
 var errNotReplayable = errors.New("cannot be replayed")
@@ -87,14 +91,13 @@ func (e *OutcomeUnknownError) Error() string {
 	var b strings.Builder
 	b.WriteString("transport: the write may or may not have run: ")
 	b.WriteString(e.Reason)
-	fmt.Fprintf(&b, " (after %d attempt%s", e.Attempts, plural(e.Attempts))
 	if e.Status != 0 {
-		fmt.Fprintf(&b, ", last status %d", e.Status)
+		fmt.Fprintf(&b, " (last status %d", e.Status)
 		if e.SubStatus != 0 {
 			fmt.Fprintf(&b, ".%d", e.SubStatus)
 		}
+		b.WriteString(")")
 	}
-	b.WriteString(")")
 	if e.cause != nil {
 		b.WriteString(": ")
 		b.WriteString(e.cause.Error())
@@ -139,7 +142,7 @@ type AttemptError struct {
 }
 
 func (e *AttemptError) Error() string {
-	return fmt.Sprintf("transport: after %d attempt%s: %v", e.Attempts, plural(e.Attempts), e.cause)
+	return "transport: attempt failed: " + e.cause.Error()
 }
 
 // Is reports whether target is the caller's context's error when it had
@@ -155,10 +158,3 @@ func (e *AttemptError) NonRetriable() {}
 // ErrorType names the cause for telemetry and diagnostics, as the
 // attempt's own error would be named.
 func (e *AttemptError) ErrorType() string { return e.name }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}

@@ -236,6 +236,10 @@ func alsoIs(ctx context.Context, err error) error {
 // next body, and what the route gives it (endpoint, headers, signature).
 // Its error ends the call: nothing was sent.
 func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
+	if c.route.AllExcluded() {
+		closeBody(c.next)
+		return nil, ErrAllExcluded // before the attempt is recorded: none is made
+	}
 	actx := c.rec.Attempt(ctx, c.n, c.region(), c.failover)
 	// An attempt has a context of its own only where cancelling it is how
 	// a drain that stalls is cut off; the caller's Close of a returned
@@ -269,7 +273,7 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 		closeBody(areq.Body)
 		cancel(c.abort)
 		if errors.Is(err, account.ErrAllExcluded) {
-			return nil, fmt.Errorf("transport: %w (RequestOptions.ExcludedRegions)", err)
+			return nil, ErrAllExcluded
 		}
 		return nil, fmt.Errorf("transport: signing attempt %d: %w", c.n+1, err)
 	}

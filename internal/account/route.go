@@ -89,13 +89,17 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 	return rt
 }
 
+// AllExcluded reports whether every endpoint the call may use is excluded
+// by the caller: no attempt can be made.
+func (rt *Route) AllExcluded() bool { return rt.none }
+
 // Prepare points areq, a shallow copy of the caller's request for one
 // attempt, at the endpoint the attempt goes to and gives it its own
 // headers when they change: the multi-write header, the signature. A URL
 // moved to another endpoint is written to moved, storage the attempt owns.
 // It never modifies the caller's URL or headers.
 func (rt *Route) Prepare(ctx context.Context, areq *http.Request, moved *url.URL) error {
-	if rt.none {
+	if rt.AllExcluded() {
 		return ErrAllExcluded
 	}
 	if rt.moveTo(moved) {
@@ -265,8 +269,12 @@ func (rt *Route) move(ctx context.Context, to decide.Route) error {
 			rt.tried++
 		}
 	case decide.WriteRegion:
-		if w, ok := rt.owner.WriteEndpoint(); ok {
+		if w, ok := rt.owner.WriteEndpoint(); ok && len(rt.allowed([]*url.URL{w})) == 1 {
 			rt.target = w
+			return nil
+		}
+		if !rt.pinned {
+			return rt.move(ctx, decide.NextRegion) // the write region is excluded: the next the call may use
 		}
 	case decide.Refresh:
 		rt.reset()

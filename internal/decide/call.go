@@ -116,8 +116,8 @@ func (p *Policy) allowed(d *Decision, s Situation) bool {
 	switch {
 	case !s.Replayable:
 		return false
-	case s.Pinned && d.Route != sameEndpoint:
-		return false
+	case s.Pinned && d.Route != sameEndpoint && d.Route != WriteRegion:
+		return false // a session retry goes to the write region, which no arm may cover
 	case d.otherRegionOnly && !s.OtherRegion:
 		return false
 	case d.Route == Refresh && !s.Account:

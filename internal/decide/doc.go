@@ -83,8 +83,11 @@
 //	403.1008                as 403.3 writes                       as 403.3 writes
 //	(region_not_found)
 //
-//	404.1002                at once on the write region,          return
-//	(session_not_available) ≤ MaxSessionRetries (2); not budgeted
+//	404.1002                at once on the write region (one the  return
+//	(session_not_available) call excludes: the next region it
+//	                        may use), ≤ MaxSessionRetries (2);
+//	                        not budgeted; an arm of a hedged read
+//	                        makes it too
 //
 //	the caller's context    return                                return; unknown if the attempt
 //	ended (canceled)                                              may have left (Situation.Sent)
@@ -106,7 +109,7 @@
 //
 // Whatever the table says, no retry is made when the body cannot be sent
 // again, when the call is held to one region (an arm of a hedged read)
-// and the retry would move, when it must go to another region and there
+// and the retry would move (but for a session retry), when it must go to another region and there
 // is none left, when it needs the account (403.3, 403.1008) and the call
 // is not the account's, when it is budgeted and the budget refuses, or
 // when its wait would end after the call's deadline.

@@ -1,0 +1,75 @@
+package transport
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// sessionNotAvailable answers reads with 404/1002, as a replica that has
+// not caught up with the caller's session does.
+var sessionNotAvailable = cosmostest.Fault{Status: http.StatusNotFound, SubStatus: 1002, Ops: cosmostest.ReadOps}
+
+// A read that excludes the write region and meets 404/1002 is not resent
+// to the write region: it goes to the next region it may use.
+func TestSessionRetryHonoursExcludedRegions(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	c := newChain(t, acct, Options{PreferredRegions: []string{"East US", "North Europe"}})
+	mustCreate(t, c, acct, "1")
+	acct.ResetLog()
+	acct.Inject("East US", sessionNotAvailable)
+	ctx := WithRequestOptions(t.Context(), RequestOptions{ExcludedRegions: []string{acct.WriteRegion()}})
+	code, _, err := do(t, ctx, c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	var regions []string
+	for _, e := range entries(acct, func(e cosmostest.Entry) bool { return e.Path != "/" }) {
+		regions = append(regions, e.Region)
+	}
+	assert.Equal(t, []string{"East US", "North Europe"}, regions, "never the excluded write region")
+}
+
+// Hedged over fewer regions than the account has, a read that meets
+// 404/1002 in each still makes its session retry on the write region, as
+// the same read unhedged does.
+func TestHedgedReadMakesItsSessionRetry(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	c := hedgeChain(t, acct, Options{Hedge: policy.HedgeOptions{Threshold: time.Millisecond, MaxRegions: 2}})
+	acct.Inject("East US", sessionNotAvailable)
+	acct.Inject("North Europe", sessionNotAvailable)
+	code, _, err := do(t, t.Context(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code, "the write region has the session")
+	settled(t, acct)
+	assert.NotEmpty(t, readsAt(acct, acct.WriteRegion()))
+}
+
+// A call whose every region is excluded sends nothing, records no attempt,
+// and says so with an error callers can test for.
+func TestEveryRegionExcludedIsReportedAsSuch(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	c := newChain(t, acct, Options{})
+	mustCreate(t, c, acct, "1")
+	acct.ResetLog()
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		ctx, diag := WithDiagnostics(WithRequestOptions(t.Context(), RequestOptions{ExcludedRegions: acct.Regions()}))
+		body := ""
+		if method == http.MethodPost {
+			body = `{"id":"2"}`
+		}
+		_, _, err := do(t, ctx, c, acct, method, "/dbs/d/colls/c/docs", body)
+		require.ErrorIs(t, err, ErrAllExcluded, method)
+		assert.NotContains(t, err.Error(), "attempt", "%s: none was made", method)
+		assert.Empty(t, diag.Attempts(), method)
+	}
+	assert.Empty(t, entries(acct, func(e cosmostest.Entry) bool { return e.Path != "/" }))
+}
