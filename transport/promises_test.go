@@ -73,3 +73,44 @@ func TestEveryRegionExcludedIsReportedAsSuch(t *testing.T) {
 	}
 	assert.Empty(t, entries(acct, func(e cosmostest.Entry) bool { return e.Path != "/" }))
 }
+
+// Close ends a write that waits for the forced look-up after a 403.3
+// without letting its resend out.
+func TestCloseLetsNoResendOut(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	rt := newTransport(t, acct, Options{})
+	c := &http.Client{Transport: rt}
+	mustCreate(t, c, acct, "1")
+	acct.ResetLog()
+	hold := make(chan struct{})
+	acct.Inject(acct.WriteRegion(), cosmostest.Fault{Status: http.StatusForbidden, SubStatus: 3, Count: 1, Ops: cosmostest.WriteOps})
+	for _, r := range append(acct.Regions(), cosmostest.Global) {
+		acct.Inject(r, cosmostest.Fault{Hold: hold, Count: 1, Ops: cosmostest.AccountOps})
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"2"}`)
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return acct.InFlight() > 0 && len(writesTo(acct)) > 0 }, 5*time.Second, time.Millisecond,
+		"the 403.3 came back and the look-up is held")
+	closed := make(chan struct{})
+	go func() {
+		rt.Close()
+		close(closed)
+	}()
+	<-rt.closing // closed first: the look-up may be waited for by Close
+	close(hold)
+	<-closed
+	err := <-done
+	require.ErrorIs(t, err, ErrClosed)
+	var posts int
+	for _, e := range writesTo(acct) {
+		if e.Method == http.MethodPost {
+			posts++
+		}
+	}
+	assert.Equal(t, 1, posts, "the refused attempt only")
+	assert.Equal(t, 0, acct.Commits("d", "c", "2"))
+}

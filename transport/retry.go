@@ -236,9 +236,18 @@ func alsoIs(ctx context.Context, err error) error {
 // next body, and what the route gives it (endpoint, headers, signature).
 // Its error ends the call: nothing was sent.
 func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
-	if c.route.AllExcluded() {
+	switch {
+	case c.route.AllExcluded():
 		closeBody(c.next)
 		return nil, ErrAllExcluded // before the attempt is recorded: none is made
+	case c.n > 0 && r.isClosed():
+		// Closed while the call waited to resend (for a look-up, say): the
+		// resend does not go.
+		closeBody(c.next)
+		if c.route.InDoubt() {
+			return nil, c.unknown(ctx, nil, ErrClosed, decide.FoundNothing, false)
+		}
+		return nil, fmt.Errorf("transport: before attempt %d: %w", c.n+1, ErrClosed)
 	}
 	actx := c.rec.Attempt(ctx, c.n, c.region(), c.failover)
 	// An attempt has a context of its own only where cancelling it is how
