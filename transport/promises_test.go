@@ -1,7 +1,10 @@
 package transport
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +116,34 @@ func TestCloseLetsNoResendOut(t *testing.T) {
 	}
 	assert.Equal(t, 1, posts, "the refused attempt only")
 	assert.Equal(t, 0, acct.Commits("d", "c", "2"))
+}
+
+// Writes that cannot be resent (their body is read once) and start while
+// the look-up a 403.3 forced is in flight wait for it, and go to the new
+// write region: one refused write per failover, not one per write that
+// started before the look-up ended.
+func TestUnreplayableWritesAfterAFailoverWaitForTheLookUp(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	old := acct.WriteRegion()
+	rt := newTransport(t, acct, Options{Retry: policy.RetryOptions{MaxBufferedBody: -1}})
+	send := func(id string) int {
+		req, err := http.NewRequest(http.MethodPost, acct.Endpoint()+"dbs/d/colls/c/docs", io.NopCloser(strings.NewReader(`{"id":"`+id+`"}`)))
+		require.NoError(t, err)
+		resp, err := rt.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusCreated, send("warm"))
+	require.NoError(t, acct.Failover("East US"))
+	acct.Inject(cosmostest.Global, cosmostest.Fault{Delay: 50 * time.Millisecond, Count: 1, Ops: cosmostest.AccountOps})
+	acct.ResetLog()
+
+	statuses := map[int]int{}
+	for i := range 20 {
+		statuses[send(fmt.Sprint("later", i))]++
+	}
+	assert.Equal(t, map[int]int{http.StatusForbidden: 1, http.StatusCreated: 19}, statuses)
+	assert.Equal(t, 1, refusedWrites(acct, old))
 }

@@ -47,6 +47,7 @@ func (r *Router) lookup(ctx context.Context, f *flight, forced bool) {
 	r.mu.Lock()
 	f.err, f.end = err, r.now()
 	r.inflight, r.last = nil, f
+	r.forcing.Store(false)
 	if q := r.queued; q != nil {
 		r.queued = nil
 		_, _ = r.startLocked(q, true) // fails only once closed

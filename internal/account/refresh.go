@@ -13,6 +13,8 @@ type flight struct {
 	done chan struct{} // closed when the look-up has completed
 	err  error         // the look-up's result; read after done
 	end  time.Time     // when it completed; read after done
+
+	forced bool // started because an answer called for it (403.3, an unreachable write region)
 }
 
 // ensureBackoff is how long ensure answers with the last failed look-up's
@@ -130,6 +132,7 @@ func (r *Router) startRefresh(ctx context.Context, seen uint64) {
 		_, _ = r.startLocked(ctx, true)
 	case r.inflight.n <= seen && r.queued == nil: // an older one is in flight
 		r.queued = ctx
+		r.forcing.Store(true)
 	}
 	// Otherwise the look-up in flight started after seen, or a forced one
 	// is already queued behind it.
@@ -152,8 +155,11 @@ func (r *Router) startLocked(ctx context.Context, forced bool) (*flight, error) 
 	if r.closed {
 		return nil, errClosed
 	}
-	f := &flight{n: r.started.Add(1), done: make(chan struct{})}
+	f := &flight{n: r.started.Add(1), done: make(chan struct{}), forced: forced}
 	r.inflight = f
+	if forced {
+		r.forcing.Store(true)
+	}
 	r.wg.Add(1)
 	go r.lookup(context.WithoutCancel(ctx), f, forced)
 	return f, nil
@@ -186,4 +192,32 @@ func (r *Router) refreshEvery(every time.Duration) {
 			return
 		}
 	}
+}
+
+// awaitForced waits, at most until ctx ends, for the forced look-ups in
+// flight or queued (started because an endpoint refused a write with
+// 403.3, or the write region could not be reached), so that a write that
+// starts meanwhile goes where they say rather than where writes were just
+// refused. It returns at once, without locking, when there is none.
+func (r *Router) awaitForced(ctx context.Context) {
+	if !r.forcing.Load() {
+		return
+	}
+	r.mu.Lock()
+	f := r.inflight
+	seen := uint64(0)
+	switch {
+	case f == nil:
+		r.mu.Unlock()
+		return
+	case r.queued != nil:
+		seen = f.n // the queued one starts after the one in flight
+	case f.forced:
+		seen = f.n - 1
+	default:
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	_ = r.refresh(ctx, seen) // a failure keeps the account as it was
 }

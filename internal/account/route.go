@@ -67,8 +67,11 @@ var ErrAllExcluded = errors.New("every region this call may use is excluded")
 // policy p. r may be nil (no account). If r owns req's URL, the account is
 // loaded first (joining a look-up in flight); when it cannot be, the call
 // starts at req's URL and asks again when it meets an answer that only the
-// account can resolve (403.3). The account's credential signs the attempts
-// of a request that comes without an Authorization header.
+// account can resolve (403.3). A write first waits for a forced look-up in
+// flight (see Router.awaitForced): a write that cannot be resent would
+// otherwise go where writes were just refused. The account's credential
+// signs the attempts of a request that comes without an Authorization
+// header.
 //
 // The call never goes to a region named in excluded (names as the account
 // lists them, case-insensitive); a call that could go nowhere else fails
@@ -84,6 +87,9 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
 	rt.rtype, rt.link = d.Type, d.Link
 	if r.ensure(ctx) == nil {
+		if rt.write {
+			r.awaitForced(ctx)
+		}
 		rt.reset()
 	}
 	return rt

@@ -99,6 +99,7 @@ type Router struct {
 	wg       sync.WaitGroup // the background refresh and running look-ups
 
 	started atomic.Uint64 // look-ups started; written under mu
+	forcing atomic.Bool   // a forced look-up is in flight or queued; written under mu
 
 	mu       sync.Mutex      // guards inflight, last, queued and closed
 	inflight *flight         // the running look-up, nil if none
