@@ -181,7 +181,7 @@ func (h *hedge) fire() {
 		return
 	}
 	h.armed = false
-	if !h.canStartLocked() || !h.r.hedges.Take() {
+	if !h.canStartLocked() || h.o.Ratio >= 0 && !h.r.hedges.Take() {
 		return
 	}
 	h.read.rec.Hedge(h.arms[h.started].Region())

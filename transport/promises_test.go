@@ -147,3 +147,34 @@ func TestUnreplayableWritesAfterAFailoverWaitForTheLookUp(t *testing.T) {
 	assert.Equal(t, map[int]int{http.StatusForbidden: 1, http.StatusCreated: 19}, statuses)
 	assert.Equal(t, 1, refusedWrites(acct, old))
 }
+
+// A call's own hedging options say how its hedges draw on the budget: a
+// negative Ratio exempts them, any other draws on the transport's.
+func TestPerCallHedgeBudget(t *testing.T) {
+	const reads = 20
+	for _, tc := range []struct {
+		name  string
+		ratio float64
+		min   int
+		max   int
+	}{
+		{"exempt", -1, reads, reads},
+		{"shared", 0, 3, 5 + reads/10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Burst: 5}}) // hedging off by default, its budget sized
+			acct.Inject("East US", cosmostest.Fault{Delay: 20 * time.Millisecond, Ops: cosmostest.ReadOps})
+			o := RequestOptions{Hedge: &policy.HedgeOptions{Threshold: time.Millisecond, Ratio: tc.ratio, DemoteAfter: -1}}
+			hedges := 0
+			for range reads {
+				ctx, diag := WithDiagnostics(WithRequestOptions(t.Context(), o))
+				code, _, err := do(t, ctx, c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+				require.NoError(t, err)
+				require.Equal(t, http.StatusOK, code)
+				hedges += len(triedRegions(diag)) - 1
+			}
+			assert.GreaterOrEqual(t, hedges, tc.min)
+			assert.LessOrEqual(t, hedges, tc.max)
+		})
+	}
+}

@@ -16,7 +16,12 @@ type RequestOptions struct {
 	ExcludedRegions []string
 	// Hedge, when not nil, replaces Options.Hedge for this call: e.g.
 	// &policy.HedgeOptions{} turns hedging off for a read that must not
-	// cost extra request units.
+	// cost extra request units. Its Ratio and Burst cannot make a budget
+	// of the call's own, since a budget is an allowance over many calls: a
+	// negative Ratio exempts the call's hedges from the budget (each may
+	// go), any other value has them draw on the transport's, which
+	// Options.Hedge sizes (with its defaults, also when Options.Hedge
+	// leaves hedging off).
 	Hedge *policy.HedgeOptions
 	// TrackWrites, when not nil, replaces Options.Retry.TrackWrites for
 	// this call (see policy.RetryOptions.TrackWrites).
