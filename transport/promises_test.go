@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -177,4 +178,27 @@ func TestPerCallHedgeBudget(t *testing.T) {
 			assert.LessOrEqual(t, hedges, tc.max)
 		})
 	}
+}
+
+// A query whose body comes with an azcore-style GetBody (one reader,
+// rewound) is hedged like a point read: its body is read once and each arm
+// gets the buffer.
+func TestQueryWithASharedBodyIsHedged(t *testing.T) {
+	acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Threshold: 10 * time.Millisecond, DemoteAfter: -1}})
+	acct.Inject("East US", cosmostest.Fault{Delay: 150 * time.Millisecond, Ops: cosmostest.ReadOps, Count: 1})
+	query := `{"query":"SELECT * FROM c WHERE c.id = @id","parameters":[{"name":"@id","value":"1"}]}`
+	req := writeReq(t, t.Context(), acct, http.MethodPost, "/dbs/d/colls/c/docs", query, http.Header{
+		"X-Ms-Documentdb-Isquery": {"true"}, "Content-Type": {"application/query+json"},
+	})
+	b := azcoreBody{bytes.NewReader([]byte(query))}
+	req.Body, req.GetBody = b, func() (io.ReadCloser, error) {
+		_, err := b.Seek(0, io.SeekStart)
+		return b, err
+	}
+	code, body, err := sendReq(c, req)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"id":"1"`)
+	settled(t, acct)
+	assert.Len(t, readsAt(acct, "North Europe"), 1, "hedged to the next region, with the whole body")
 }

@@ -99,9 +99,16 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	defer c.body.close()
 	ro := requestOptionsOf(ctx)
 	c.route = account.NewRoute(ctx, r.router, r.policy, req, &c.desc, ro.ExcludedRegions)
-	if h := r.hedgeOf(ro); decide.Hedges(h) && c.body.forkable() {
-		if resp, err, ok := r.hedged(ctx, &c, decide.HedgeDefaults(h)); ok {
-			return resp, err
+	if h := r.hedgeOf(ro); decide.Hedges(h) && !c.desc.Write {
+		if !c.body.forkable() {
+			// A query's body from GetBody (azcore's rewinds one reader):
+			// read once, within MaxBufferedBody, and forked from the buffer.
+			c.body.content(r.maxBody)
+		}
+		if c.body.forkable() {
+			if resp, err, ok := r.hedged(ctx, &c, decide.HedgeDefaults(h)); ok {
+				return resp, err
+			}
 		}
 	}
 	if r.tracks(ro) {
