@@ -61,6 +61,17 @@ type RetryOptions struct {
 	// returned at once.
 	MaxSessionRetries int
 
+	// ReadTimeLimit and WriteTimeLimit bound a read or a write call, as
+	// a context deadline would, when the caller's context has none: every
+	// attempt, wait, look-up and read-back of the call, and the reading of
+	// the response's body. A call that runs out of its limit ends with an
+	// error wrapping transport.ErrTimeLimit, never
+	// context.DeadlineExceeded (a client above, azcosmos for one, resends
+	// on that while its own context is live); a write that may have run by
+	// then wraps transport.ErrOutcomeUnknown too. Default: no limit;
+	// negative: the same.
+	ReadTimeLimit, WriteTimeLimit time.Duration
+
 	// MaxBufferedBody is the largest request body, without GetBody, that
 	// the transport buffers to make the request replayable; a longer body
 	// is sent once and not retried. Default 2 MiB + 64 KiB (the service's

@@ -28,6 +28,42 @@ func (closedError) ErrorType() string { return "closed" }
 // every region is excluded by its RequestOptions.ExcludedRegions.
 var ErrAllExcluded = errors.New("transport: every region this call may use is excluded (RequestOptions.ExcludedRegions)")
 
+// ErrTimeLimit is wrapped by the error of a call that ran out of the time
+// limit the chain gives a call whose context has no deadline
+// (policy.RetryOptions.ReadTimeLimit, WriteTimeLimit). The error is a
+// *TimeLimitError, or an *OutcomeUnknownError for a write that may have
+// run; neither is context.DeadlineExceeded to errors.Is.
+var ErrTimeLimit = errors.New("transport: the call's time limit ran out")
+
+// TimeLimitError is the error of a call that ran out of its time limit
+// (see ErrTimeLimit). What the limit cut short is kept in Cause, out of
+// the chain errors.Is and errors.As walk: it is a context error that a
+// client above would take for its own deadline, or a failure it would
+// resend.
+type TimeLimitError struct {
+	// Limit is the call's time limit.
+	Limit time.Duration
+
+	cause error
+}
+
+func (e *TimeLimitError) Error() string {
+	return fmt.Sprintf("transport: the call's time limit (%s) ran out: %v", e.Limit, e.cause)
+}
+
+// Is reports whether target is ErrTimeLimit.
+func (e *TimeLimitError) Is(target error) bool { return target == ErrTimeLimit }
+
+// Cause returns what the limit cut short.
+func (e *TimeLimitError) Cause() error { return e.cause }
+
+// NonRetriable marks the error as final for azcore's retry policy.
+func (e *TimeLimitError) NonRetriable() {}
+
+// ErrorType names the end for telemetry and diagnostics (error.type
+// "time_limit").
+func (e *TimeLimitError) ErrorType() string { return "time_limit" }
+
 // errNotReplayable is returned by replayBody.next, whose caller says what
 // it was for ("transport: request body for attempt 2: …").
 var errNotReplayable = errors.New("cannot be replayed")

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -201,4 +202,51 @@ func TestQueryWithASharedBodyIsHedged(t *testing.T) {
 	assert.Contains(t, body, `"id":"1"`)
 	settled(t, acct)
 	assert.Len(t, readsAt(acct, "North Europe"), 1, "hedged to the next region, with the whole body")
+}
+
+// A call without a deadline gets the chain's time limit, and running out
+// of it is an error of the chain's, never context.DeadlineExceeded (which
+// a client above would resend while its own context is live).
+func TestTimeLimitOfACallWithoutADeadline(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	c := newChain(t, acct, Options{Retry: policy.RetryOptions{ReadTimeLimit: 50 * time.Millisecond, WriteTimeLimit: 50 * time.Millisecond}})
+	mustCreate(t, c, acct, "1")
+	acct.ResetLog()
+	hold := make(chan struct{})
+	defer close(hold)
+	for _, r := range acct.Regions() {
+		acct.Inject(r, cosmostest.Fault{Hold: hold})
+	}
+
+	_, _, err := do(t, t.Context(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	require.ErrorIs(t, err, ErrTimeLimit, "a read")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	var limit *TimeLimitError
+	require.ErrorAs(t, err, &limit)
+	assert.Equal(t, 50*time.Millisecond, limit.Limit)
+
+	_, _, err = do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"2"}`)
+	require.ErrorIs(t, err, ErrTimeLimit, "a write")
+	assert.ErrorIs(t, err, ErrOutcomeUnknown, "sent: it may have run")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 80*time.Millisecond)
+	defer cancel()
+	_, _, err = do(t, ctx, c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the caller's own deadline replaces the limit")
+	assert.NotErrorIs(t, err, ErrTimeLimit)
+}
+
+// The limit covers the reading of the answer's body, as http.Client's
+// Timeout does, and ends when the body is closed.
+func TestTimeLimitKeepsTheBodyReadable(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	c := newChain(t, acct, Options{Retry: policy.RetryOptions{ReadTimeLimit: time.Minute}})
+	mustCreate(t, c, acct, "1")
+	code, body, err := do(t, t.Context(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/1", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"id":"1"`)
 }

@@ -24,12 +24,13 @@ import (
 // the last response comes back as it came, with a nil error. It is safe
 // for concurrent use.
 type Retry struct {
-	next     http.RoundTripper
-	policy   *decide.Policy
-	track    bool  // writes are tracked unless a call's options say otherwise
-	maxBody  int64 // bodies up to this size are buffered to be replayed
-	maxDrain int64 // bytes of a discarded response read so its connection is reused
-	hedges   *decide.HedgeBudget
+	next                  http.RoundTripper
+	policy                *decide.Policy
+	track                 bool          // writes are tracked unless a call's options say otherwise
+	readLimit, writeLimit time.Duration // the time limits of calls without a deadline; 0: none
+	maxBody               int64         // bodies up to this size are buffered to be replayed
+	maxDrain              int64         // bytes of a discarded response read so its connection is reused
+	hedges                *decide.HedgeBudget
 	retryDeps
 }
 
@@ -69,6 +70,7 @@ func newRetry(next http.RoundTripper, o policy.RetryOptions, deps retryDeps) *Re
 	o = p.Options()
 	return &Retry{
 		next: next, policy: p, track: o.TrackWrites, maxBody: o.MaxBufferedBody, maxDrain: max(o.MaxDrain, 0),
+		readLimit: max(o.ReadTimeLimit, 0), writeLimit: max(o.WriteTimeLimit, 0),
 		hedges: decide.NewHedgeBudget(deps.hedge), retryDeps: deps,
 	}
 }
@@ -92,6 +94,14 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	if r.tel != nil {
 		ctx, c.rec = r.tel.StartCall(ctx, req, &c.desc)
 		defer func() { err = c.rec.End(resp, err) }()
+	}
+	// After the record, so that it records the end the limit made.
+	if limit := r.limitOf(&c.desc); limit > 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			var stop context.CancelFunc
+			ctx, stop = context.WithTimeoutCause(ctx, limit, ErrTimeLimit)
+			defer func() { resp, err = limited(ctx, limit, stop, resp, err) }()
+		}
 	}
 	if c.body, err = newReplayBody(req, r.maxBody); err != nil {
 		return nil, err
@@ -358,6 +368,38 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 		return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, ferr), true
 	}
 	return nil, nil, false
+}
+
+// limitOf returns the time limit of call d when its context has no
+// deadline; 0: none.
+func (r *Retry) limitOf(d *wire.Request) time.Duration {
+	if d.Write {
+		return r.writeLimit
+	}
+	return r.readLimit
+}
+
+// limited ends a call that ran under the time limit of the chain's (ctx,
+// stopped by stop): a response keeps the limit until its body is closed,
+// and an error the limit caused says so (see ErrTimeLimit) instead of
+// being the context's.
+func limited(ctx context.Context, limit time.Duration, stop context.CancelFunc, resp *http.Response, err error) (*http.Response, error) {
+	if err == nil {
+		return keep(resp, stop), nil
+	}
+	stop()
+	if !errors.Is(context.Cause(ctx), ErrTimeLimit) {
+		return nil, err
+	}
+	var unknown *OutcomeUnknownError
+	if errors.As(err, &unknown) {
+		unknown.also = ErrTimeLimit
+		if unknown.cause != nil && errors.Is(unknown.cause, context.DeadlineExceeded) {
+			unknown.Reason = "the call's time limit ran out after the request was sent"
+		}
+		return nil, err
+	}
+	return nil, &TimeLimitError{Limit: limit, cause: err}
 }
 
 // hedgeOf returns the hedging options of a call with options ro.
