@@ -17,9 +17,13 @@ import (
 // connection per attempt, so that net/http never resends a dropped GET by
 // itself (it does on a reused connection): each attempt of the chain is one
 // request at the account.
-func dropRig(t *testing.T) *rig {
+func dropRig(t *testing.T, edit ...func(*Options)) *rig {
 	t.Helper()
-	r := newRig(t, cosmostest.Options{}, nil)
+	r := newRig(t, cosmostest.Options{}, func(o *Options) {
+		for _, e := range edit {
+			e(o)
+		}
+	})
 	r.base.noReuse()
 	_, err := r.orders.CreateItem(t.Context(), pk, orderJSON(t, "1", 10), nil)
 	require.NoError(t, err)
@@ -58,16 +62,18 @@ func TestADroppedReadIsRetriedByTheChainAlone(t *testing.T) {
 // it as final. On a fresh Client the chain retries the first call 3 times
 // (MaxUnavailableRetries), region by region and back to the first: 4
 // attempts. Those spend the retry budget (10 tokens, one per failed
-// attempt, a retry only while more than 5 remain), so the second call is
-// not retried: 1 attempt. Before the chain hid the error, azcosmos sent
-// each call through the chain 5 times: 8 attempts in 4.2 s, then 5 in 4.0 s.
+// attempt, a retry only while more than 5 remain; its refill by time is off
+// here, or the first call's 0.25 s would put 2.5 tokens back and the second
+// call would be retried in full), so the second call is not retried: 1
+// attempt. Before the chain hid the error, azcosmos sent each call through
+// the chain 5 times: 8 attempts in 4.2 s, then 5 in 4.0 s.
 //
 // Each attempt is one request at the account, counted there: the rig opens
 // a connection per attempt, and net/http resends a dropped GET by itself
 // only on a reused connection.
 func TestAPersistentlyDroppedReadCostsTheChainsAttemptsAlone(t *testing.T) {
 	t.Parallel()
-	r := dropRig(t)
+	r := dropRig(t, func(o *Options) { o.Chain.Retry.Budget.PerSecond = -1 })
 	dropReads(r.acct, 0)
 
 	for i, want := range [][]string{{

@@ -12,6 +12,8 @@
 // internal/decide package.
 //
 // Retries caused by unavailability (503, 500, 408, transport errors) draw
-// on the budget: a short burst is retried, a sustained outage costs about
-// one attempt per call.
+// on the budget, which successes and time refill: a short burst is
+// retried, and so is a quiet client's brownout; a sustained outage costs a
+// busy client about one attempt per call, and any transport at most about
+// BudgetOptions.PerSecond retries a second (N transports, N times that).
 package policy

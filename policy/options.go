@@ -108,7 +108,9 @@ type RetryOptions struct {
 	TrackWrites bool
 }
 
-// BudgetOptions configures a Budget. The zero value is the default budget.
+// BudgetOptions configures the retry budget: a token bucket, one per
+// transport, that retries caused by unavailability draw on (see
+// RetryOptions.Budget). The zero value is the default budget.
 type BudgetOptions struct {
 	// Tokens is the capacity of the bucket, which starts full. Default 10;
 	// negative: no budget, every retry is allowed.
@@ -116,9 +118,29 @@ type BudgetOptions struct {
 	// Refill is what one successful attempt puts back. Default 0.5: while
 	// fewer than about a third of the attempts fail for unavailability,
 	// the bucket holds and retries go on; above that, or in an outage, it
-	// empties and calls stop retrying. Negative: nothing is put back, so a
-	// spent budget stays spent.
+	// empties and calls stop retrying, but for what PerSecond puts back.
+	// Negative: successes put nothing back.
 	Refill float64
+	// PerSecond is what time puts back: tokens a second, up to Tokens, in
+	// the spirit of Linkerd's minRetriesPerSecond beside its ratio, so
+	// that a quiet client in a brownout keeps the retries its few
+	// successes could not buy. Default 10, as Linkerd's: a caller reading
+	// every 100 ms whose every read meets 503, 503, 200 gets all its 200s
+	// (it needs 8 to 10 a second, with the longest and the shortest
+	// backoff waits; successes alone starve it by its third call).
+	//
+	// In a sustained outage time pays for first attempts before retries,
+	// so PerSecond is what the budget lets through: a transport sending
+	// more than PerSecond calls a second stays at about one attempt per
+	// call (1.001 at 100 calls a second, 1.0001 at 1000); one sending
+	// fewer gets about PerSecond less its rate in retries a second, up to
+	// every call's MaxUnavailableRetries (at the defaults, below 2.5 calls
+	// a second). Past the bucket's first Tokens, an outage costs a
+	// transport at most about PerSecond retries a second. Each transport has its own bucket: N of them (N pods) add
+	// up to N × PerSecond retries a second in all, on top of what their
+	// successes buy through Refill in a partial outage. Negative: only
+	// successes refill the bucket.
+	PerSecond float64
 }
 
 // BreakerOptions configures the circuit breaker that guards each endpoint.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cosmosrt/cosmosrt/cosmostest"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -238,19 +240,49 @@ func TestRetryNeverReturnsResponseAndError(t *testing.T) {
 	})
 }
 
+// TestRetryBudgetKeepsSustainedOutageNearOneAttemptPerCall: writes that
+// start 100 a second, every attempt answered 503, cost at most 1.1
+// attempts per call; a quiet caller, one write after another, retries
+// each call in full, and its retries stay within the bucket's 10 tokens
+// and 10 a second (BudgetOptions.PerSecond).
 func TestRetryBudgetKeepsSustainedOutageNearOneAttemptPerCall(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newFake(status(503))
-		r := NewRetry(f, policy.RetryOptions{})
-		const calls = 200
-		for range calls {
-			resp, err := r.RoundTrip(post(t, context.Background(), "{}"))
-			require.NoError(t, err)
-			resp.Body.Close()
-		}
-		ratio := float64(f.count()) / calls
-		t.Logf("sustained 503: %d attempts for %d calls (%.3f per call)", f.count(), calls, ratio)
-		assert.LessOrEqual(t, ratio, 1.2)
+	t.Run("100 calls a second", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(status(503))
+			r := NewRetry(f, policy.RetryOptions{})
+			const calls = 1000
+			var wg sync.WaitGroup
+			for range calls {
+				wg.Go(func() {
+					resp, err := r.RoundTrip(post(t, context.Background(), "{}"))
+					if assert.NoError(t, err) {
+						resp.Body.Close()
+					}
+				})
+				time.Sleep(10 * time.Millisecond)
+			}
+			wg.Wait()
+			ratio := float64(f.count()) / calls
+			t.Logf("sustained 503: %d attempts for %d calls (%.3f per call)", f.count(), calls, ratio)
+			assert.LessOrEqual(t, ratio, 1.1)
+		})
+	})
+	t.Run("one call after another", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(status(503))
+			r := NewRetry(f, policy.RetryOptions{})
+			const calls = 200
+			start := time.Now()
+			for range calls {
+				resp, err := r.RoundTrip(post(t, context.Background(), "{}"))
+				require.NoError(t, err)
+				resp.Body.Close()
+			}
+			elapsed := time.Since(start)
+			retries := f.count() - calls
+			t.Logf("sustained 503: %d retries for %d calls in %s", retries, calls, elapsed)
+			assert.LessOrEqual(t, float64(retries), 10+10*elapsed.Seconds())
+		})
 	})
 }
 
@@ -291,5 +323,39 @@ func TestRetryUnavailableReadGoesAgainAtOnce(t *testing.T) {
 		require.Len(t, g, 2)
 		assert.Zero(t, g[0], "the first 503 of a read moves on at once")
 		assert.Greater(t, g[1], time.Duration(0), "later ones back off")
+	})
+}
+
+// TestRetryBudgetQuietClientRecoversFromABrownout: in a one-region
+// account with nothing else going on, a caller reading once every 100 ms,
+// each read meeting 503, 503 before its 200, gets every 200: the budget
+// refills with time (BudgetOptions.PerSecond), not only with successes,
+// which alone would starve it by its third call. The waits run on the
+// bubble's clock; the account serves from outside the bubble (see
+// TestScenarioEndless403_3ReturnsByTheDeadlineWithFewAttempts).
+func TestRetryBudgetQuietClientRecoversFromABrownout(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{Regions: []string{"West US 2"}, Now: func() time.Time { return synctestEpoch }})
+	defer acct.Close()
+	synctest.Test(t, func(t *testing.T) {
+		base := newDefaultBase()
+		base.DisableKeepAlives = true // no connection waits in the pool, holding the clock still
+		c := newChain(t, acct, Options{Base: base})
+		mustCreate(t, c, acct, "q")
+
+		const calls = 100
+		got := map[int]int{}
+		acct.ResetLog()
+		for range calls {
+			acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusServiceUnavailable, Count: 2, Ops: cosmostest.ReadOps})
+			code, _, err := do(t, context.Background(), c, acct, http.MethodGet, "/dbs/d/colls/c/docs/q", "")
+			require.NoError(t, err)
+			got[code]++
+			acct.ClearFaults("West US 2") // what a starved call left
+			time.Sleep(100 * time.Millisecond)
+		}
+		reads := entries(acct, func(e cosmostest.Entry) bool { return e.Method == http.MethodGet && e.Path != "/" })
+		t.Logf("%d calls: %v, %d reads sent", calls, got, len(reads))
+		assert.Equal(t, map[int]int{http.StatusOK: calls}, got, "every call got its 200")
+		assert.Equal(t, 3*calls, len(reads), "503, 503, 200 each")
 	})
 }

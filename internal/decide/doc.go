@@ -117,14 +117,22 @@
 // # The budget
 //
 // Unavailability (503, 500, 408, transport errors) draws on a budget the
-// transport's calls share, in the manner of gRPC retry throttling: a
-// bucket of BudgetOptions.Tokens (10) that loses one token per such
-// attempt and gains Refill (0.5) per attempt the service answered with
-// OK or Final; a budgeted retry goes only while the bucket holds more
-// than half its capacity. Other answers, and errors that are nobody's
-// fault (the caller's cancellation, a request refused before it left),
-// leave it alone. A burst of failures is retried; in a sustained outage
-// each call costs about one attempt.
+// transport's calls share, in the manner of gRPC retry throttling with
+// Linkerd's floor of retries per second: a bucket of BudgetOptions.Tokens
+// (10) that loses one token per such attempt, gains Refill (0.5) per
+// attempt the service answered with OK or Final and PerSecond (10) per
+// second of time, never above Tokens; a budgeted retry goes only while the
+// bucket holds more than half its capacity. Other answers, and errors that
+// are nobody's fault (the caller's cancellation, a request refused before
+// it left), leave it alone. A burst of failures is retried, and so is a
+// quiet client's brownout: a caller reading every 100 ms whose every read
+// meets 503, 503, 200 gets all its 200s. In a sustained outage time pays
+// for first attempts before retries: a transport sending more than
+// PerSecond calls a second costs about one attempt per call, one sending
+// fewer about PerSecond less its rate in retries a second (up to every
+// call's retries). Each transport has its own bucket, so N transports in
+// an outage add at most about N × PerSecond retries a second in all, past
+// their buckets' first Tokens.
 //
 // # The hints
 //

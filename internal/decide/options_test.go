@@ -26,7 +26,7 @@ func TestRetryOptionsDefaults(t *testing.T) {
 		MaxSessionRetries:     2,
 		MaxBufferedBody:       2<<20 + 64<<10,
 		MaxDrain:              64 << 10,
-		Budget:                policy.BudgetOptions{Tokens: 10, Refill: 0.5},
+		Budget:                policy.BudgetOptions{Tokens: 10, Refill: 0.5, PerSecond: 10},
 	}
 	assert.Equal(t, want, retryDefaults(policy.RetryOptions{}))
 	assert.Equal(t, want, retryDefaults(want), "defaults are a fixed point")
@@ -49,7 +49,7 @@ func TestRetryOptionsKeepSetAndNegativeFields(t *testing.T) {
 		MaxSessionRetries:     -1,
 		MaxBufferedBody:       -1,
 		MaxDrain:              -1,
-		Budget:                policy.BudgetOptions{Tokens: -1, Refill: -1},
+		Budget:                policy.BudgetOptions{Tokens: -1, Refill: -1, PerSecond: -1},
 	}
 	assert.Equal(t, o, retryDefaults(o))
 }

@@ -21,7 +21,8 @@ type Policy struct {
 	random func() float64
 }
 
-// New returns the Policy of a transport configured by o. A nil now means
+// New returns the Policy of a transport configured by o. now is the clock
+// of its decisions, the budget's refill by time included; a nil now means
 // time.Now; a nil random means math/rand/v2's Float64. random should
 // return values in [0, 1) (others are clamped); it draws the jitter of
 // every wait.
@@ -33,7 +34,7 @@ func New(o policy.RetryOptions, now func() time.Time, random func() float64) *Po
 	if random == nil {
 		random = rand.Float64
 	}
-	return &Policy{opts: o, budget: newBudget(o.Budget), now: now, random: random}
+	return &Policy{opts: o, budget: newBudget(o.Budget, now), now: now, random: random}
 }
 
 // Options returns the options the Policy applies, with their defaults.
