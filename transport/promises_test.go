@@ -160,13 +160,13 @@ func TestPerCallHedgeBudget(t *testing.T) {
 		min   int
 		max   int
 	}{
-		{"exempt", -1, reads, reads},
+		{"exempt", -1, 3*reads/4, reads}, // above the shared budget's cap; a slow machine may answer some before the hedge
 		{"shared", 0, 3, 5 + reads/10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Burst: 5}}) // hedging off by default, its budget sized
 			acct.Inject("East US", cosmostest.Fault{Delay: 20 * time.Millisecond, Ops: cosmostest.ReadOps})
-			o := RequestOptions{Hedge: &policy.HedgeOptions{Threshold: time.Millisecond, Ratio: tc.ratio, DemoteAfter: -1}}
+			o := RequestOptions{Hedge: &policy.HedgeOptions{Threshold: time.Millisecond, MaxRegions: 2, Ratio: tc.ratio, DemoteAfter: -1}}
 			hedges := 0
 			for range reads {
 				ctx, diag := WithDiagnostics(WithRequestOptions(t.Context(), o))

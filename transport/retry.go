@@ -164,19 +164,18 @@ func (r *Retry) run(ctx context.Context, c *call) (*http.Response, error) {
 // done; an error ends as the chain's own (see AttemptError); any other
 // answer is returned as it came.
 func (r *Retry) end(ctx context.Context, c *call, d decide.Decision, resp *http.Response, err error) (*http.Response, error) {
-	found := decide.FoundNothing
+	var rb *readBack
 	if d.ReadBack {
-		rb := r.readBack(ctx, c)
+		rb = r.readBack(ctx, c)
 		if c.route.Settle(rb.found, false) == decide.Acknowledge {
 			r.discard(resp, c.abort)
 			cancel(c.abort)
 			return c.success(rb), nil
 		}
-		found = rb.found
 	}
 	switch {
 	case d.Unknown:
-		e := c.unknown(ctx, resp, err, found, d.ReadBack)
+		e := c.unknown(ctx, answerOf(resp), err, rb)
 		r.discard(resp, c.abort)
 		cancel(c.abort)
 		return nil, e
@@ -192,24 +191,42 @@ func (r *Retry) end(ctx context.Context, c *call, d decide.Decision, resp *http.
 	return keep(resp, c.abort), nil
 }
 
+// lastAnswer is the status and sub-status of an answer the call discards.
+type lastAnswer struct{ status, sub int }
+
+// answerOf returns resp's status and sub-status; zero for no response.
+func answerOf(resp *http.Response) lastAnswer {
+	if resp == nil {
+		return lastAnswer{}
+	}
+	sub, _ := wire.LookupSubStatus(resp.Header)
+	return lastAnswer{resp.StatusCode, sub}
+}
+
 // unknown returns the error of call c, a write that may or may not have
-// run, ending after the answer (resp, or err); found is what its last
-// read-back found, if it read back.
-func (c *call) unknown(ctx context.Context, resp *http.Response, err error, found decide.Found, readBack bool) error {
-	e := &OutcomeUnknownError{Attempts: c.n + 1, cause: err}
+// run, ending after its last answer (last, or the error err); rb is its
+// last read-back, nil if none ran. It says why the outcome is unknown, and
+// is also the caller's context's error once that has ended, or ErrClosed
+// when Close ended the call.
+func (c *call) unknown(ctx context.Context, last lastAnswer, err error, rb *readBack) error {
+	e := &OutcomeUnknownError{Attempts: c.n + 1, Status: last.status, SubStatus: last.sub, cause: err}
 	if c.track != nil {
 		e.TrackingID = c.track.id
 	}
-	if resp != nil {
-		e.Status = resp.StatusCode
-		e.SubStatus, _ = wire.LookupSubStatus(resp.Header)
-	}
 	e.also = alsoIs(ctx, err)
+	closed := rb != nil && errors.Is(rb.stopped, ErrClosed)
+	if e.also == nil && closed {
+		e.also = ErrClosed
+	}
 	switch {
-	case readBack && ctx.Err() == nil:
-		e.Reason = foundReason(found)
+	case ctx.Err() != nil && (rb != nil || c.route.InDoubt()):
+		e.Reason = "the call's context ended before its doubt was settled"
 	case ctx.Err() != nil:
 		e.Reason = "the call's context ended after the request was sent"
+	case closed || errors.Is(err, ErrClosed):
+		e.Reason = "the transport was closed before the doubt was settled"
+	case rb != nil:
+		e.Reason = foundReason(rb.found)
 	case err != nil:
 		e.Reason = "the connection failed after the request was sent"
 	default:
@@ -262,7 +279,7 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 		// resend does not go.
 		closeBody(c.next)
 		if c.route.InDoubt() {
-			return nil, c.unknown(ctx, nil, ErrClosed, decide.FoundNothing, false)
+			return nil, c.unknown(ctx, lastAnswer{}, ErrClosed, nil)
 		}
 		return nil, fmt.Errorf("transport: before attempt %d: %w", c.n+1, ErrClosed)
 	}
@@ -279,10 +296,11 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 	if t := c.track; t != nil && (t.asCreate || t.guarded) {
 		areq.Header = areq.Header.Clone()
 		if t.asCreate {
-			areq.Header.Del(wire.HeaderIsUpsert)
+			wire.Delete(areq.Header, wire.HeaderIsUpsert)
 		}
 		if t.guarded {
-			areq.Header.Set(wire.HeaderIfMatch, t.ifMatch)
+			wire.Delete(areq.Header, wire.HeaderIfMatch)
+			areq.Header[wire.HeaderIfMatch] = []string{t.ifMatch}
 		}
 	}
 	areq.Body, c.next = c.next, nil
@@ -323,10 +341,7 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 			return resp, err, true
 		}
 	}
-	var unknown error
-	if d.ReadBack {
-		unknown = c.unknown(ctx, resp, err, decide.FoundNothing, true) // the answer's, before it goes
-	}
+	last := answerOf(resp) // for the unknown outcome, once resp is gone
 	r.discard(resp, c.abort)
 	cancel(c.abort)
 	if !early {
@@ -342,8 +357,7 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 			return c.success(rb), nil, true
 		case decide.Unknown:
 			closeBody(c.next)
-			unknown.(*OutcomeUnknownError).Reason = foundReason(rb.found)
-			return nil, unknown, true
+			return nil, c.unknown(ctx, last, err, rb), true
 		case decide.ResendAsCreate:
 			c.route.AsCreate()
 			c.track.asCreate = true
@@ -355,7 +369,7 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 	if werr := r.wait(ctx, d.Wait); werr != nil {
 		closeBody(c.next)
 		if c.route.InDoubt() {
-			return nil, c.unknown(ctx, nil, werr, decide.FoundNothing, false), true
+			return nil, c.unknown(ctx, last, werr, nil), true
 		}
 		return nil, fmt.Errorf("transport: waiting %s to retry after %s: %w", d.Wait, d.Reason, werr), true
 	}
@@ -363,7 +377,7 @@ func (r *Retry) resend(ctx context.Context, c *call, d decide.Decision, resp *ht
 	if c.failover, ferr = c.route.Next(ctx, d); ferr != nil {
 		closeBody(c.next)
 		if c.route.InDoubt() {
-			return nil, c.unknown(ctx, nil, ferr, decide.FoundNothing, false), true
+			return nil, c.unknown(ctx, last, ferr, nil), true
 		}
 		return nil, fmt.Errorf("transport: refreshing the account after %s: %w", d.Reason, ferr), true
 	}

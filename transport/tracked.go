@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -76,7 +77,10 @@ func (r *Retry) startTracking(c *call, ro RequestOptions) *tracking {
 		return nil
 	}
 	docID := props.id
-	t := &tracking{id: id, kind: kind, ifMatch: c.req.Header.Get(wire.HeaderIfMatch), base: props.etag}
+	t := &tracking{id: id, kind: kind, base: props.etag}
+	if v := wire.Values(c.req.Header, wire.HeaderIfMatch); len(v) > 0 {
+		t.ifMatch = v[0]
+	}
 	t.path, t.rawPath = c.req.URL.Path, c.req.URL.EscapedPath()
 	if kind != wire.ReplaceDocument {
 		t.path = strings.TrimSuffix(t.path, "/") + "/" + docID
@@ -184,9 +188,10 @@ func newTrackingID() string {
 
 // readBack is what a tracked write's read-back learned.
 type readBack struct {
-	found decide.Found
-	resp  *http.Response // the read-back's answer, its body read into item; nil unless found
-	item  []byte
+	found   decide.Found
+	resp    *http.Response // the read-back's answer, its body read into item; nil unless found
+	item    []byte
+	stopped error // why it gave up: the call's context, ErrClosed; nil otherwise
 }
 
 // readBack reads call c's tracked item where its last attempt went, as
@@ -196,20 +201,25 @@ type readBack struct {
 // says what it found. Only a 200 with the call's tracking id is the
 // call's. Each read-back is traced and recorded as one, and its request
 // charge is added to the call's.
-func (r *Retry) readBack(ctx context.Context, c *call) readBack {
-	if c.track == nil || ctx.Err() != nil || r.isClosed() {
-		return readBack{}
+func (r *Retry) readBack(ctx context.Context, c *call) *readBack {
+	switch {
+	case c.track == nil:
+		return &readBack{}
+	case ctx.Err() != nil:
+		return &readBack{stopped: ctx.Err()}
+	case r.isClosed():
+		return &readBack{stopped: ErrClosed}
 	}
-	ctx, cancelRead := context.WithTimeout(ctx, readBackTime)
+	rctx, cancelRead := context.WithTimeout(ctx, readBackTime)
 	defer cancelRead()
-	deadline, _ := ctx.Deadline()
+	deadline, _ := rctx.Deadline()
 	rc := r.policy.Call()
 	for {
-		get, err := c.readBackRequest(ctx)
+		get, err := c.readBackRequest(rctx)
 		if err != nil {
-			return readBack{}
+			return &readBack{stopped: ctx.Err()}
 		}
-		actx := c.rec.ReadBack(ctx, c.route.SentRegion())
+		actx := c.rec.ReadBack(rctx, c.route.SentRegion())
 		resp, err := r.next.RoundTrip(get.WithContext(actx))
 		o := r.policy.Judge(resp, err)
 		if rb, ok := c.track.judge(resp, r.maxBody); ok {
@@ -219,8 +229,14 @@ func (r *Retry) readBack(ctx context.Context, c *call) readBack {
 		d := rc.Decide(o, resp, decide.Situation{Replayable: true, Stay: true, Deadline: deadline})
 		c.rec.Answered(actx, resp, err, d.Retry, d.Reason, d.Wait)
 		r.discard(resp, nil)
-		if !d.Retry || r.wait(ctx, d.Wait) != nil {
-			return readBack{}
+		if !d.Retry {
+			return &readBack{stopped: ctx.Err()}
+		}
+		if werr := r.wait(rctx, d.Wait); werr != nil {
+			if errors.Is(werr, ErrClosed) {
+				return &readBack{stopped: ErrClosed}
+			}
+			return &readBack{stopped: ctx.Err()}
 		}
 	}
 }
@@ -237,7 +253,7 @@ func (c *call) readBackRequest(ctx context.Context) (*http.Request, error) {
 		return nil, err
 	}
 	for _, h := range []string{wire.HeaderPartitionKey, wire.HeaderVersion, wire.HeaderSessionToken} {
-		if v := c.req.Header.Values(h); len(v) > 0 {
+		if v := wire.Values(c.req.Header, h); len(v) > 0 {
 			get.Header[h] = v
 		}
 	}
@@ -250,51 +266,51 @@ func (c *call) readBackRequest(ctx context.Context) (*http.Request, error) {
 // judge reads a read-back's answer resp: ok reports that it says what
 // became of the item (a 200 whose body is read, or a 404 without
 // sub-status); any other answer is the read-back's to retry or give up.
-func (t *tracking) judge(resp *http.Response, limit int64) (rb readBack, ok bool) {
+func (t *tracking) judge(resp *http.Response, limit int64) (rb *readBack, ok bool) {
 	switch {
 	case resp == nil:
-		return readBack{}, false
+		return nil, false
 	case resp.StatusCode == http.StatusNotFound && wire.SubStatus(resp.Header) == 0:
 		wire.Drain(resp, 0, nil)
-		return readBack{found: decide.FoundAbsent}, true
+		return &readBack{found: decide.FoundAbsent}, true
 	case resp.StatusCode != http.StatusOK:
-		return readBack{}, false
+		return nil, false
 	}
 	defer resp.Body.Close()
 	item, err := io.ReadAll(io.LimitReader(resp.Body, max(limit, maxItemSize)+1))
 	if err != nil {
-		return readBack{}, true
+		return &readBack{}, true
 	}
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(item, &doc) != nil {
-		return readBack{}, true
+		return &readBack{}, true
 	}
 	var id string
 	if json.Unmarshal(doc[trackingProperty], &id) == nil && id == t.id {
-		return readBack{found: decide.FoundOurs, resp: resp, item: item}, true
+		return &readBack{found: decide.FoundOurs, resp: resp, item: item}, true
 	}
 	etag := resp.Header.Get(wire.HeaderETag)
 	if etag == "" {
 		_ = json.Unmarshal(doc["_etag"], &etag)
 	}
 	if etag != "" && (t.ifMatch != "" && etag == t.ifMatch || t.ifMatch == "" && etag == t.base) {
-		return readBack{found: decide.FoundBase}, true
+		return &readBack{found: decide.FoundBase}, true
 	}
-	return readBack{found: decide.FoundOther}, true
+	return &readBack{found: decide.FoundOther}, true
 }
 
 // success returns the answer the call's committed attempt would have
 // given, made from the read-back rb that found it: 201 with the stored
 // item for a create, 200 for a replace or an upsert; with no body when the
 // caller asked for none (Prefer: return=minimal).
-func (c *call) success(rb readBack) *http.Response {
+func (c *call) success(rb *readBack) *http.Response {
 	status := http.StatusOK
 	if c.track.kind == wire.CreateDocument {
 		status = http.StatusCreated
 	}
 	item := rb.item
 	header := rb.resp.Header.Clone()
-	if strings.Contains(strings.ToLower(c.req.Header.Get(wire.HeaderPrefer)), "return=minimal") {
+	if prefer := wire.Values(c.req.Header, wire.HeaderPrefer); len(prefer) > 0 && strings.Contains(strings.ToLower(prefer[0]), "return=minimal") {
 		item = nil
 		header.Del("Content-Type")
 	}

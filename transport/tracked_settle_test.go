@@ -461,3 +461,18 @@ func TestDocumentNearTheItemLimitIsSentUntracked(t *testing.T) {
 	stored, _ := acct.Document("d", "c", "1")
 	assert.Empty(t, trackingIDOf(t, stored))
 }
+
+// A header set in the map under another spelling is the same header to
+// the service: an upsert marked "x-ms-documentdb-is-upsert" is settled as
+// an upsert, never resent as a create would be.
+func TestUpsertHeaderInAnySpellingIsAnUpsert(t *testing.T) {
+	acct, c := trackRig(t, true, nil)
+	mustCreate(t, c, acct, "1")
+	acct.Inject("West US 2", cosmostest.Fault{DropAfterCommit: true, Count: 1, Ops: cosmostest.WriteOps})
+	req := writeReq(t, t.Context(), acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"1","n":2}`, nil)
+	req.Header["x-ms-documentdb-is-upsert"] = []string{"true"}
+	code, _, err := sendReq(c, req)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, 2, acct.Commits("d", "c", "1"), "the create and the upsert, once")
+}

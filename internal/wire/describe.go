@@ -1,6 +1,9 @@
 package wire
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // A Request is what the chain knows of a request before its first attempt,
 // read from it once: the resource it addresses, whether it may change data,
@@ -57,12 +60,31 @@ func Describe(req *http.Request) Request {
 }
 
 // first is h.Get for a key already in canonical form, as this package's
-// header names are: it skips canonicalising the key on the hot path.
+// header names are: it skips canonicalising the key on the hot path. A
+// header set under another spelling (h["x-ms-documentdb-is-upsert"],
+// which net/http sends as it is and the service reads as the same
+// header) is found too.
 func first(h http.Header, canonical string) string {
-	if v := h[canonical]; len(v) > 0 {
+	if v := Values(h, canonical); len(v) > 0 {
 		return v[0]
 	}
 	return ""
+}
+
+// Values returns the values of the header named canonical (in canonical
+// form) in h, whatever the spelling of its key: net/http sends a key set
+// directly in the map as it is, and header names are case-insensitive on
+// the wire. The canonical key is looked up first, without allocating.
+func Values(h http.Header, canonical string) []string {
+	if v, ok := h[canonical]; ok {
+		return v
+	}
+	for k, v := range h {
+		if len(k) == len(canonical) && strings.EqualFold(k, canonical) {
+			return v
+		}
+	}
+	return nil
 }
 
 // A DocumentWrite is what a request does to one document.
@@ -93,4 +115,14 @@ func (d *Request) DocumentWrite() DocumentWrite {
 		return ReplaceDocument
 	}
 	return NotDocumentWrite
+}
+
+// Delete removes the header named canonical (in canonical form) from h,
+// under every spelling of its key.
+func Delete(h http.Header, canonical string) {
+	for k := range h {
+		if len(k) == len(canonical) && strings.EqualFold(k, canonical) {
+			delete(h, k)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -91,4 +92,18 @@ func TestDescribeTellsReadsFromWrites(t *testing.T) {
 			assert.Equal(t, tt.want, Describe(req).Write)
 		})
 	}
+}
+
+// A header set in the map under another spelling is found and removed as
+// the canonical one.
+func TestHeaderInAnySpelling(t *testing.T) {
+	h := http.Header{"x-ms-documentdb-is-upsert": {"true"}, "X-Ms-Version": {"2018-12-31"}}
+	assert.Equal(t, []string{"true"}, Values(h, HeaderIsUpsert))
+	assert.Equal(t, []string{"2018-12-31"}, Values(h, HeaderVersion))
+	assert.Nil(t, Values(h, HeaderPartitionKey))
+	req := &http.Request{Method: http.MethodPost, Header: h, URL: &url.URL{Path: "/dbs/d/colls/c/docs"}}
+	assert.True(t, Describe(req).Upsert)
+	Delete(h, HeaderIsUpsert)
+	assert.Nil(t, Values(h, HeaderIsUpsert))
+	assert.Len(t, h, 1)
 }

@@ -35,11 +35,11 @@ func IsTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "tru
 // x-ms-documentdb-isquery "true" in any case, or Content-Type
 // application/query+json (parameters ignored).
 func IsQuery(h http.Header) bool {
-	if IsTrue(h.Get(HeaderIsQuery)) {
+	if IsTrue(first(h, HeaderIsQuery)) {
 		return true
 	}
 	// The media type without its parameters, compared without allocating.
-	mt, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	mt, _, _ := strings.Cut(first(h, "Content-Type"), ";")
 	return strings.EqualFold(strings.TrimSpace(mt), "application/query+json")
 }
 
