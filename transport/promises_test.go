@@ -160,7 +160,7 @@ func TestPerCallHedgeBudget(t *testing.T) {
 		min   int
 		max   int
 	}{
-		{"exempt", -1, 3*reads/4, reads}, // above the shared budget's cap; a slow machine may answer some before the hedge
+		{"exempt", -1, 3 * reads / 4, reads}, // above the shared budget's cap; a slow machine may answer some before the hedge
 		{"shared", 0, 3, 5 + reads/10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
