@@ -85,6 +85,15 @@
 // once per preferred region it knows. Give every call a context deadline:
 // azcosmos's sleeps end with it and the chain returns at once.
 //
+// # Slow and failed calls
+//
+// azcosmos sees one try per call: a 429 that the chain returns after its 10
+// attempts is one failed request to azcosmos and its diagnostics. Set
+// Options.Chain.Logger (a *slog.Logger) for an entry per call that ends
+// failed, slow or costly, with every attempt the chain made (see
+// transport.Options.Logger and policy.LogOptions); transport.WithDiagnostics
+// gives the same for one call, through azcosmos's context.
+//
 // # Start-up
 //
 // azcosmos reads the DatabaseAccount itself before its first call, through

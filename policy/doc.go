@@ -1,8 +1,11 @@
 // Package policy holds the options of the cosmosrt chain's decisions: the
 // retry rules (RetryOptions), the retry budget shared by a transport's calls
-// (BudgetOptions) and the circuit breaker that guards each endpoint
-// (BreakerOptions). Give them to transport.New through transport.Options, or
-// to the stand-alone stages transport.NewRetry and transport.NewBreaker.
+// (BudgetOptions), the circuit breaker that guards each endpoint
+// (BreakerOptions), hedged reads (HedgeOptions), and which calls the
+// transport's logger writes as failed, slow or costly (LogOptions). Give
+// them to transport.New through transport.Options; the retry rules and the
+// breaker also to the stand-alone stages transport.NewRetry and
+// transport.NewBreaker.
 //
 // Every field's zero value is its documented default; a negative value turns
 // off what the field's comment says. The zero options are the behaviour of

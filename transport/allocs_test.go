@@ -2,6 +2,7 @@ package transport
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -130,4 +131,33 @@ func skipUnderRace(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not exact under the race detector")
 	}
+}
+
+// TestLoggerOffCostsNoAllocations: with no Logger, or one whose handler
+// writes nothing at Warn, a read costs what it costs without: nothing is
+// recorded for a log.
+func TestLoggerOffCostsNoAllocations(t *testing.T) {
+	skipUnderRace(t)
+	plain := allocsPerGet(t, newMemChain(t, Options{}))
+	noLogger := allocsPerGet(t, newMemChain(t, Options{Log: policy.LogOptions{PointLatency: 1, RequestCharge: 0.1}}))
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	errorsOnly := allocsPerGet(t, newMemChain(t, Options{Logger: quiet}))
+	assert.Equal(t, plain, noLogger, "no Logger, thresholds set")
+	assert.Equal(t, plain, errorsOnly, "a Logger not enabled at Warn")
+}
+
+// TestLoggerAllocations guards what a Logger costs a read: recording its
+// attempt when it is not logged (the Call, its record, the record's
+// context value and the region), and building its entry when it is (here
+// every read is logged: PointLatency 1ns, no rate limit).
+func TestLoggerAllocations(t *testing.T) {
+	skipUnderRace(t)
+	plain := allocsPerGet(t, newMemChain(t, Options{}))
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	recorded := allocsPerGet(t, newMemChain(t, Options{Logger: logger}))
+	logged := allocsPerGet(t, newMemChain(t, Options{Logger: logger, Log: policy.LogOptions{PointLatency: 1, Rate: -1}}))
+	t.Logf("allocations per read: %.0f without a Logger; with one, %.0f when not logged (+%.0f), %.0f when logged (+%.0f more)",
+		plain, recorded, recorded-plain, logged, logged-recorded)
+	assert.LessOrEqual(t, recorded-plain, 4.0, "the Call, its record, the record's context value, the region")
+	assert.LessOrEqual(t, logged-recorded, 12.0, "the entry of a one-attempt call")
 }

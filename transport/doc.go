@@ -43,10 +43,13 @@
 // errors of package region, and context.Canceled or
 // context.DeadlineExceeded when the request's context ended. Errors never
 // hold a key, a token or an Authorization value. When the call is traced or
-// carries diagnostics (WithDiagnostics), its error also names its attempts
-// and their regions: "… (after 3 attempts: West US 2, East US, North
-// Europe)". WithDiagnostics gives, after the call, each attempt's region,
-// status, sub-status, duration, wait and request charge, without tracing.
+// carries diagnostics (WithDiagnostics), or the chain has a Logger, its
+// error also names its attempts and their regions: "… (after 3 attempts:
+// West US 2, East US, North Europe)". WithDiagnostics gives, after the
+// call, each attempt's region, status, sub-status, duration, wait and
+// request charge, without tracing. Options.Logger logs the same, client
+// wide, for each call that ends failed, slow or costly (policy.LogOptions),
+// rate-limited.
 //
 // Retry and Breaker are also usable alone (NewRetry, NewBreaker); each one's
 // documentation says what it cannot do without the rest of the chain.

@@ -25,9 +25,10 @@ import (
 type Call struct {
 	in     *instruments
 	ctx    context.Context
-	span   trace.Span // nil: tracing is off
-	joined bool       // span is the caller's (an Azure SDK span), not the call's own
-	diag   *Diagnostics
+	span   trace.Span   // nil: tracing is off
+	joined bool         // span is the caller's (an Azure SDK span), not the call's own
+	diag   *Diagnostics // the caller's (WithDiagnostics), else lr.own when logged, else nil
+	log    *callLog     // nil: the call is not logged
 	now    func() time.Time
 	start  time.Time
 
@@ -45,6 +46,19 @@ type Call struct {
 	attempts    int              // attempts started, for describe
 	tracking    string           // the tracking id of a tracked write
 	pending     []*attemptRecord // attempts in diag not answered yet
+
+	lr *logRecords // a logged call's records; nil: not logged
+
+	// Room for the first of each, so that a call of one attempt needs no
+	// more: its record's entry in pending, its region.
+	pendingBuf [1]*attemptRecord
+	regionBuf  [1]string
+}
+
+// loggedCall is a Call and its logRecords in one allocation.
+type loggedCall struct {
+	Call
+	records logRecords
 }
 
 // StartCall starts recording the call req, which d describes. It starts a CLIENT span named
@@ -62,17 +76,33 @@ type Call struct {
 // are that span's children. Metrics are recorded as usual.
 //
 // When ctx carries a Diagnostics (WithDiagnostics), the call records each
-// attempt to it, with or without a tracer or meter. When neither a span,
-// a metric nor diagnostics would be recorded it returns ctx and a nil
-// *Call, without allocating.
+// attempt to it, with or without a tracer or meter. With a Logger whose
+// handler is enabled at slog.LevelWarn, the call records its attempts as
+// well, for the entry End may write (see Options.Logger). When neither a
+// span, a metric, diagnostics nor a log entry would be recorded it returns
+// ctx and a nil *Call, without allocating.
 func (t *Telemetry) StartCall(ctx context.Context, req *http.Request, d *wire.Request) (context.Context, *Call) {
 	tr := t.tracer()
 	in := t.instruments()
 	diag := diagnosticsOf(ctx)
-	if tr == nil && diag == nil && !in.callEnabled(ctx) {
+	log := t.log.on(ctx)
+	if tr == nil && diag == nil && log == nil && !in.callEnabled(ctx) {
 		return ctx, nil
 	}
-	c := &Call{in: in, now: t.opts.now, diag: diag}
+	var c *Call
+	if log != nil {
+		lc := new(loggedCall)
+		c = &lc.Call
+		c.lr = &lc.records
+		if diag == nil {
+			diag = &c.lr.own
+			diag.records = c.lr.ownBuf[:0]
+		}
+	} else {
+		c = new(Call)
+	}
+	c.in, c.now, c.diag, c.log = in, t.opts.now, diag, log
+	c.pending, c.regions = c.pendingBuf[:0], c.regionBuf[:0]
 	c.op, c.namespace, c.collection = operation(d, req.Header)
 	if req.URL != nil {
 		c.host, c.port = splitHostPort(req.URL.Host)
@@ -272,20 +302,24 @@ func (c *Call) charge(resp *http.Response) float64 {
 // owner states), never the span status, and does not end the span. Only
 // the first End counts. It returns err named with the call's attempts and
 // their regions (see describe), the error the chain returns.
+//
+// With a Logger, End then writes the call's entry if it failed, was slow
+// or costly (see Options.Logger), once the call's lock is released.
 func (c *Call) End(resp *http.Response, err error) error {
 	err = c.describe(err)
-	c.end(resp, err)
+	e := c.end(resp, err)
+	e.write()
 	return err
 }
 
-func (c *Call) end(resp *http.Response, err error) {
+func (c *Call) end(resp *http.Response, err error) (e logEntry) {
 	if c == nil {
-		return
+		return e
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
-		return
+		return e
 	}
 	units := 0.0
 	if resp != c.lastCharged {
@@ -295,16 +329,26 @@ func (c *Call) end(resp *http.Response, err error) {
 	if c.diag != nil {
 		c.endAttempts(err, units)
 	}
+	status, sub, hasSub := 0, 0, false
+	if resp != nil {
+		status = resp.StatusCode
+		sub, hasSub = wire.LookupSubStatus(resp.Header)
+	}
+	if c.log != nil {
+		e = c.entry(resp, status, sub, err)
+	}
+	dur, charge := c.in.duration.Enabled(c.ctx), c.charged && c.in.charge.Enabled(c.ctx)
+	if c.span == nil && !dur && !charge {
+		return e // only recorded for diagnostics or the log
+	}
 
 	attrs := make([]attribute.KeyValue, 0, 12)
 	attrs = append(attrs, semconv.DBSystemNameAzureCosmosDB, semconv.DBOperationName(c.op))
 	attrs = c.appendTarget(attrs)
 	base := len(attrs) // the span has these since StartCall
-	status := 0
 	if resp != nil {
-		status = resp.StatusCode
 		attrs = append(attrs, semconv.DBResponseStatusCode(strconv.Itoa(status)))
-		if sub, ok := wire.LookupSubStatus(resp.Header); ok {
+		if hasSub {
 			attrs = append(attrs, semconv.AzureCosmosDBResponseSubStatusCode(sub))
 		}
 	}
@@ -340,7 +384,6 @@ func (c *Call) end(resp *http.Response, err error) {
 		c.span.End()
 	}
 
-	dur, charge := c.in.duration.Enabled(c.ctx), c.charged && c.in.charge.Enabled(c.ctx)
 	if dur || charge {
 		opt := metric.WithAttributeSet(attribute.NewSet(attrs[:metricAttrs]...))
 		if dur {
@@ -350,6 +393,7 @@ func (c *Call) end(resp *http.Response, err error) {
 			c.in.charge.Record(c.ctx, c.units, opt)
 		}
 	}
+	return e
 }
 
 // errorTypeAttr returns error.type for a failed call: the status code,

@@ -16,7 +16,7 @@ import (
 // a URL's query, a header or a key. describe returns err itself when err
 // is nil, when the call made no attempt, when err is already described,
 // and on a nil Call: a call is described only when something records it
-// (a tracer, a meter or a Diagnostics), as that is when its attempts are
+// (a tracer, a meter, a Diagnostics or a Logger), as that is when its attempts are
 // counted.
 func (c *Call) describe(err error) error {
 	if c == nil || err == nil {

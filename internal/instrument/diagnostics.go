@@ -91,11 +91,11 @@ func (d *Diagnostics) RequestCharge() float64 {
 	return d.charge
 }
 
-// start records a new attempt to region, started at, of a call whose
+// start records r, a new attempt to region, started at, of a call whose
 // tracking id is tracking ("": none); readBack marks a tracked write's
 // read-back.
-func (d *Diagnostics) start(region string, at time.Time, tracking string, readBack bool) *attemptRecord {
-	r := &attemptRecord{d: d, attemptDiagnostics: attemptDiagnostics{
+func (d *Diagnostics) start(r *attemptRecord, region string, at time.Time, tracking string, readBack bool) {
+	*r = attemptRecord{d: d, attemptDiagnostics: attemptDiagnostics{
 		Region: region, Start: at, TrackingID: tracking, ReadBack: readBack,
 	}}
 	d.mu.Lock()
@@ -104,14 +104,15 @@ func (d *Diagnostics) start(region string, at time.Time, tracking string, readBa
 		d.records = slices.Delete(d.records, 0, 1)
 	}
 	d.records = append(d.records, r)
-	return r
 }
 
 // startAttempt records an attempt of c to region in c's Diagnostics and
 // returns ctx marked with it. Called with c.mu held.
 func (c *Call) startAttempt(ctx context.Context, region string, readBack bool) context.Context {
-	r := c.diag.start(region, c.now(), c.tracking, readBack)
+	r := c.lr.newRecord(c.diag)
+	c.diag.start(r, region, c.now(), c.tracking, readBack)
 	c.pending = append(c.pending, r)
+	c.lr.keep(r)
 	return context.WithValue(ctx, recordKey{}, r)
 }
 

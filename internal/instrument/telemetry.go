@@ -1,6 +1,7 @@
 package instrument
 
 import (
+	"log/slog"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/telemetry"
 )
 
@@ -48,8 +50,16 @@ type Options struct {
 	// func that returns false always starts a call span.
 	joinSpan func(span trace.Span) bool
 
-	// now reads the clock for db.client.operation.duration and the
-	// attempts' times in Diagnostics. Nil means time.Now.
+	// Logger, when set, gets an entry for each call that ends failed,
+	// slow or costly, as Log says (see Call.End). Nil: no entry, and
+	// nothing is recorded for one.
+	Logger *slog.Logger
+	// Log sets the thresholds and the rate of Logger's entries.
+	Log policy.LogOptions
+
+	// now reads the clock for db.client.operation.duration, the
+	// attempts' times in Diagnostics and the log's rate. Nil means
+	// time.Now.
 	now func() time.Time
 }
 
@@ -60,6 +70,7 @@ type Options struct {
 // providers, its methods do no work and allocate nothing.
 type Telemetry struct {
 	opts Options
+	log  *callLog // nil: no Logger
 
 	trc  atomic.Pointer[tracerCache]
 	inst atomic.Pointer[instruments]
@@ -78,7 +89,7 @@ func New(o Options) *Telemetry {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	return &Telemetry{opts: o}
+	return &Telemetry{opts: o, log: newCallLog(o.Logger, o.Log, o.now)}
 }
 
 // Close unregisters the breaker gauge callback from the meter provider.
