@@ -310,7 +310,7 @@ func TestLogACallThatEndsWithAnError(t *testing.T) {
 	assert.Equal(t, "cosmosrt: failed call", e["msg"])
 	assert.NotContains(t, e, "status")
 	assert.Equal(t, ae.ErrorType(), e["error_type"])
-	assert.Contains(t, e["error"], "transport: after")
+	assert.Contains(t, e["error"], "transport: attempt failed")
 	attempts := e.attempts(t)
 	require.Len(t, attempts, ae.Attempts)
 	for i, a := range attempts {
