@@ -32,8 +32,10 @@ type Credential interface {
 //
 // A MasterKey never prints its key: every fmt verb (%v, %+v, %#v, %s,
 // %q, %x, …) of a *MasterKey, or of a struct holding one, prints
-// "region.MasterKey(redacted)" or, for a MasterKey held by value, only
-// the address of its key. Do not copy a MasterKey (go vet reports
+// "region.MasterKey(redacted)" or, for a MasterKey held by value or in an
+// unexported field, only an address; encoding/json, and so log/slog's
+// JSON handler, writes the string "region.MasterKey(redacted)" (its text
+// handler prints it as fmt does). Do not copy a MasterKey (go vet reports
 // copies); share the pointer.
 //
 // To rotate a key, give the chain a *MasterKey as its credential rather
@@ -119,3 +121,7 @@ func (m *MasterKey) String() string { return redacted }
 // Format implements fmt.Formatter so that every verb, %#v and %x
 // included, prints "region.MasterKey(redacted)", never the key.
 func (m *MasterKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+
+// MarshalJSON implements json.Marshaler: the JSON string
+// "region.MasterKey(redacted)", never the key.
+func (m *MasterKey) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
