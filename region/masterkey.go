@@ -39,12 +39,14 @@ type Credential interface {
 // copies); share the pointer.
 //
 // To rotate a key, give the chain a *MasterKey as its credential rather
-// than the key text, and call Update with the new key. An SDK above the
-// chain that signs its own requests must be rotated too, by the same
-// function. With azcosmos v1.5.0, whose NewClientWithKey keeps a copy of
-// the KeyCredential it is given (so that KeyCredential.Update does not
-// reach a client already built), that function also builds the client
-// again, over the same chain:
+// than the key text, and call Update with the new key. With the adapter
+// module github.com/cosmosrt/cosmosrt/azcosmosrt that is all: its
+// NewClientWithKey takes the *MasterKey and the chain signs every request,
+// azcosmos's included. An SDK used by hand above the chain, signing its
+// own requests, must be rotated too, by the same function. With azcosmos
+// v1.5.0, whose NewClientWithKey keeps a copy of the KeyCredential it is
+// given (so that KeyCredential.Update does not reach a client already
+// built), that function also builds the client again, over the same chain:
 //
 //	mk, _ := region.NewMasterKey(key) // the chain's Credential
 //	cred, _ := azcosmos.NewKeyCredential(key)
