@@ -2,13 +2,16 @@ module github.com/cosmosrt/cosmosrt/azcosmosrt
 
 go 1.26.0
 
+// For development and CI the library is the working tree beside this
+// module. A user's build ignores this replace and uses the version required
+// below, which must be a published tag of the library (see RELEASING.md).
 replace github.com/cosmosrt/cosmosrt => ../
 
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.21.0
 	github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos v1.5.0
 	github.com/Azure/azure-sdk-for-go/sdk/tracing/azotel v0.4.0
-	github.com/cosmosrt/cosmosrt v0.0.0-00010101000000-000000000000
+	github.com/cosmosrt/cosmosrt v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0

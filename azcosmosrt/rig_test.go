@@ -29,7 +29,8 @@ const (
 	otherKey   = "b3RoZXIga2V5LCBub3QgdGhlIGFjY291bnQncw==" // "other key, not the account's"
 )
 
-// pk is the partition key of every item; cosmostest ignores partition keys.
+// pk is the partition key of every item; the implicit collection does not
+// check it (cosmostest serves it as a non-partitioned container).
 var pk = azcosmos.NewPartitionKeyString("eu")
 
 // rig is one simulated account and one Client in front of it, built with

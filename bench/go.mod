@@ -2,6 +2,9 @@ module github.com/cosmosrt/cosmosrt/bench
 
 go 1.26.0
 
+// Not for import, never tagged: this module measures the library in the working
+// tree beside it, so the zero version required below only stands for the
+// replace (see RELEASING.md).
 replace github.com/cosmosrt/cosmosrt => ../
 
 require (

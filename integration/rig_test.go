@@ -26,7 +26,8 @@ const (
 	docsPath = "/dbs/" + dbName + "/colls/" + collName + "/docs"
 )
 
-// pk is the partition key of every item; cosmostest ignores partition keys.
+// pk is the partition key of every item; the implicit collection does not
+// check it (cosmostest serves it as a non-partitioned container).
 var pk = azcosmos.NewPartitionKeyString("eu")
 
 // rig is one simulated account, one chain in front of it and one azcosmos

@@ -23,9 +23,11 @@
 // parent domain, with the same scheme).
 //
 // Keys rotate in place: give the chain a *MasterKey and call its Update.
-// An SDK above the chain that signs its own requests needs the new key too,
-// so one function should update both; see MasterKey for azcosmos. A
-// MasterKey prints as "region.MasterKey(redacted)" whatever the fmt verb.
+// The azcosmosrt adapter needs nothing more, since the chain signs for
+// azcosmos; an SDK used by hand that signs its own requests needs the new
+// key too, so one function should update both; see MasterKey. A
+// MasterKey prints as "region.MasterKey(redacted)" whatever the fmt verb,
+// and marshals to JSON (log/slog's JSON handler included) as that string.
 //
 // When the account document cannot be used the chain keeps the account it
 // had and the errors of the calls that needed it wrap ErrBadAccount or

@@ -32,17 +32,21 @@ type Credential interface {
 //
 // A MasterKey never prints its key: every fmt verb (%v, %+v, %#v, %s,
 // %q, %x, …) of a *MasterKey, or of a struct holding one, prints
-// "region.MasterKey(redacted)" or, for a MasterKey held by value, only
-// the address of its key. Do not copy a MasterKey (go vet reports
+// "region.MasterKey(redacted)" or, for a MasterKey held by value or in an
+// unexported field, only an address; encoding/json, and so log/slog's
+// JSON handler, writes the string "region.MasterKey(redacted)" (its text
+// handler prints it as fmt does). Do not copy a MasterKey (go vet reports
 // copies); share the pointer.
 //
 // To rotate a key, give the chain a *MasterKey as its credential rather
-// than the key text, and call Update with the new key. An SDK above the
-// chain that signs its own requests must be rotated too, by the same
-// function. With azcosmos v1.5.0, whose NewClientWithKey keeps a copy of
-// the KeyCredential it is given (so that KeyCredential.Update does not
-// reach a client already built), that function also builds the client
-// again, over the same chain:
+// than the key text, and call Update with the new key. With the adapter
+// module github.com/cosmosrt/cosmosrt/azcosmosrt that is all: its
+// NewClientWithKey takes the *MasterKey and the chain signs every request,
+// azcosmos's included. An SDK used by hand above the chain, signing its
+// own requests, must be rotated too, by the same function. With azcosmos
+// v1.5.0, whose NewClientWithKey keeps a copy of the KeyCredential it is
+// given (so that KeyCredential.Update does not reach a client already
+// built), that function also builds the client again, over the same chain:
 //
 //	mk, _ := region.NewMasterKey(key) // the chain's Credential
 //	cred, _ := azcosmos.NewKeyCredential(key)
@@ -119,3 +123,7 @@ func (m *MasterKey) String() string { return redacted }
 // Format implements fmt.Formatter so that every verb, %#v and %x
 // included, prints "region.MasterKey(redacted)", never the key.
 func (m *MasterKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+
+// MarshalJSON implements json.Marshaler: the JSON string
+// "region.MasterKey(redacted)", never the key.
+func (m *MasterKey) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }

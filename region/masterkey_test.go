@@ -1,10 +1,14 @@
 package region
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -137,13 +141,33 @@ func TestMasterKeyNeverPrintsItsKey(t *testing.T) {
 		fmt.Sprintf("%q", raw[:4])[1:9],              // %q of the bytes
 	}
 	for name, v := range values {
+		outs := map[string]string{}
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-			out := fmt.Sprintf(verb, v)
+			outs[verb] = fmt.Sprintf(verb, v)
+		}
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		outs["json"] = string(b)
+		for handler, h := range map[string]func(io.Writer) slog.Handler{
+			"slog text": func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			"slog json": func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(h(&buf)).Info("credential", "v", v)
+			outs[handler] = buf.String()
+		}
+		for way, out := range outs {
 			for _, f := range forbidden {
-				assert.NotContains(t, out, f, "%s printed with %s: %s", name, verb, out)
+				assert.NotContains(t, out, f, "%s printed with %s: %s", name, way, out)
 			}
 		}
 	}
+	b, err := json.Marshal(k)
+	require.NoError(t, err)
+	assert.JSONEq(t, `"region.MasterKey(redacted)"`, string(b))
+	b, err = json.Marshal(struct{ Credential Credential }{k})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"Credential":"region.MasterKey(redacted)"}`, string(b))
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		assert.Equal(t, "region.MasterKey(redacted)", fmt.Sprintf(verb, k))
 	}

@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
 	"github.com/cosmosrt/cosmosrt/policy"
-	"github.com/cosmosrt/cosmosrt/region"
 )
 
 // TestInvalidRequestsAreRefusedAtOnce: what net/http would refuse is
@@ -158,24 +156,4 @@ func TestCloseEndsCallsWaitingToResend(t *testing.T) {
 		assert.Equal(t, time.Second, time.Since(start), "it returned when Close was called")
 		assert.Equal(t, 1, f.count())
 	})
-}
-
-// TestOptionsNeverPrintTheKey: Options hold the account key; no fmt verb
-// shows it.
-func TestOptionsNeverPrintTheKey(t *testing.T) {
-	const key = "c2VjcmV0IGtleSB0aGF0IG11c3Qgbm90IHByaW50"
-	mk, err := region.NewMasterKey(key)
-	require.NoError(t, err)
-	for _, o := range []Options{
-		{Endpoint: "https://contoso.documents.azure.com/", Key: key, PreferredRegions: []string{"East US"}},
-		{Endpoint: "https://contoso.documents.azure.com/", Credential: mk},
-	} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-			out := fmt.Sprintf(verb, o) + fmt.Sprintf(verb, &o) + fmt.Sprintf(verb, struct{ O Options }{o})
-			assert.NotContains(t, out, key, verb)
-			assert.NotContains(t, out, "secret", verb)
-		}
-		assert.Contains(t, fmt.Sprintf("%+v", o), "contoso.documents.azure.com", "the rest still prints")
-	}
-	assert.Contains(t, fmt.Sprintf("%+v", Options{Key: key}), "Key:(redacted)")
 }

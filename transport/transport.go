@@ -33,7 +33,8 @@ type Options struct {
 
 	// Key is the account's master key (base64). It signs DatabaseAccount
 	// look-ups and requests that come without an Authorization header.
-	// Required with Endpoint unless Credential is set.
+	// Required with Endpoint unless Credential is set. Options never print,
+	// marshal or log it (see Format).
 	Key string
 
 	// Credential is used instead of Key when set (e.g. an Entra ID token
@@ -135,18 +136,6 @@ type Options struct {
 	// Log sets the thresholds of a slow or costly call and the rate of
 	// Logger's entries; see policy.LogOptions for its defaults.
 	Log policy.LogOptions
-}
-
-// Format implements fmt.Formatter so that printing Options, with any
-// verb, never shows Key: it prints as "(redacted)" when set. Credential
-// prints as its own type allows (a *region.MasterKey is redacted too).
-func (o Options) Format(f fmt.State, verb rune) {
-	type options Options // the same fields, without this method
-	p := options(o)
-	if p.Key != "" {
-		p.Key = "(redacted)"
-	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }
 
 // Transport is the default composition of the chain:
