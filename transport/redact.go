@@ -46,6 +46,8 @@ type options struct {
 	MeterProvider    string
 	Propagators      string
 	NoAttemptSpans   bool
+	Logger           string // its type, when set
+	Log              policy.LogOptions
 }
 
 const redacted = "(redacted)"
@@ -64,6 +66,8 @@ func (o Options) redacted() options {
 		MeterProvider:    typeOf(o.MeterProvider),
 		Propagators:      typeOf(o.Propagators),
 		NoAttemptSpans:   o.NoAttemptSpans,
+		Logger:           typeOf(o.Logger),
+		Log:              o.Log,
 	}
 	if o.Key != "" {
 		p.Key = redacted
