@@ -132,6 +132,16 @@ func holdWrite(t *testing.T, acct *cosmostest.Account) heldWrite {
 	}
 }
 
+// warm makes the client read the account (azcosmos and the chain each do)
+// before a test holds a write, so that the write is the one request in
+// flight that the test waits for.
+func warm(t *testing.T, r *rig) {
+	t.Helper()
+	_, _ = r.orders.ReadItem(t.Context(), pk, "warm", nil) // a 404 will do
+	settled(t, r.acct)
+	r.acct.ResetLog()
+}
+
 // settled waits until the account has logged every request it read.
 func settled(t *testing.T, acct *cosmostest.Account) {
 	t.Helper()
@@ -175,6 +185,7 @@ func (c *deadlineCue) end() { c.once.Do(func() { close(c.done) }) }
 // holds, and the create reached the account once, uncommitted.
 func TestCancellingAHeldWriteReturnsCanceled(t *testing.T) {
 	r := newRig(t, cosmostest.Options{}, nil)
+	warm(t, r)
 	held := holdWrite(t, r.acct)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -204,6 +215,7 @@ func TestCancellingAHeldWriteReturnsCanceled(t *testing.T) {
 // a caller that must know whether such a write ran reads the item back.
 func TestADeadlineEndingAHeldWriteReturnsDeadlineExceeded(t *testing.T) {
 	r := newRig(t, cosmostest.Options{}, nil)
+	warm(t, r)
 	held := holdWrite(t, r.acct)
 	ctx := newDeadlineCue()
 
@@ -251,6 +263,16 @@ func TestAWriteSentBeforeTheCallerEndsIsOfUnknownOutcome(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, chain.Close()) })
 			client := &http.Client{Transport: chain}
+			// The chain reads the account first, so that the held write is
+			// the one request in flight the test waits for.
+			warmup, err := http.NewRequestWithContext(t.Context(), http.MethodGet, acct.Endpoint()+docsPath[1:]+"/warm", nil)
+			require.NoError(t, err)
+			warmup.Header.Set("x-ms-documentdb-partitionkey", `["eu"]`)
+			resp, err := client.Do(warmup)
+			require.NoError(t, err)
+			resp.Body.Close()
+			settled(t, acct)
+			acct.ResetLog()
 			held := holdWrite(t, acct)
 			ctx, end := tc.ctx(t.Context())
 			defer end()
