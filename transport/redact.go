@@ -41,6 +41,7 @@ type options struct {
 	Base             string // its type, when set
 	Retry            policy.RetryOptions
 	Breaker          policy.BreakerOptions
+	Partitions       policy.PartitionOptions
 	Hedge            policy.HedgeOptions
 	TracerProvider   string
 	MeterProvider    string
@@ -61,6 +62,7 @@ func (o Options) redacted() options {
 		Base:             typeOf(o.Base),
 		Retry:            o.Retry,
 		Breaker:          o.Breaker,
+		Partitions:       o.Partitions,
 		Hedge:            o.Hedge,
 		TracerProvider:   typeOf(o.TracerProvider),
 		MeterProvider:    typeOf(o.MeterProvider),

@@ -16,6 +16,21 @@ type Status struct {
 	// OpenCircuits lists the endpoints whose circuit is open or half-open,
 	// by endpoint.
 	OpenCircuits []CircuitStatus
+	// OpenPartitions lists the partition key ranges whose circuit is open
+	// in a region (see policy.PartitionOptions), by container, range and
+	// region.
+	OpenPartitions []PartitionStatus
+}
+
+// A PartitionStatus is one partition key range whose circuit is open in
+// one region: its calls go to other regions first until Until, when one
+// call tests the region again (Testing while it does).
+type PartitionStatus struct {
+	Container string // "dbs/{db}/colls/{coll}"
+	Range     string // the partition key range id
+	Region    string // the region's name, or its endpoint's host
+	Until     time.Time
+	Testing   bool
 }
 
 // An AccountStatus is the account as the chain knows it: whether it is
@@ -81,5 +96,12 @@ func (t *Transport) Status() Status {
 		s.Account = AccountStatus(account.StatusAs[EndpointStatus](t.router))
 	}
 	s.OpenCircuits = t.breaker.openCircuits()
+	if t.router != nil {
+		for _, p := range t.router.PartitionStatus() {
+			s.OpenPartitions = append(s.OpenPartitions, PartitionStatus{
+				Container: p.Container, Range: p.Range, Region: p.Endpoint, Until: p.Until, Testing: p.Testing,
+			})
+		}
+	}
 	return s
 }

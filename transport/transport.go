@@ -78,6 +78,12 @@ type Options struct {
 	// policy.BreakerOptions for defaults.
 	Breaker policy.BreakerOptions
 
+	// Partitions sets the partition circuits: one per partition key range
+	// of a container in a region, so that one range's failures steer that
+	// range's calls and never the region's; on by default, see
+	// policy.PartitionOptions.
+	Partitions policy.PartitionOptions
+
 	// Hedge turns on hedged reads: a read whose region is slow to answer
 	// is also sent to the next read region. Off by default; see
 	// policy.HedgeOptions, and RequestOptions for one call.
@@ -196,6 +202,7 @@ func New(o Options) (*Transport, error) {
 			PreferredRegions: o.PreferredRegions,
 			Transport:        attempts,
 			RefreshInterval:  o.RefreshInterval,
+			Partitions:       o.Partitions,
 			OnRefresh:        tel.OnRefresh,
 		})
 		if err != nil {

@@ -57,6 +57,9 @@ type Route struct {
 
 	tracking decide.Tracking  // how a write settles a doubt
 	last     decide.Situation // the situation of the last answer
+
+	container string // "dbs/d/colls/c" of a request about a container's documents; "" otherwise
+	rangeID   string // the partition key range the call targets, when known before its first attempt
 }
 
 // ErrAllExcluded reports a call whose every possible region is excluded by
@@ -86,6 +89,7 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 	rt.owner = r
 	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
 	rt.rtype, rt.link = d.Type, d.Link
+	rt.container, rt.rangeID = d.ContainerLink(), d.RangeID
 	if r.ensure(ctx) == nil {
 		if rt.write {
 			r.awaitForced(ctx)
@@ -193,6 +197,7 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Pinned:      rt.pinned,
 	}
 	rt.last = s
+	rt.recordPartition(resp, err)
 	d := rt.call.Decide(o, resp, s)
 	if o == decide.OK || o == decide.Final {
 		return d
@@ -331,13 +336,14 @@ func (rt *Route) reset() {
 			rt.none = len(rt.excluded) > 0
 			return
 		}
-		rt.target = eps[0]
 		if rt.multi = rt.owner.Account().MultipleWriteLocations; rt.multi {
+			eps = rt.aroundTripped(eps)
 			rt.eps, rt.idx, rt.tried = eps, 0, 1
 		}
+		rt.target = eps[0]
 		return
 	}
-	rt.eps = rt.allowed(rt.owner.readEndpoints())
+	rt.eps = rt.aroundTripped(rt.allowed(rt.owner.readEndpoints()))
 	rt.idx = 0
 	if len(rt.eps) == 0 {
 		rt.none = len(rt.excluded) > 0

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/wire"
+	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
 )
 
@@ -50,6 +51,9 @@ type RouterOptions struct {
 	// no bound other than Close, in which case a stalled endpoint stalls
 	// the look-up.
 	RefreshTimeout time.Duration
+	// Partitions configures the partition circuits (see
+	// policy.PartitionOptions).
+	Partitions policy.PartitionOptions
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnRefresh, if set, is called when a look-up starts, with the
@@ -93,6 +97,7 @@ type Router struct {
 	onRefresh func(context.Context, bool) (context.Context, func(error))
 	cache     *locationCache
 	hedges    hedgeLosses
+	parts     *partitions
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
@@ -137,6 +142,7 @@ func NewRouter(o RouterOptions) (*Router, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
 		r.wg.Add(1)

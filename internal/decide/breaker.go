@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/sony/gobreaker/v2"
 )
@@ -104,8 +105,17 @@ func breakerVerdict(o Outcome) (failure, excluded bool) {
 // BreakerResult classifies an attempt's answer and returns the error to
 // pass to a breaker's done callback for it (see breakerVerdict): nil for a
 // success, one error for every excluded outcome, another for a failure.
+//
+// A 500 that names the partition key range it came from
+// (x-ms-documentdb-partitionkeyrangeid) is that range's failure, not the
+// endpoint's (see PartitionVerdict): it is excluded, so that one range's
+// failures never open the circuit of a whole region.
 func BreakerResult(resp *http.Response, err error) error {
-	return breakerResult(classify(resp, err))
+	o := classify(resp, err)
+	if o == serverError && resp != nil && len(resp.Header[wire.HeaderPartitionKeyRangeID]) > 0 {
+		return errExcluded
+	}
+	return breakerResult(o)
 }
 
 func breakerResult(o Outcome) error {

@@ -99,3 +99,17 @@ func ResourceOf(path string) (resourceType, resourceLink string) {
 	r := ParsePath(path)
 	return r.Type, r.Link
 }
+
+// ContainerLink returns "dbs/{db}/colls/{coll}" of a request about a
+// container's documents (Type "docs"), a part of Link, so it does not
+// allocate; "" for any other request.
+func (r *Resource) ContainerLink() string {
+	if r.Type != "docs" || r.Container == "" {
+		return ""
+	}
+	n := len("dbs/") + len(r.Database) + len("/colls/") + len(r.Container)
+	if len(r.Link) < n {
+		return ""
+	}
+	return r.Link[:n]
+}

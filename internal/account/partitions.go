@@ -1,0 +1,284 @@
+package account
+
+import (
+	"container/list"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cosmosrt/cosmosrt/internal/decide"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// openRangesMarkRegion is how many tripped ranges in one region make the
+// region's own failure: it is then marked unavailable for reads.
+const openRangesMarkRegion = 3
+
+// partitions keeps a circuit per partition key range of a container in a
+// region (see policy.PartitionOptions): its consecutive failures, and
+// until when a tripped range avoids the region. It is safe for concurrent
+// use; a lookup while no circuit is open takes no lock.
+type partitions struct {
+	opts policy.PartitionOptions // with defaults
+	now  func() time.Time
+	mark func(u *url.URL) // marks a region unavailable for reads
+
+	open atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
+
+	mu      sync.Mutex // guards entries and lru, and every entry's fields
+	entries map[rangeKey]*rangeCircuit
+	lru     list.List // of *rangeCircuit, most recently used first
+}
+
+// rangeKey names one range of one container in one region.
+type rangeKey struct {
+	container string // "dbs/d/colls/c"
+	rangeID   string
+	host      string // the region's endpoint host
+}
+
+// rangeCircuit is one range's circuit in one region.
+type rangeCircuit struct {
+	key      rangeKey
+	elem     *list.Element
+	failures int       // in a row
+	until    time.Time // zero: closed; else open until then, when one call tests it
+	testing  bool      // a call is testing the region for the range
+	testEnds time.Time // when a test that never reported is given up
+}
+
+// PartitionStatus is one open partition circuit, for an operator.
+type PartitionStatus struct {
+	Container, Range, Endpoint string
+	Until                      time.Time // when a call tests the region again
+	Testing                    bool      // a call is testing it now
+}
+
+func newPartitions(o policy.PartitionOptions, now func() time.Time, mark func(*url.URL)) *partitions {
+	return &partitions{opts: decide.PartitionDefaults(o), now: now, mark: mark, entries: make(map[rangeKey]*rangeCircuit)}
+}
+
+// on reports whether partition circuits are on.
+func (p *partitions) on() bool { return p != nil && p.opts.ConsecutiveFailures >= 0 }
+
+// avoid reports whether a call of range rangeID of container should avoid
+// the region at ep: its circuit is open and not yet due for a test. When
+// the test is due, the first caller is let through as the test and the
+// others keep avoiding the region until it reports.
+func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
+	if !p.on() || p.open.Load() == 0 || rangeID == "" || container == "" {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.entries[rangeKey{container, rangeID, ep.Host}]
+	if c == nil || c.until.IsZero() {
+		return false
+	}
+	now := p.now()
+	switch {
+	case now.Before(c.until):
+		return true
+	case c.testing && now.Before(c.testEnds):
+		return true
+	}
+	c.testing, c.testEnds = true, now.Add(p.opts.OpenTimeout)
+	return false // this call tests the region
+}
+
+// record counts an answer of the region at ep for range rangeID of
+// container: a failure, or a success when counted (see
+// decide.PartitionVerdict). A range trips after ConsecutiveFailures in a
+// row, and a test's failure trips it again at once; a success closes it.
+func (p *partitions) record(container, rangeID string, ep *url.URL, failure, counted bool) {
+	if !p.on() || !counted || rangeID == "" || container == "" {
+		return
+	}
+	k := rangeKey{container, rangeID, ep.Host}
+	p.mu.Lock()
+	c := p.entries[k]
+	if c == nil {
+		if !failure {
+			p.mu.Unlock()
+			return // nothing to remember of a healthy range
+		}
+		c = p.addLocked(k)
+	} else {
+		p.lru.MoveToFront(c.elem)
+	}
+	var markRegion bool
+	switch {
+	case !failure:
+		if !c.until.IsZero() {
+			p.open.Add(-1)
+		}
+		c.failures, c.until, c.testing = 0, time.Time{}, false
+	case !c.until.IsZero() && c.testing:
+		c.until, c.testing = p.reopenAt(), false // the test failed
+	case c.until.IsZero():
+		c.failures++
+		if c.failures >= p.opts.ConsecutiveFailures {
+			c.until = p.reopenAt()
+			p.open.Add(1)
+			markRegion = p.openInLocked(k.host) >= openRangesMarkRegion
+		}
+	}
+	p.mu.Unlock()
+	if markRegion && p.mark != nil {
+		p.mark(ep)
+	}
+}
+
+// reopenAt is when a range tripped now is tested again: OpenTimeout plus
+// up to a fifth more, so that ranges tripped together are not tested
+// together.
+func (p *partitions) reopenAt() time.Time {
+	d := p.opts.OpenTimeout
+	return p.now().Add(d + time.Duration(rand.Int64N(int64(d)/5+1)))
+}
+
+// addLocked adds a closed circuit for k, forgetting the least recently
+// used closed one when the cap is reached (or, if every one is open, the
+// least recently used). p.mu is held.
+func (p *partitions) addLocked(k rangeKey) *rangeCircuit {
+	if len(p.entries) >= p.opts.MaxRanges {
+		victim := p.lru.Back()
+		for e := victim; e != nil; e = e.Prev() {
+			if e.Value.(*rangeCircuit).until.IsZero() {
+				victim = e
+				break
+			}
+		}
+		if victim != nil {
+			v := victim.Value.(*rangeCircuit)
+			if !v.until.IsZero() {
+				p.open.Add(-1)
+			}
+			p.lru.Remove(victim)
+			delete(p.entries, v.key)
+		}
+	}
+	c := &rangeCircuit{key: k}
+	c.elem = p.lru.PushFront(c)
+	p.entries[k] = c
+	return c
+}
+
+// openInLocked counts the open circuits of the region at host. p.mu is
+// held; only called when a circuit trips.
+func (p *partitions) openInLocked(host string) int {
+	n := 0
+	for k, c := range p.entries {
+		if k.host == host && !c.until.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+// status lists the open circuits, for an operator.
+func (p *partitions) status(nameOf func(host string) string) []PartitionStatus {
+	if !p.on() || p.open.Load() == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	var out []PartitionStatus
+	for k, c := range p.entries {
+		if c.until.IsZero() {
+			continue
+		}
+		name := k.host
+		if nameOf != nil {
+			name = nameOf(k.host)
+		}
+		out = append(out, PartitionStatus{Container: k.container, Range: k.rangeID, Endpoint: name, Until: c.until, Testing: c.testing})
+	}
+	p.mu.Unlock()
+	slices.SortFunc(out, func(a, b PartitionStatus) int {
+		if a.Container != b.Container {
+			return compareStrings(a.Container, b.Container)
+		}
+		if a.Range != b.Range {
+			return compareStrings(a.Range, b.Range)
+		}
+		return compareStrings(a.Endpoint, b.Endpoint)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// aroundTripped returns eps, the endpoints a call may use in order, with
+// those where the call's partition key range is tripped moved to the end,
+// so that the call goes elsewhere first without a failed attempt; eps
+// itself when none is (it allocates only when one is).
+func (rt *Route) aroundTripped(eps []*url.URL) []*url.URL {
+	p := rt.owner.parts
+	if rt.rangeID == "" || !p.on() || p.open.Load() == 0 {
+		return eps
+	}
+	for i, ep := range eps {
+		if !p.avoid(rt.container, rt.rangeID, ep) {
+			if i == 0 {
+				return eps
+			}
+			out := make([]*url.URL, 0, len(eps))
+			out = append(out, eps[i:]...)
+			return append(out, eps[:i]...) // tripped, kept as a last resort
+		}
+	}
+	return eps // tripped everywhere: nowhere better to go
+}
+
+// recordPartition counts the answer of the call's last attempt (resp, or
+// err) toward its range's circuit in the region it went to. The range is
+// the one known before the attempt, else the one the answer names.
+func (rt *Route) recordPartition(resp *http.Response, err error) {
+	if rt.owner == nil || rt.container == "" || !rt.owner.parts.on() {
+		return
+	}
+	rangeID := rt.rangeID
+	if rangeID == "" && resp != nil {
+		if v := resp.Header[wire.HeaderPartitionKeyRangeID]; len(v) > 0 {
+			rangeID = v[0]
+		}
+	}
+	if rangeID == "" {
+		return
+	}
+	failure, counted := decide.PartitionVerdict(resp, err)
+	rt.owner.parts.record(rt.container, rangeID, rt.sent, failure, counted)
+}
+
+// PartitionStatus lists the open partition circuits, for an operator.
+func (r *Router) PartitionStatus() []PartitionStatus {
+	return r.parts.status(r.nameOfHost)
+}
+
+// nameOfHost names the account's endpoint at host: its region's name, or
+// host itself.
+func (r *Router) nameOfHost(host string) string {
+	if a := r.Account(); a != nil {
+		for _, ls := range [][]Location{a.Read, a.Write} {
+			for _, l := range ls {
+				if l.Endpoint.Host == host {
+					return l.Name
+				}
+			}
+		}
+	}
+	return host
+}

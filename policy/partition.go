@@ -1,0 +1,38 @@
+package policy
+
+import "time"
+
+// PartitionOptions configures the partition circuits: one per partition
+// key range of a container in a region, so that one range's failures
+// steer that range's calls and never take down the region or the account
+// (the endpoint's circuit, BreakerOptions, counts only what the endpoint
+// itself does). The zero value is the documented default of every field.
+//
+// A range's circuit counts its answers in one region: 500, 503, 408, an
+// attempt that left and got no answer, 410 other than the routing
+// sub-statuses, and 429 with sub-status 3092 (system resource
+// unavailable) are failures; any other answer of the service is a
+// success; what never left, the caller's cancellation, 429 of the
+// caller's own throughput and the routing answers (410/1002 split, 1000,
+// 1007, 1008) count neither way. A circuit trips after
+// ConsecutiveFailures failures in a row. A tripped range's reads go to the
+// next preferred region without a failed attempt first; in a multi-write
+// account its writes go to the next write region; a single write region
+// is never refused (there is nowhere else to send the write), but its
+// failures still steer the range's reads. After OpenTimeout (plus up to a
+// fifth more, at random) one real call tests the region again for the
+// range: a success closes the circuit, a failure opens it again. When
+// three ranges or more are tripped in one region, the region is marked
+// unavailable for reads, as an endpoint that fails is.
+type PartitionOptions struct {
+	// ConsecutiveFailures trips a range's circuit in a region after this
+	// many failures in a row there. Default 10; negative: partition
+	// circuits are off.
+	ConsecutiveFailures int
+	// OpenTimeout is how long a tripped range avoids a region before one
+	// call tests it again. Default 5s; negative: the default.
+	OpenTimeout time.Duration
+	// MaxRanges bounds the (container, range, region) entries kept; the
+	// least recently used closed ones are forgotten first. Default 100 000.
+	MaxRanges int
+}
