@@ -105,7 +105,9 @@
 // with 403 and substatus 3, as the service does. Account.Failover moves
 // the hub. All regions still share one store, so a write accepted
 // anywhere is seen everywhere at once: the account has no replication lag
-// and no conflicts.
+// and no conflicts. Options.PerPartitionFailover only sets
+// enablePerPartitionFailoverBehavior in the DatabaseAccount document:
+// every partition still writes where the account does.
 //
 // A test typically points the code under test at the account and shapes
 // its behaviour:
