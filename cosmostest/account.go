@@ -48,6 +48,16 @@ type Options struct {
 	// Default: false, a single-write account.
 	MultipleWriteLocations bool
 
+	// PerPartitionFailover makes the DatabaseAccount document say
+	// "enablePerPartitionFailoverBehavior": true, as the document of an
+	// account with per-partition automatic failover does, so that clients
+	// may move one partition's writes to another region after a 403 with
+	// substatus 3 or a 503 for that partition. It changes only the
+	// document: writes are still accepted where WriteRegion (and
+	// MultipleWriteLocations) says, for every partition alike.
+	// Default: false; the document then says false.
+	PerPartitionFailover bool
+
 	// Key is the base64 master key requests must be signed with.
 	// Default: DefaultKey.
 	Key string
@@ -82,6 +92,7 @@ type Account struct {
 	id      string
 	regions []string             // failover priority order
 	multi   bool                 // Options.MultipleWriteLocations
+	ppaf    bool                 // Options.PerPartitionFailover
 	global  *endpoint            // the account endpoint
 	byName  map[string]*endpoint // Global and every region; read-only after NewAccount
 
@@ -116,6 +127,7 @@ func NewAccount(opts Options) *Account {
 		id:          opts.AccountID,
 		regions:     slices.Clone(opts.Regions),
 		multi:       opts.MultipleWriteLocations,
+		ppaf:        opts.PerPartitionFailover,
 		writeRegion: opts.WriteRegion,
 		byName:      make(map[string]*endpoint),
 		done:        make(chan struct{}),
@@ -317,19 +329,20 @@ func (a *Account) accountDocument() []byte {
 		writable = readable
 	}
 	doc := map[string]any{
-		"id":                           a.id,
-		"_self":                        "",
-		"_rid":                         a.global.srv.Listener.Addr().String(),
-		"media":                        "//media/",
-		"addresses":                    "//addresses/",
-		"_dbs":                         "//dbs/",
-		"writableLocations":            writable,
-		"readableLocations":            readable,
-		"enableMultipleWriteLocations": a.multi,
-		"userReplicationPolicy":        map[string]any{"asyncReplication": false, "minReplicaSetSize": 3, "maxReplicasetSize": 4},
-		"userConsistencyPolicy":        map[string]any{"defaultConsistencyLevel": "Session"},
-		"systemReplicationPolicy":      map[string]any{"minReplicaSetSize": 3, "maxReplicasetSize": 4},
-		"readPolicy":                   map[string]any{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
+		"id":                                 a.id,
+		"_self":                              "",
+		"_rid":                               a.global.srv.Listener.Addr().String(),
+		"media":                              "//media/",
+		"addresses":                          "//addresses/",
+		"_dbs":                               "//dbs/",
+		"writableLocations":                  writable,
+		"readableLocations":                  readable,
+		"enableMultipleWriteLocations":       a.multi,
+		"enablePerPartitionFailoverBehavior": a.ppaf,
+		"userReplicationPolicy":              map[string]any{"asyncReplication": false, "minReplicaSetSize": 3, "maxReplicasetSize": 4},
+		"userConsistencyPolicy":              map[string]any{"defaultConsistencyLevel": "Session"},
+		"systemReplicationPolicy":            map[string]any{"minReplicaSetSize": 3, "maxReplicasetSize": 4},
+		"readPolicy":                         map[string]any{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

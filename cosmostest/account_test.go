@@ -141,8 +141,9 @@ type accountDoc struct {
 		Name     string `json:"name"`
 		Endpoint string `json:"databaseAccountEndpoint"`
 	} `json:"readableLocations"`
-	MultiWrite  *bool `json:"enableMultipleWriteLocations"`
-	Consistency struct {
+	MultiWrite   *bool `json:"enableMultipleWriteLocations"`
+	PerPartition *bool `json:"enablePerPartitionFailoverBehavior"`
+	Consistency  struct {
 		Default string `json:"defaultConsistencyLevel"`
 	} `json:"userConsistencyPolicy"`
 }
@@ -315,4 +316,18 @@ func jsonNumber(t *testing.T, body []byte, field string) string {
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(body, &m))
 	return string(m[field])
+}
+
+func TestPerPartitionFailoverFlagIsInTheAccountDocument(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		a := newTestAccount(t, Options{PerPartitionFailover: on})
+		c := newClient(t, a, false)
+		for _, ep := range []string{a.Endpoint(), a.RegionEndpoint("East US")} {
+			d := getAccount(t, c, ep)
+			require.NotNil(t, d.PerPartition, "enablePerPartitionFailoverBehavior is present")
+			assert.Equal(t, on, *d.PerPartition)
+		}
+		refused := c.do("POST", a.RegionEndpoint("East US")+docsPath, docBody("1"))
+		assert.Equal(t, http.StatusForbidden, refused.status, "the flag changes only the document (on: %v)", on)
+	}
 }

@@ -18,12 +18,13 @@ type database struct {
 // A container created with POST /dbs/{db}/colls: its partition key
 // definition and the properties it is served with.
 type container struct {
-	pk   partitionKeyDef
-	rid  string
-	self string
-	ts   int64
-	body []byte
-	etag string
+	pk     partitionKeyDef
+	rid    string
+	self   string
+	ts     int64
+	body   []byte
+	etag   string
+	ranges rangeSet
 }
 
 // newResource stamps props with the system properties of a new database
@@ -122,7 +123,7 @@ func (s *store) createContainer(db string, body []byte, now time.Time) answer {
 	rid, etag := s.newResource(m, d.rid, now)
 	c := &container{
 		pk: def, rid: base64.StdEncoding.EncodeToString(rid), self: m["_self"].(string),
-		ts: now.Unix(), body: encodeJSON(m), etag: etag,
+		ts: now.Unix(), body: encodeJSON(m), etag: etag, ranges: newRangeSet(),
 	}
 	s.colls[ck] = &collection{def: c, items: make(map[string]map[string]*storedDoc)}
 	delete(s.gone, ck)

@@ -29,31 +29,32 @@
 // order; the first that answers wins:
 //
 //  1. the master-key signature and x-ms-date (within MaxClockSkew): 401;
-//  2. faults scripted with Account.Inject, then Account.Chaos (a
-//     DropAfterCommit fault lets the request through the steps below and
-//     closes the connection instead of answering);
+//  2. faults scripted with Account.Inject, then Account.Chaos, each
+//     limited to some requests by its Ops, Container, Range and
+//     PartitionKey (a DropAfterCommit fault lets the request through the
+//     steps below and closes the connection instead of answering);
 //  3. routing (404, 405) and the body limit, MaxBodyBytes (413);
 //  4. the write region: a write anywhere else gets 403 with substatus 3
 //     (in a multi-write account, only a write without
 //     x-ms-cosmos-allow-tentative-writes: true);
 //  5. the store, which answers with x-ms-request-charge,
-//     x-ms-session-token, x-ms-activity-id and, for documents, etag and
-//     (in a container) x-ms-documentdb-partitionkeyrangeid.
+//     x-ms-session-token, x-ms-activity-id and, for documents, etag.
+//
+// Every answer to a request that reaches one partition key range, from
+// whichever step, names that range in x-ms-documentdb-partitionkeyrangeid
+// (see below); a 401 or a dropped connection names nothing.
 //
 // # Containers and partition keys
 //
 // A container created with POST /dbs/{db}/colls has a partition key: one
-// path, kind Hash, version 2 (hierarchical keys and version 1 get 400).
-// Its items are named by id and partition key value, which requests carry
-// in x-ms-documentdb-partitionkey as a JSON array such as ["eu"]: the
-// same id under two values is two items, and a read, replace, patch or
-// delete that names another value gets 404 (400 without the header). A
-// written document must hold the value the header names (400 with
-// substatus 1001 otherwise); a create or upsert without the header takes
-// the value from the document. Each container has two partition key
-// ranges, "0" and "1", which split the space of effective partition keys
-// (the hash azcosmos computes to route ReadManyItems) in two and never
-// split further.
+// path, kind Hash, version 2 (hierarchical keys, kind MultiHash, and
+// version 1 get 400). Its items are named by id and partition key value,
+// which requests carry in x-ms-documentdb-partitionkey as a JSON array
+// such as ["eu"]: the same id under two values is two items, and a read,
+// replace, patch or delete that names another value gets 404 (400 without
+// the header). A written document must hold the value the header names
+// (400 with substatus 1001 otherwise); a create or upsert without the
+// header takes the value from the document.
 //
 // A collection that was never created is implicit, as every collection
 // was before containers could be created: documents in it work, in any
@@ -64,6 +65,36 @@
 // created. Creating a container whose implicit collection already holds
 // documents gets 409. After a container or database is deleted, its
 // document paths answer 404 with substatus 1003 until it is created again.
+//
+// # Partition key ranges
+//
+// A container starts with two partition key ranges, "0" and "1", which
+// split the space of effective partition keys (EPKs: the hash, in
+// upper-case hex, that azcosmos computes to route ReadManyItems) at 20;
+// the last range ends at FF. A request reaches one range when it
+// addresses a container's items and names the range in
+// x-ms-documentdb-partitionkeyrangeid (a query or read feed of one range)
+// or, without that header, a partition key in x-ms-documentdb-partitionkey
+// (point operations, batches, queries in a partition): the range that
+// holds the key's EPK. Its answer names that range in
+// x-ms-documentdb-partitionkeyrangeid, as the service's does, whether
+// the store, the write region check or a fault gave it, and so does its
+// Entry.Range in the log; the answer to a create or upsert that leaves the
+// key to the document names the range the document went to. A request to
+// a collection without a partition key, a cross-partition query or read
+// feed, and a request for the pkranges feed or the container itself reach
+// no range: their answers name none, and no fault limited by Range or
+// PartitionKey matches them. A request that names a range the container
+// does not have gets 410 with substatus 1002 (PartitionKeyRangeGone).
+//
+// Account.Split splits a range in two, as the service does when a
+// partition grows: the children take new ids and list their ancestors as
+// parents, a request that names the old range gets 410 with substatus
+// 1002, the others reach the child that holds their key, and stored items
+// stay where they are. Ranges never merge. GET .../pkranges lists the
+// current ranges under an etag that changes with each split; read as a
+// change feed (A-IM: Incremental Feed) with the current etag in
+// If-None-Match it answers 304, with any other etag every current range.
 //
 // # Queries, patches and batches
 //
@@ -93,7 +124,8 @@
 // refuse writes, as during DNS lag after a failover. Account.Log records
 // every request (the latest Options.LogLimit of them) and Account.Commits
 // counts each document's committed writes, so a test can prove which
-// regions were tried and that nothing was written twice.
+// regions (and partition key ranges) were tried and that nothing was
+// written twice.
 //
 // With Options.MultipleWriteLocations the account is multi-write, as one
 // with multi-region writes enabled: the DatabaseAccount document says
@@ -105,7 +137,9 @@
 // with 403 and substatus 3, as the service does. Account.Failover moves
 // the hub. All regions still share one store, so a write accepted
 // anywhere is seen everywhere at once: the account has no replication lag
-// and no conflicts.
+// and no conflicts. Options.PerPartitionFailover only sets
+// enablePerPartitionFailoverBehavior in the DatabaseAccount document:
+// every partition still writes where the account does.
 //
 // A test typically points the code under test at the account and shapes
 // its behaviour:

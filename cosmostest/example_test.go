@@ -80,3 +80,54 @@ func ExampleFault_dropAfterCommit() {
 	// dropped: true committed: true
 	// commits: 1
 }
+
+// A fault in one partition key range, and a split of that range.
+func Example_partitionKeyRanges() {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	defer acct.Close()
+	send := func(method, path, body string, hdr ...string) {
+		req, _ := http.NewRequest(method, acct.Endpoint()+path, strings.NewReader(body))
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		if err := acct.Sign(req); err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		line := fmt.Sprint(method, " ", path, ": ", resp.StatusCode)
+		if sub := resp.Header.Get("x-ms-substatus"); sub != "" {
+			line += "." + sub
+		}
+		if rng := resp.Header.Get("x-ms-documentdb-partitionkeyrangeid"); rng != "" {
+			line += ", range " + rng
+		}
+		fmt.Println(line)
+	}
+	eu := []string{"x-ms-documentdb-partitionkey", `["eu"]`}
+	send("POST", "dbs", `{"id":"shop"}`)
+	send("POST", "dbs/shop/colls", `{"id":"orders","partitionKey":{"paths":["/region"],"kind":"Hash"}}`)
+	send("POST", "dbs/shop/colls/orders/docs", `{"id":"1","region":"eu"}`, eu...)
+
+	acct.Inject(cosmostest.Global, cosmostest.Fault{Status: http.StatusInternalServerError, Range: "1", Count: 1})
+	send("GET", "dbs/shop/colls/orders/docs/1", "", eu...) // the faulted answer names its range
+
+	if err := acct.Split("shop", "orders", "1"); err != nil {
+		fmt.Println(err)
+	}
+	send("GET", "dbs/shop/colls/orders/docs/1", "", eu...) // in the upper child now
+	send("GET", "dbs/shop/colls/orders/docs", "", "x-ms-documentdb-partitionkeyrangeid", "1")
+
+	// Output:
+	// POST dbs: 201
+	// POST dbs/shop/colls: 201
+	// POST dbs/shop/colls/orders/docs: 201, range 1
+	// GET dbs/shop/colls/orders/docs/1: 500, range 1
+	// GET dbs/shop/colls/orders/docs/1: 200, range 3
+	// GET dbs/shop/colls/orders/docs: 410.1002
+}

@@ -34,7 +34,10 @@ func (o Ops) matches(class Ops) bool { return o == AllOps || o == class }
 // 401 and consumes no fault) and before the request reaches the write
 // region check or the store, so a faulted write is never committed; a
 // DropAfterCommit fault is the exception, as it exists to commit a write
-// its client never hears about.
+// its client never hears about. A fault's answer to a request that reaches
+// a partition key range names that range in
+// x-ms-documentdb-partitionkeyrangeid, as the account's own answer would,
+// unless Header sets that header.
 type Fault struct {
 	// Status is the status code to answer with. 0 answers with whatever
 	// the account would have answered, after Delay.
@@ -54,6 +57,30 @@ type Fault struct {
 
 	// Ops selects the requests the fault matches. Default: AllOps.
 	Ops Ops
+
+	// Container, when not "", limits the fault to requests under the
+	// container (or collection) it names as "db/coll": requests for its
+	// items, its pkranges feed and the container itself.
+	Container string
+
+	// Range, when not "", limits the fault to requests that reach the
+	// partition key range with this id: those that name it in
+	// x-ms-documentdb-partitionkeyrangeid, and those whose
+	// x-ms-documentdb-partitionkey value the range holds (see "Partition
+	// key ranges" in the package documentation). A request to a collection
+	// without a partition key, a cross-partition query or read feed, and a
+	// request that names a range that no longer exists match no such
+	// fault. Range ids are per container: combine Range with Container in
+	// an account with several.
+	Range string
+
+	// PartitionKey, when not "", limits the fault to requests to a
+	// container whose x-ms-documentdb-partitionkey names this value, given
+	// as that header is: a JSON array such as ["eu"] or [42]. Values are
+	// compared, not spellings: [42.0] names [42]. A request without the
+	// header (a query by range, a create that leaves the key to the
+	// document) matches no such fault.
+	PartitionKey string
 
 	// Delay is a real wait before the answer (or the drop). It ends early,
 	// without an answer, if the client goes away or the account closes.
@@ -122,6 +149,12 @@ type Chaos struct {
 
 	// Ops selects the requests chaos applies to. Default: AllOps.
 	Ops Ops
+
+	// Container, Range and PartitionKey limit chaos to some requests, as
+	// in Fault. Only those requests draw a number.
+	Container    string
+	Range        string
+	PartitionKey string
 }
 
 func (c Chaos) off() bool {
@@ -131,38 +164,50 @@ func (c Chaos) off() bool {
 
 // faultState is the fault configuration of one endpoint.
 type faultState struct {
-	queue []queuedFault
-	chaos Chaos
-	rng   *rand.Rand // nil when chaos is off
+	queue      []queuedFault
+	chaos      Chaos
+	chaosScope scope
+	rng        *rand.Rand // nil when chaos is off
 }
 
 type queuedFault struct {
-	f    Fault
-	left int // answers left; ≤ 0: unlimited
+	f     Fault
+	scope scope
+	left  int // answers left; ≤ 0: unlimited
 }
 
 // Inject appends f to the fault queue of the endpoint named name (a region
 // or Global). A matching request is answered by the first queued fault
 // that matches it; scripted faults take precedence over Chaos. Inject
-// panics if there is no such endpoint.
+// panics if there is no such endpoint, or if f.Container or
+// f.PartitionKey is malformed.
 func (a *Account) Inject(name string, f Fault) {
 	a.mustEndpoint(name)
+	sc, err := newScope("Fault", f.Ops, f.Container, f.Range, f.PartitionKey)
+	if err != nil {
+		panic(err.Error())
+	}
 	f.Header = f.Header.Clone()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fs := a.faultsOf(name)
-	fs.queue = append(fs.queue, queuedFault{f: f, left: f.Count})
+	fs.queue = append(fs.queue, queuedFault{f: f, scope: sc, left: f.Count})
 }
 
 // Chaos sets (replacing any previous setting) random faults at the
 // endpoint named name (a region or Global); a Chaos with no positive rate
-// turns them off. Chaos panics if there is no such endpoint.
+// turns them off. Chaos panics if there is no such endpoint, or if
+// c.Container or c.PartitionKey is malformed.
 func (a *Account) Chaos(name string, c Chaos) {
 	a.mustEndpoint(name)
+	sc, err := newScope("Chaos", c.Ops, c.Container, c.Range, c.PartitionKey)
+	if err != nil {
+		panic(err.Error())
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fs := a.faultsOf(name)
-	fs.chaos, fs.rng = c, nil
+	fs.chaos, fs.chaosScope, fs.rng = c, sc, nil
 	if !c.off() {
 		fs.rng = rand.New(rand.NewPCG(uint64(c.Seed), 0))
 	}
@@ -193,18 +238,20 @@ func (a *Account) faultsOf(name string) *faultState {
 	return fs
 }
 
-// takeFault returns the fault that answers a request of the given class
-// at the endpoint, consuming one use of it, or false if none does.
-func (a *Account) takeFault(name string, class Ops, write bool) (Fault, bool) {
+// takeFault returns the fault that answers op at the endpoint, consuming
+// one use of it, with the partition key range op reaches, or false if no
+// fault does.
+func (a *Account) takeFault(name string, op operation) (Fault, string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fs := a.faults[name]
 	if fs == nil {
-		return Fault{}, false
+		return Fault{}, "", false
 	}
+	rng := a.store.target(op)
 	for i := range fs.queue {
 		q := &fs.queue[i]
-		if !q.f.Ops.matches(class) {
+		if !q.scope.matches(op, rng) {
 			continue
 		}
 		f := q.f
@@ -213,12 +260,13 @@ func (a *Account) takeFault(name string, class Ops, write bool) (Fault, bool) {
 				fs.queue = append(fs.queue[:i], fs.queue[i+1:]...)
 			}
 		}
-		return f, true
+		return f, rangeID(rng), true
 	}
-	if fs.rng == nil || !fs.chaos.Ops.matches(class) {
-		return Fault{}, false
+	if fs.rng == nil || !fs.chaosScope.matches(op, rng) {
+		return Fault{}, "", false
 	}
-	return fs.chaos.draw(fs.rng.Float64(), write)
+	f, ok := fs.chaos.draw(fs.rng.Float64(), op.class == WriteOps)
+	return f, rangeID(rng), ok
 }
 
 // draw maps a number in [0, 1) to the fault it selects.

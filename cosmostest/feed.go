@@ -37,7 +37,8 @@ type queryBody struct {
 // answer has it, asks for the next page. A document that is not written
 // while the pages are read is served exactly once; one that is rewritten
 // moves to the end and may be served again.
-func (s *store) list(ck collKey, h http.Header, body []byte, query bool) answer {
+func (s *store) list(ck collKey, op operation, rng *pkRange, h http.Header, body []byte) answer {
+	query := op.kind == opQuery
 	c, gone := s.open(ck)
 	if gone != nil {
 		return *gone
@@ -52,18 +53,17 @@ func (s *store) list(ck collKey, h http.Header, body []byte, query bool) answer 
 			return errorAnswer(http.StatusBadRequest, 0, msg)
 		}
 	}
-	pk, given, msg := parsePartitionKeyHeader(h)
-	if msg != "" {
-		return errorAnswer(http.StatusBadRequest, 0, msg)
+	if op.keyMsg != "" {
+		return errorAnswer(http.StatusBadRequest, 0, op.keyMsg)
 	}
-	rng, ok := parseRangeHeader(h)
+	pk, given, inRange := op.key.pk, op.key.given, op.rangeID != ""
 	partitioned := c != nil && c.def != nil
 	switch {
 	case !partitioned:
-		given, rng = false, -1 // one partition: every document is in it
-	case !ok:
-		return errorAnswer(http.StatusGone, subRangeGone, "The partition key range does not exist.")
-	case query && !given && rng < 0 && !strings.EqualFold(h.Get(headerCrossPartition), "true"):
+		given, inRange = false, false // one partition: every document is in it
+	case inRange && rng == nil:
+		return rangeGone()
+	case query && !given && !inRange && !strings.EqualFold(h.Get(headerCrossPartition), "true"):
 		return errorAnswer(http.StatusBadRequest, 0, "Cross partition query is required but disabled. "+
 			"Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, "+
 			"or revise your query to avoid this exception.")
@@ -81,7 +81,7 @@ func (s *store) list(ck collKey, h http.Header, body []byte, query bool) answer 
 	if c != nil {
 		for _, byPK := range c.items {
 			for _, d := range byPK {
-				if d.seq > after && (!given || d.pk.text == pk.text) && (rng < 0 || d.rng == rng) && matches(match, d.m) {
+				if d.seq > after && (!given || d.pk.text == pk.text) && (!inRange || rng.holds(d.epk)) && matches(match, d.m) {
 					docs = append(docs, d)
 				}
 			}
@@ -105,11 +105,8 @@ func (s *store) list(ck collKey, h http.Header, body []byte, query bool) answer 
 		feed.Documents = append(feed.Documents, d.body)
 	}
 	hdr.Set("X-Ms-Item-Count", strconv.Itoa(len(docs)))
-	if rng >= 0 {
-		hdr.Set(headerRangeID, partitionKeyRanges[rng].id)
-	}
 	out, _ := json.Marshal(feed)
-	return answer{status: http.StatusOK, body: out, header: hdr}
+	return answer{status: http.StatusOK, body: out, header: hdr, rangeID: rangeID(rng)}
 }
 
 func matches(c cond, m map[string]any) bool {

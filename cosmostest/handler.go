@@ -40,8 +40,9 @@ type answer struct {
 	status, sub int
 	header      http.Header
 	body        []byte
-	drop        bool // close the connection instead of answering
-	committed   bool // the request committed at least one write
+	drop        bool   // close the connection instead of answering
+	committed   bool   // the request committed at least one write
+	rangeID     string // the partition key range the request reached, or ""
 }
 
 // errorAnswer is an error response with the service's JSON error body.
@@ -69,7 +70,7 @@ func (a *Account) handler(name string) http.Handler {
 		a.record(Entry{
 			Region: name, Method: r.Method, Path: r.URL.Path, Time: now,
 			Status: ans.status, SubStatus: ans.sub, Dropped: ans.drop, Write: op.class == WriteOps,
-			Tentative: op.tentative, Committed: ans.committed,
+			Tentative: op.tentative, Committed: ans.committed, Range: ans.rangeID,
 		})
 		respond(w, ans)
 	})
@@ -80,24 +81,26 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 	if msg := a.verify(r, now); msg != "" {
 		return errorAnswer(http.StatusUnauthorized, 0, msg)
 	}
-	f, faulted := a.takeFault(name, op.class, op.class == WriteOps)
+	f, rangeID, faulted := a.takeFault(name, op)
 	if faulted {
 		if f.Delay > 0 && !a.wait(r.Context(), f.Delay) {
-			return answer{drop: true}
+			return answer{drop: true, rangeID: rangeID}
 		}
 		if f.Hold != nil && !a.hold(r.Context(), f.Hold) {
-			return answer{drop: true}
+			return answer{drop: true, rangeID: rangeID}
 		}
 		if f.Drop {
-			return answer{drop: true}
+			return answer{drop: true, rangeID: rangeID}
 		}
 		if f.Status != 0 {
-			return faultAnswer(f)
+			ans := faultAnswer(f)
+			ans.rangeID = rangeID
+			return ans
 		}
 	}
 	ans := a.serve(name, r, op, now)
 	if faulted && f.DropAfterCommit {
-		return answer{drop: true, committed: ans.committed}
+		return answer{drop: true, committed: ans.committed, rangeID: ans.rangeID}
 	}
 	return ans
 }
@@ -141,14 +144,17 @@ func (a *Account) writable(name string, tentative bool) bool {
 func (a *Account) execute(name string, op operation, h http.Header, body []byte, now time.Time) answer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	rng := a.store.target(op)
 	charge := chargeRead
 	if op.class == WriteOps {
 		charge = chargeWrite
 		if !a.writable(name, op.tentative) {
-			return errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
+			ans := errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
+			ans.rangeID = rangeID(rng)
+			return ans
 		}
 	}
-	ans := a.store.do(op, h, body, now)
+	ans := a.store.do(op, rng, h, body, now)
 	if ans.header == nil {
 		ans.header = make(http.Header)
 	}
@@ -176,6 +182,9 @@ func respond(w http.ResponseWriter, ans answer) {
 		}
 	}
 	h.Set(headerActivityID, newActivityID())
+	if ans.rangeID != "" && h.Get(headerRangeID) == "" { // a Fault's own header wins
+		h.Set(headerRangeID, ans.rangeID)
+	}
 	if ans.sub != 0 && h.Get(headerSubStatus) == "" {
 		h.Set(headerSubStatus, strconv.Itoa(ans.sub))
 	}

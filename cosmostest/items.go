@@ -141,9 +141,8 @@ func (t *txn) delete(rk requestKey, id, ifMatch string) opResult {
 }
 
 // itemAnswer turns the opResult of a request's only operation into its
-// answer: the item with its etag and, in a container, the partition key
-// range that holds it.
-func itemAnswer(r opResult, c *container) answer {
+// answer: the item, if any, with its etag.
+func itemAnswer(r opResult) answer {
 	if r.status >= 400 {
 		return errorAnswer(r.status, r.sub, r.msg)
 	}
@@ -151,9 +150,6 @@ func itemAnswer(r opResult, c *container) answer {
 	if r.doc != nil {
 		ans.body = r.doc.body
 		ans.header.Set("Etag", r.doc.etag)
-		if c != nil {
-			ans.header.Set(headerRangeID, partitionKeyRanges[r.doc.rng].id)
-		}
 	}
 	return ans
 }

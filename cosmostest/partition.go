@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 )
@@ -81,12 +80,12 @@ func keyOf(pk any) (partitionKey, bool) {
 	return newPartitionKey(v)
 }
 
-// parsePartitionKeyHeader parses x-ms-documentdb-partitionkey, a JSON
-// array of one value. It reports whether the header was given (an empty
+// parsePartitionKey parses the value of x-ms-documentdb-partitionkey, a
+// JSON array of one value. It reports whether a key was given (an empty
 // array counts as absent, as it is how a client asks for every partition)
-// or, in msg, why the header is unusable.
-func parsePartitionKeyHeader(h http.Header) (pk partitionKey, given bool, msg string) {
-	raw := strings.TrimSpace(h.Get(headerPartitionKey))
+// or, in msg, why the value is unusable.
+func parsePartitionKey(raw string) (pk partitionKey, given bool, msg string) {
+	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return partitionKey{}, false, ""
 	}
@@ -165,62 +164,6 @@ func (d partitionKeyDef) of(m map[string]any) (partitionKey, string) {
 		return partitionKey{}, "The partition key property " + d.path + " must hold a string, a number, a boolean or null."
 	}
 	return pk, ""
-}
-
-// The partition key ranges of every created container: two ranges that
-// split the effective partition key space, which ends at "FF", at "20".
-// They never split or merge.
-var partitionKeyRanges = [...]struct{ id, min, max string }{
-	{"0", "", "20"},
-	{"1", "20", "FF"},
-}
-
-// rangeOf returns the index of the partition key range that holds pk.
-func rangeOf(pk partitionKey) int {
-	if effectivePartitionKey(pk.value) < partitionKeyRanges[1].min {
-		return 0
-	}
-	return 1
-}
-
-// parseRangeHeader returns the partition key range a request names in
-// x-ms-documentdb-partitionkeyrangeid: -1 for none, or false if the range
-// does not exist.
-func parseRangeHeader(h http.Header) (int, bool) {
-	id := h.Get(headerRangeID)
-	if id == "" {
-		return -1, true
-	}
-	for i, r := range partitionKeyRanges {
-		if r.id == id {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-// pkRangesETag is the etag of the ranges' change feed: they never change.
-const pkRangesETag = `"1"`
-
-// pkRanges answers GET .../pkranges. Read as a change feed (A-IM:
-// Incremental Feed) from a known etag, it answers 304: nothing changed.
-func pkRanges(c *collection, h http.Header) answer {
-	hdr := http.Header{"Etag": {pkRangesETag}}
-	if strings.EqualFold(h.Get("A-Im"), "Incremental Feed") && h.Get("If-None-Match") != "" {
-		return answer{status: http.StatusNotModified, header: hdr}
-	}
-	ranges := make([]map[string]any, 0, len(partitionKeyRanges))
-	for i, r := range partitionKeyRanges {
-		ranges = append(ranges, map[string]any{
-			"id": r.id, "_rid": c.def.rid + "-" + r.id, "_etag": pkRangesETag,
-			"minInclusive": r.min, "maxExclusive": r.max, "ridPrefix": i,
-			"_self": c.def.self + "pkranges/" + r.id + "/", "throughputFraction": 1.0 / float64(len(partitionKeyRanges)),
-			"status": "online", "parents": []string{}, "_ts": c.def.ts, "lsn": 1,
-		})
-	}
-	body, _ := json.Marshal(map[string]any{"_rid": c.def.rid, "PartitionKeyRanges": ranges, "_count": len(ranges)})
-	hdr.Set("X-Ms-Item-Count", strconv.Itoa(len(ranges)))
-	return answer{status: http.StatusOK, body: body, header: hdr}
 }
 
 var errTrailingData = errors.New("cosmostest: data after the JSON value")

@@ -67,7 +67,7 @@ func TestPartitionKeyRanges(t *testing.T) {
 	etag := r.header.Get("Etag")
 	require.NotEmpty(t, etag)
 	again := c.do("GET", a.Endpoint()+ordersPath+"/pkranges", "", "A-IM", "Incremental Feed", "If-None-Match", etag)
-	assert.Equal(t, http.StatusNotModified, again.status, "the ranges never change")
+	assert.Equal(t, http.StatusNotModified, again.status, "nothing changed since")
 
 	// Items spread over both ranges, and each answer names the item's.
 	inRange := map[string][]string{}

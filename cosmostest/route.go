@@ -21,6 +21,7 @@ const (
 	opReadContainer
 	opDeleteContainer
 	opPKRanges
+	// The operations from opFeed on address a collection's items (inItems).
 	opFeed
 	opQuery
 	opBatch
@@ -32,18 +33,27 @@ const (
 	opDelete
 )
 
-// operation is a request, classified.
+// operation is a request, classified, with the partition it names.
 type operation struct {
 	kind         opKind
 	class        Ops // ReadOps, WriteOps or AccountOps
 	db, coll, id string
 	tentative    bool // x-ms-cosmos-allow-tentative-writes: true
+
+	key     requestKey // x-ms-documentdb-partitionkey
+	keyMsg  string     // why that header is unusable, or ""
+	epk     string     // the key's effective partition key, if given
+	rangeID string     // x-ms-documentdb-partitionkeyrangeid, or ""
 }
 
 // classify maps a request to its operation by method, path and headers.
 func classify(r *http.Request) operation {
 	h := r.Header
-	op := operation{class: ReadOps, tentative: isTrue(h, headerTentative)}
+	op := operation{class: ReadOps, tentative: isTrue(h, headerTentative), rangeID: h.Get(headerRangeID)}
+	op.key.pk, op.key.given, op.keyMsg = parsePartitionKey(h.Get(headerPartitionKey))
+	if op.key.given {
+		op.epk = effectivePartitionKey(op.key.pk.value)
+	}
 	query := isTrue(h, "X-Ms-Documentdb-Isquery") || strings.HasPrefix(h.Get("Content-Type"), "application/query+json")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.Method == http.MethodPost && query) {
 		op.class = WriteOps
@@ -125,9 +135,43 @@ func wellFormed(segs []string) bool {
 
 func isTrue(h http.Header, name string) bool { return strings.EqualFold(h.Get(name), "true") }
 
+// inItems reports whether op reads or writes a collection's items: the
+// operations that reach a partition key range.
+func (op operation) inItems() bool { return op.kind >= opFeed }
+
+// target returns the partition key range op reaches in a created
+// container: the one its x-ms-documentdb-partitionkeyrangeid names (nil if
+// that range does not exist now), else the one its partition key hashes
+// to. It returns nil for requests that name neither (a cross-partition
+// query, a read feed, a create that leaves the key to the document), for
+// those to a collection without a partition key, and for those that do
+// not address items. The caller holds the account's lock.
+func (s *store) target(op operation) *pkRange {
+	if !op.inItems() {
+		return nil
+	}
+	c := s.container(collKey{op.db, op.coll})
+	switch {
+	case c == nil:
+		return nil
+	case op.rangeID != "":
+		return c.def.ranges.byID(op.rangeID)
+	case op.key.given:
+		return c.def.ranges.holding(op.epk)
+	}
+	return nil
+}
+
+// rangeGone is the answer to a request that names a partition key range
+// the container does not have (any more).
+func rangeGone() answer {
+	return errorAnswer(http.StatusGone, subRangeGone, "The partition key range does not exist (any more): read the partition key ranges again.")
+}
+
 // do runs an operation against the store and reports, in the answer,
-// whether it committed a write. The caller holds the account's lock.
-func (s *store) do(op operation, h http.Header, body []byte, now time.Time) answer {
+// whether it committed a write. rng is the range the operation reaches
+// (see target). The caller holds the account's lock.
+func (s *store) do(op operation, rng *pkRange, h http.Header, body []byte, now time.Time) answer {
 	ck := collKey{op.db, op.coll}
 	switch op.kind {
 	case opCreateDatabase:
@@ -144,34 +188,34 @@ func (s *store) do(op operation, h http.Header, body []byte, now time.Time) answ
 		return s.deleteContainer(ck)
 	case opPKRanges:
 		if c := s.container(ck); c != nil {
-			return pkRanges(c, h)
+			return c.def.ranges.feed(c.def, h)
 		}
 		return containerNotFound()
 	case opFeed, opQuery:
-		return s.list(ck, h, body, op.kind == opQuery)
+		return s.list(ck, op, rng, h, body)
 	}
 	c, gone := s.open(ck)
 	if gone != nil {
 		return *gone
 	}
-	pk, given, msg := parsePartitionKeyHeader(h)
-	if msg != "" {
-		return errorAnswer(http.StatusBadRequest, 0, msg)
+	if op.keyMsg != "" {
+		return errorAnswer(http.StatusBadRequest, 0, op.keyMsg)
 	}
-	rk := requestKey{pk, given}
 	t := &txn{s: s, ck: ck, c: c, now: now}
+	if t.def() != nil && op.rangeID != "" && rng == nil {
+		return rangeGone()
+	}
 	var ans answer
 	if op.kind == opBatch {
-		ans = t.batch(h, rk, body)
-		if t.def() != nil && ans.status < 400 {
-			ans.header.Set(headerRangeID, partitionKeyRanges[rangeOf(pk)].id)
-		}
+		ans = t.batch(h, op.key, body)
 	} else {
-		ans = itemAnswer(t.single(op, rk, body, h.Get("If-Match")), t.def())
-		if t.def() != nil && given && ans.status < 400 && ans.header.Get(headerRangeID) == "" { // a delete
-			ans.header.Set(headerRangeID, partitionKeyRanges[rangeOf(pk)].id)
+		r := t.single(op, op.key, body, h.Get("If-Match"))
+		ans = itemAnswer(r)
+		if rng == nil && r.doc != nil && t.def() != nil { // a create or upsert that left the key to the document
+			rng = t.def().ranges.holding(r.doc.epk)
 		}
 	}
+	ans.rangeID = rangeID(rng)
 	ans.committed = len(t.staged) > 0
 	t.commit()
 	return ans

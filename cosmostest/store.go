@@ -28,7 +28,7 @@ type storedDoc struct {
 	etag string
 	seq  uint64 // commit that wrote it: orders feeds
 	pk   partitionKey
-	rng  int // index in partitionKeyRanges; 0 where there is no partition key
+	epk  string // pk's effective partition key; "" where there is no partition key
 }
 
 // A collection holds documents. One that was never created (def nil) has
@@ -127,7 +127,7 @@ func (t *txn) put(id string, pk partitionKey, m map[string]any) *storedDoc {
 	m["_ts"] = t.now.Unix()
 	d.body = encodeJSON(m)
 	if t.def() != nil {
-		d.rng = rangeOf(pk)
+		d.epk = effectivePartitionKey(pk.value)
 	}
 	t.staged = append(t.staged, stagedWrite{id: id, pk: pk, doc: d})
 	return d
