@@ -1,6 +1,7 @@
 package cosmostest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -83,6 +84,12 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 	}
 	f, rangeID, faulted := a.takeFault(name, op)
 	if faulted {
+		if (f.Delay > 0 || f.Hold != nil) && r.Body != nil && r.Body != http.NoBody {
+			// Read the body first: net/http notices a client that goes
+			// away only once the body has been read to its end.
+			b, _ := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		if f.Delay > 0 && !a.wait(r.Context(), f.Delay) {
 			return answer{drop: true, rangeID: rangeID}
 		}

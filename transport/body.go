@@ -27,8 +27,9 @@ type replayBody struct {
 	// req.GetBody, which may hand out one rewound reader each time): an
 	// attempt's body is then taken only once the transport has closed the
 	// last one.
-	shared bool
-	last   *closeSignal
+	shared  bool
+	last    *closeSignal
+	closing <-chan struct{} // closed by Transport.Close: a wait for the last attempt's body ends; nil: never
 }
 
 // closeSignal is a body that tells when it was first closed. net/http
@@ -203,6 +204,8 @@ func (b *replayBody) next(ctx context.Context) (io.ReadCloser, error) {
 		case <-b.last.closed:
 		case <-ctx.Done():
 			return nil, fmt.Errorf("waiting for the last attempt to release it: %w", ctx.Err())
+		case <-b.closing:
+			return nil, fmt.Errorf("waiting for the last attempt to release it: %w", ErrClosed)
 		}
 	}
 	var body io.ReadCloser

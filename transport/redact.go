@@ -17,7 +17,9 @@ import (
 // a client certificate); the other fields are as they are. fmt cannot call
 // these methods for Options in an unexported field of another struct, and
 // prints Key there: prefer a *region.MasterKey as Credential, which prints
-// as an address in that case.
+// as an address in that case. Nor can it for a verb that does not apply to
+// a struct, such as %p (which go vet reports), whose error output shows
+// the raw fields.
 func (o Options) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), o.redacted())
 }

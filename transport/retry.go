@@ -106,6 +106,7 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	if c.body, err = newReplayBody(req, r.maxBody); err != nil {
 		return nil, err
 	}
+	c.body.closing = r.closing
 	defer c.body.close()
 	ro := requestOptionsOf(ctx)
 	c.route = account.NewRoute(ctx, r.router, r.policy, req, &c.desc, ro.ExcludedRegions)
@@ -274,9 +275,9 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 	case c.route.AllExcluded():
 		closeBody(c.next)
 		return nil, ErrAllExcluded // before the attempt is recorded: none is made
-	case c.n > 0 && r.isClosed():
-		// Closed while the call waited to resend (for a look-up, say): the
-		// resend does not go.
+	case r.isClosed():
+		// Closed while the call waited (to resend, or for a look-up before
+		// its first attempt): nothing more goes.
 		closeBody(c.next)
 		if c.route.InDoubt() {
 			return nil, c.unknown(ctx, lastAnswer{}, ErrClosed, nil)

@@ -1,0 +1,111 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/cosmostest"
+)
+
+// partitionRig is an account with a container partitioned by /pk, and a
+// chain over it. keys holds, for each of the container's two ranges, a
+// few partition key values whose items live there, each item created.
+type partitionRig struct {
+	acct *cosmostest.Account
+	c    *http.Client
+	keys map[string][]string // range id → partition key values
+}
+
+func newPartitionRig(t *testing.T, acctOpts cosmostest.Options, o Options) *partitionRig {
+	t.Helper()
+	acct := cosmostest.NewAccount(acctOpts)
+	t.Cleanup(acct.Close)
+	r := &partitionRig{acct: acct, c: newChain(t, acct, o), keys: map[string][]string{}}
+	r.must(t, http.MethodPost, "/dbs", `{"id":"p"}`, "", http.StatusCreated)
+	r.must(t, http.MethodPost, "/dbs/p/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}`, "", http.StatusCreated)
+	for i := 0; len(r.keys["0"]) < 3 || len(r.keys["1"]) < 3; i++ {
+		require.Less(t, i, 200, "keys in both ranges")
+		pk := fmt.Sprint("k", i)
+		resp := r.send(t, context.Background(), http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"`+pk+`","pk":"`+pk+`"}`, pk)
+		require.Equal(t, http.StatusCreated, resp.StatusCode)
+		rng := resp.Header.Get("X-Ms-Documentdb-Partitionkeyrangeid")
+		r.keys[rng] = append(r.keys[rng], pk)
+	}
+	acct.ResetLog()
+	return r
+}
+
+func (r *partitionRig) send(t *testing.T, ctx context.Context, method, path, body, pk string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(r.acct.Endpoint(), "/")+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if pk != "" {
+		req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+pk+`"]`)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := r.c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
+func (r *partitionRig) must(t *testing.T, method, path, body, pk string, want int) {
+	t.Helper()
+	require.Equal(t, want, r.send(t, context.Background(), method, path, body, pk).StatusCode, "%s %s", method, path)
+}
+
+// One partition answering 500 in a one-region account while workers read
+// it and others read and write healthy partitions: no healthy call fails.
+// (The endpoint's circuit used to open on that one range's 500s and fail
+// 677 of 679 healthy calls for its open period.)
+func TestOnePartitionsFailuresNeverFailHealthyCalls(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, Options{})
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+
+	var healthy, failedHealthy, poisoned atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 10 { // readers of the poisoned range
+		wg.Go(func() {
+			for i := range 20 {
+				pk := r.keys["1"][(w+i)%len(r.keys["1"])]
+				resp := r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk)
+				if resp.StatusCode == http.StatusInternalServerError {
+					poisoned.Add(1)
+				}
+			}
+		})
+	}
+	for w := range 2 { // readers and writers of the healthy range
+		wg.Go(func() {
+			for i := range 60 {
+				pk := r.keys["0"][(w+i)%len(r.keys["0"])]
+				status := r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode
+				if i%3 == 0 {
+					status = r.send(t, context.Background(), http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"`+pk+`","pk":"`+pk+`","n":`+fmt.Sprint(i)+`}`, pk,
+						"X-Ms-Documentdb-Is-Upsert", "true").StatusCode
+					if status == http.StatusOK || status == http.StatusCreated {
+						status = http.StatusOK
+					}
+				}
+				healthy.Add(1)
+				if status != http.StatusOK {
+					failedHealthy.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d healthy calls, %d failed; %d poisoned reads answered 500", healthy.Load(), failedHealthy.Load(), poisoned.Load())
+	assert.Zero(t, failedHealthy.Load())
+	assert.Equal(t, int64(200), poisoned.Load(), "the poisoned range's reads get its answer: nowhere else to go")
+}
