@@ -100,6 +100,13 @@ func TestCloseLetsNoResendOut(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return acct.InFlight() > 0 && len(writesTo(acct)) > 0 }, 5*time.Second, time.Millisecond,
 		"the 403.3 came back and the look-up is held")
+	// A write that starts now waits for that look-up before its first
+	// attempt; Close ends it too, with nothing sent.
+	second := make(chan error, 1)
+	go func() {
+		_, _, err := do(t, t.Context(), c, acct, http.MethodPost, "/dbs/d/colls/c/docs", `{"id":"3"}`)
+		second <- err
+	}()
 	closed := make(chan struct{})
 	go func() {
 		rt.Close()
@@ -110,6 +117,7 @@ func TestCloseLetsNoResendOut(t *testing.T) {
 	<-closed
 	err := <-done
 	require.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, <-second, ErrClosed)
 	var posts int
 	for _, e := range writesTo(acct) {
 		if e.Method == http.MethodPost {
@@ -118,6 +126,7 @@ func TestCloseLetsNoResendOut(t *testing.T) {
 	}
 	assert.Equal(t, 1, posts, "the refused attempt only")
 	assert.Equal(t, 0, acct.Commits("d", "c", "2"))
+	assert.Equal(t, 0, acct.Commits("d", "c", "3"))
 }
 
 // Writes that cannot be resent (their body is read once) and start while
