@@ -1,7 +1,10 @@
 package partition
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,14 +14,15 @@ import (
 )
 
 // evenRanges returns n ranges that split the version 2 key space (EPKs
-// below 40) evenly, with ids "0" to n-1 and 32-digit bounds.
+// below 40) evenly, with ids "0" to n-1 and 32-digit bounds whose second
+// half is not zero, as the service's are.
 func evenRanges(n int) []Range {
 	out := make([]Range, n)
 	prev := ""
 	for i := range n {
 		hi := "FF"
 		if i < n-1 {
-			hi = fmt.Sprintf("%016X%016X", uint64(i+1)*(0x4000000000000000/uint64(n)), 0)
+			hi = fmt.Sprintf("%016X%016X", uint64(i+1)*(0x4000000000000000/uint64(n)), uint64(i+1)*0x9E3779B97F4A7C15|1)
 		}
 		out[i] = Range{ID: strconv.Itoa(i), Min: prev, Max: hi}
 		prev = hi
@@ -183,6 +187,62 @@ func TestRangeMapOfManyRanges(t *testing.T) {
 			below := fmt.Sprintf("%016X%016X", uint64(i)*(0x4000000000000000/uint64(len(ranges)))-1, ^uint64(0))
 			got, _ = m.Find(below)
 			assert.Equal(t, ranges[i-1].ID, got.ID, "just below %s", r.ID)
+		}
+	}
+}
+
+// The packed search (heads, tails, index) finds what a linear scan with
+// CompareEPK finds, for bounds of every length, bounds that share their
+// first 8 bytes (as a hierarchical container's do inside one tenant), and
+// any EPK.
+func TestRangeMapSearchAgreesWithALinearScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	randomEPK := func() string {
+		b := make([]byte, rng.IntN(20))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		if len(b) > 0 {
+			b[0] &= 0x7F
+		}
+		if len(b) > 9 && rng.IntN(3) == 0 {
+			copy(b, "\x12\x34\x56\x78\x9A\xBC\xDE\xF0") // a shared head
+		}
+		return encodeEPK(b)
+	}
+	for _, n := range []int{1, 2, 63, 64, 65, 1000, 3000} {
+		var bounds []string
+		seen := map[string]bool{"": true}
+		for len(bounds) < n-1 {
+			e := randomEPK()
+			canonical := encodeEPK(bytes.TrimRight(decodeEPK(e), "\x00")) // CompareEPK-equal EPKs are one bound
+			if seen[canonical] {
+				continue
+			}
+			seen[canonical] = true
+			bounds = append(bounds, e)
+		}
+		slices.SortFunc(bounds, CompareEPK)
+		bounds = append(bounds, "FF")
+		ranges := make([]Range, n)
+		prev := ""
+		for i, b := range bounds {
+			ranges[i] = Range{ID: strconv.Itoa(i), Min: prev, Max: b}
+			prev = b
+		}
+		m, err := NewRangeMap(ranges)
+		require.NoError(t, err)
+		assert.Equal(t, n >= indexFrom, m.index != nil)
+		for range 1000 {
+			epk := randomEPK()
+			if rng.IntN(4) == 0 {
+				epk = bounds[rng.IntN(n)] // on a bound
+			}
+			want := slices.IndexFunc(bounds, func(b string) bool { return CompareEPK(epk, b) < 0 })
+			if want < 0 {
+				want = n
+			}
+			require.Equal(t, want, m.search(decodeEPK(epk)), "n=%d epk=%s", n, epk)
 		}
 	}
 }
