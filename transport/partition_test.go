@@ -109,3 +109,64 @@ func TestOnePartitionsFailuresNeverFailHealthyCalls(t *testing.T) {
 	assert.Zero(t, failedHealthy.Load())
 	assert.Equal(t, int64(200), poisoned.Load(), "the poisoned range's reads get its answer: nowhere else to go")
 }
+
+// One partition answering 500 in West US 2 of a two-region account: the
+// healthy ranges' reads stay in their preferred region (the endpoint's
+// circuit used to open and send 140 of 150 of them to East US), and once
+// the range trips its own reads go to East US first, without a failed
+// attempt in West US 2.
+func TestOnePartitionsFailuresMoveOnlyItsReads(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}}, Options{PreferredRegions: []string{"West US 2", "East US"}})
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 5 { // readers of the poisoned range
+		wg.Go(func() {
+			for i := range 30 {
+				pk := r.keys["1"][(w+i)%len(r.keys["1"])]
+				if r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	for w := range 3 { // readers of the healthy range
+		wg.Go(func() {
+			for i := range 50 {
+				pk := r.keys["0"][(w+i)%len(r.keys["0"])]
+				if r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	var healthyWest, healthy, poisoned500s int
+	for _, e := range r.acct.Log() {
+		if e.Method != http.MethodGet || !strings.Contains(e.Path, "/docs/") {
+			continue
+		}
+		switch {
+		case e.Range == "0":
+			healthy++
+			if e.Region == "West US 2" {
+				healthyWest++
+			}
+		case e.Range == "1" && e.Status == http.StatusInternalServerError:
+			poisoned500s++
+		}
+	}
+	t.Logf("%d of %d healthy reads in West US 2; the poisoned range met %d 500s for 150 reads", healthyWest, healthy, poisoned500s)
+	assert.Zero(t, failed.Load(), "every read answered: the poisoned ones by East US")
+	assert.Equal(t, 150, healthy)
+	assert.Equal(t, healthy, healthyWest, "healthy reads stay in their preferred region")
+	assert.LessOrEqual(t, poisoned500s, 10+5, "the trip after 10, plus the reads in flight when it tripped")
+	assert.NotEmpty(t, newStatus(r).OpenPartitions)
+}
+
+// newStatus is the chain's Status, through the rig's client.
+func newStatus(r *partitionRig) Status {
+	return r.c.Transport.(*Transport).Status()
+}

@@ -259,8 +259,16 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 	if rangeID == "" {
 		return
 	}
+	if decide.RangeGone(resp) {
+		rt.owner.rangeGone(rt.container) // split: the cached ranges are stale
+	}
 	failure, counted := decide.PartitionVerdict(resp, err)
 	rt.owner.parts.record(rt.container, rangeID, rt.sent, failure, counted)
+	if failure && rt.rangeID == "" {
+		// Warm the container's ranges, so that once the range trips the
+		// next calls know their range before their first attempt.
+		rt.owner.rangeOf(rt.container, rt.pk)
+	}
 }
 
 // PartitionStatus lists the open partition circuits, for an operator.

@@ -60,6 +60,7 @@ type Route struct {
 
 	container string // "dbs/d/colls/c" of a request about a container's documents; "" otherwise
 	rangeID   string // the partition key range the call targets, when known before its first attempt
+	pk        string // the request's partition key header, as sent
 }
 
 // ErrAllExcluded reports a call whose every possible region is excluded by
@@ -89,7 +90,12 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 	rt.owner = r
 	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
 	rt.rtype, rt.link = d.Type, d.Link
-	rt.container, rt.rangeID = d.ContainerLink(), d.RangeID
+	rt.container, rt.rangeID, rt.pk = d.ContainerLink(), d.RangeID, d.PartitionKey
+	if rt.rangeID == "" && r.parts.open.Load() > 0 {
+		// A range is tripped somewhere: learn this call's range before
+		// its first attempt, so that it can avoid the range's region.
+		rt.rangeID, _ = r.rangeOf(rt.container, rt.pk)
+	}
 	if r.ensure(ctx) == nil {
 		if rt.write {
 			r.awaitForced(ctx)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cosmosrt/cosmosrt/internal/partition"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 	"github.com/cosmosrt/cosmosrt/region"
@@ -98,6 +99,7 @@ type Router struct {
 	cache     *locationCache
 	hedges    hedgeLosses
 	parts     *partitions
+	ranges    *partition.Cache // the partition key ranges of containers with tripped ranges; nil: circuits off
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
@@ -143,6 +145,9 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
+	if r.parts.on() {
+		r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
+	}
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
 		r.wg.Add(1)
@@ -168,6 +173,9 @@ func (r *Router) Close() error {
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()
+	if r.ranges != nil {
+		r.ranges.Close()
+	}
 	return nil
 }
 

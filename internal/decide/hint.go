@@ -100,3 +100,13 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// MetadataRetryAfter returns how long to wait before reading metadata
+// again after a 429 whose headers are h: the server's hint, clamped to
+// 30 s, else def.
+func MetadataRetryAfter(h http.Header, now time.Time, def time.Duration) time.Duration {
+	if d, ok := retryAfterHint(h, now); ok {
+		return min(max(d, 0), 30*time.Second)
+	}
+	return def
+}
