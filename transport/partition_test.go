@@ -8,11 +8,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // partitionRig is an account with a container partitioned by /pk, and a
@@ -169,4 +171,72 @@ func TestOnePartitionsFailuresMoveOnlyItsReads(t *testing.T) {
 // newStatus is the chain's Status, through the rig's client.
 func newStatus(r *partitionRig) Status {
 	return r.c.Transport.(*Transport).Status()
+}
+
+// Once the fault clears, one read tests the region for the range after the
+// open period, and the range's reads come back to their preferred region.
+func TestATrippedRangeComesBackAfterOneTest(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}})
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+	pk := r.keys["1"][0]
+	read := func() {
+		t.Helper()
+		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+	}
+	for range 5 {
+		read()
+	}
+	require.Len(t, newStatus(r).OpenPartitions, 1, "tripped")
+	r.acct.ClearFaults("West US 2")
+	r.acct.ResetLog()
+	cleared := time.Now()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(newStatus(r).OpenPartitions) > 0 {
+		require.True(t, time.Now().Before(deadline), "the circuit closes")
+		read()
+	}
+	t.Logf("closed %s after the fault cleared", time.Since(cleared).Round(time.Millisecond))
+	r.acct.ResetLog()
+	for range 5 {
+		read()
+	}
+	for _, e := range r.acct.Log() {
+		if e.Method == http.MethodGet && e.Path != "/" {
+			assert.Equal(t, "West US 2", e.Region, "back in the preferred region")
+		}
+	}
+}
+
+// A range that splits while readers and writers use both ranges fails no
+// call: point operations name their key, and the chain reads the new
+// ranges when one of them fails.
+func TestASplitUnderLoadFailsNoCall(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{}, Options{})
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 40 {
+				rng := fmt.Sprint(w % 2)
+				pk := r.keys[rng][(w+i)%len(r.keys[rng])]
+				status := r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode
+				if i%4 == 0 {
+					status = r.send(t, context.Background(), http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"`+pk+`","pk":"`+pk+`"}`, pk,
+						"X-Ms-Documentdb-Is-Upsert", "true").StatusCode
+					if status == http.StatusCreated {
+						status = http.StatusOK
+					}
+				}
+				if status != http.StatusOK {
+					failed.Add(1)
+				}
+				if w == 0 && i == 20 {
+					assert.NoError(t, r.acct.Split("p", "c", "1"))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, failed.Load())
 }
