@@ -32,8 +32,12 @@ const maxCircuits = 1024
 // "https://a." share one. An endpoint whose circuit is open is answered at
 // once with a *CircuitOpenError, without touching the network.
 //
-// 500s and transport errors from before the request was sent count as
-// failures. Answers that say nothing certain about the endpoint count
+// 500s that name no partition key range and transport errors from before
+// the request was sent count as failures: what the endpoint itself does. A
+// 500 that names its range (x-ms-documentdb-partitionkeyrangeid) is that
+// range's, counted by the partition circuits (see
+// policy.PartitionOptions), so that one range's failures never open the
+// circuit of a whole region. Answers that say nothing certain about the endpoint count
 // neither way: 429 (the caller's own throughput), 503 (the service asks
 // to be retried; an open circuit would turn a write's safe retry into an
 // error), transport errors after the request may have been sent (the
