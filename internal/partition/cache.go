@@ -185,8 +185,13 @@ func (c *Cache) Lookup(container, pkHeader string) (rangeID string, ok bool) {
 		if t.plain == 2 {
 			// Its first 8 bytes (two top bits cleared) are the second half
 			// of the hash, the rest the first half.
-			var in [maxPlain + 2]byte
-			h1, h2 := murmur128(append(append(append(in[:0], markerString), s...), 0xFF))
+			var h1, h2 uint64
+			if len(s) <= maxShortString {
+				h1, h2 = murmurShortString(s)
+			} else {
+				var in [maxPlain + 2]byte
+				h1, h2 = murmur128(append(append(append(in[:0], markerString), s...), 0xFF))
+			}
 			var tail [8]byte
 			binary.BigEndian.PutUint64(tail[:], h1)
 			i = t.ranges.searchSplit(h2&(1<<62-1), tail[:])

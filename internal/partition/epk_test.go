@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -196,6 +197,23 @@ func TestMurmurMatchesTheReference(t *testing.T) {
 	assert.Equal(t, [2]uint64{0xe34bbc7bbc071b6c, 0x7a433ca9c49a9347}, [2]uint64{h1, h2})
 	h1, h2 = murmur128(nil)
 	assert.Equal(t, [2]uint64{0, 0}, [2]uint64{h1, h2})
+}
+
+// murmurShortString, which builds its block in registers, hashes as
+// murmur128 does over the same bytes.
+func TestMurmurShortStringIsMurmur128(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= maxShortString; n++ {
+		for range 50 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.IntN(256))
+			}
+			a1, a2 := murmurShortString(string(b))
+			b1, b2 := murmur128(appendString(nil, b, 0xFF))
+			require.Equal(t, [2]uint64{b1, b2}, [2]uint64{a1, a2}, "%x", b)
+		}
+	}
 }
 
 // A hierarchical key that names fewer levels than the container has is a

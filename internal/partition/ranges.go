@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 )
@@ -70,27 +69,15 @@ func ParseRanges(page []byte) ([]Range, error) {
 // 8 bytes of each range's upper bound as an integer, which decides almost
 // every comparison of the search, the rest of the bound (without trailing
 // zero bytes) in one array, and the ids in one string: for version 2
-// bounds, about 30 bytes a range. A map of many ranges also keeps an
-// index of where each slice of the heads' span starts, so that its binary
-// search starts a few steps from the end. A RangeMap is immutable and safe
-// for concurrent use.
+// bounds, about 29 bytes a range. A RangeMap is immutable and safe for
+// concurrent use.
 type RangeMap struct {
 	heads  []uint64 // heads[i] is range i's Max's first 8 bytes, big-endian, zero-padded
 	tails  []byte   // each range's Max after its first 8 bytes, trailing zeros removed, in order
 	ends   []uint32 // ends[i] is where range i's tail ends in tails
 	ids    string   // the ranges' ids, in order
 	idEnds []uint32 // idEnds[i] is where range i's id ends in ids
-
-	// index[b] is the first range whose head falls in slice b or later
-	// (see slice); index[len(index)-1] is Len(). nil for few ranges.
-	index []uint32
-	base  uint64 // the first head: slice 0 starts there
-	shift uint   // a slice spans 1<<shift heads
 }
-
-// indexFrom is the number of ranges from which a RangeMap keeps an index;
-// it keeps a slice for about every 8 ranges.
-const indexFrom = 64
 
 // NewRangeMap checks ranges and returns them as a RangeMap. A range that
 // another range names among its parents is dropped first (a feed read
@@ -178,41 +165,7 @@ func NewRangeMap(ranges []Range) (*RangeMap, error) {
 		m.idEnds[i] = uint32(ids.Len())
 	}
 	m.ids = ids.String()
-	m.buildIndex()
 	return m, nil
-}
-
-// buildIndex makes m.index, for maps of at least indexFrom ranges. The
-// slices divide the span from the first head to the last but one (the
-// last bound is "FF", far from the others) into a power of two near
-// Len()/8.
-func (m *RangeMap) buildIndex() {
-	n := len(m.heads)
-	if n < indexFrom {
-		return
-	}
-	slices := uint64(1) << bits.Len(uint(n/8))
-	m.base = m.heads[0]
-	for (m.heads[n-2]-m.base)>>m.shift >= slices {
-		m.shift++
-	}
-	m.index = make([]uint32, slices+1)
-	i := 0
-	for b := range m.index {
-		for i < n && m.slice(m.heads[i]) < uint64(b) {
-			i++
-		}
-		m.index[b] = uint32(i)
-	}
-}
-
-// slice returns the slice of the index that head falls in: heads below the
-// first fall in slice 0, heads beyond the last slice in the last.
-func (m *RangeMap) slice(head uint64) uint64 {
-	if head < m.base {
-		return 0
-	}
-	return min((head-m.base)>>m.shift, uint64(len(m.index)-2))
 }
 
 // splitEPK splits a binary EPK into its first 8 bytes, zero-padded, as an
@@ -298,13 +251,6 @@ func (m *RangeMap) search(epk []byte) int {
 // rest is tail (trailing zeros allowed).
 func (m *RangeMap) searchSplit(head uint64, tail []byte) int {
 	lo, hi := 0, len(m.heads)
-	if m.index != nil {
-		// Ranges of earlier slices have heads below head, so the answer
-		// is not before the slice's first range; the first range of the
-		// next slice has a head above head, so the answer is not after it.
-		b := m.slice(head)
-		lo, hi = int(m.index[b]), int(m.index[b+1])
-	}
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		if h := m.heads[mid]; head < h || (head == h && compareEPK(tail, m.tail(mid)) < 0) {
