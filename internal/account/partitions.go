@@ -30,9 +30,10 @@ type partitions struct {
 
 	open atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
 
-	mu      sync.Mutex // guards entries and lru, and every entry's fields
+	mu      sync.Mutex // guards entries, lru, openIn, and every entry's fields
 	entries map[rangeKey]*rangeCircuit
-	lru     list.List // of *rangeCircuit, most recently used first
+	lru     list.List      // of *rangeCircuit, most recently used first
+	openIn  map[string]int // open circuits per region host
 }
 
 // rangeKey names one range of one container in one region.
@@ -60,7 +61,7 @@ type PartitionStatus struct {
 }
 
 func newPartitions(o policy.PartitionOptions, now func() time.Time, mark func(*url.URL)) *partitions {
-	return &partitions{opts: decide.PartitionDefaults(o), now: now, mark: mark, entries: make(map[rangeKey]*rangeCircuit)}
+	return &partitions{opts: decide.PartitionDefaults(o), now: now, mark: mark, entries: make(map[rangeKey]*rangeCircuit), openIn: make(map[string]int)}
 }
 
 // on reports whether partition circuits are on.
@@ -115,7 +116,7 @@ func (p *partitions) record(container, rangeID string, ep *url.URL, failure, cou
 	switch {
 	case !failure:
 		if !c.until.IsZero() {
-			p.open.Add(-1)
+			p.closedLocked(k.host)
 		}
 		c.failures, c.until, c.testing = 0, time.Time{}, false
 	case !c.until.IsZero() && c.testing:
@@ -125,7 +126,8 @@ func (p *partitions) record(container, rangeID string, ep *url.URL, failure, cou
 		if c.failures >= p.opts.ConsecutiveFailures {
 			c.until = p.reopenAt()
 			p.open.Add(1)
-			markRegion = p.openInLocked(k.host) >= openRangesMarkRegion
+			p.openIn[k.host]++
+			markRegion = p.openIn[k.host] >= openRangesMarkRegion
 		}
 	}
 	p.mu.Unlock()
@@ -157,7 +159,7 @@ func (p *partitions) addLocked(k rangeKey) *rangeCircuit {
 		if victim != nil {
 			v := victim.Value.(*rangeCircuit)
 			if !v.until.IsZero() {
-				p.open.Add(-1)
+				p.closedLocked(v.key.host)
 			}
 			p.lru.Remove(victim)
 			delete(p.entries, v.key)
@@ -169,16 +171,13 @@ func (p *partitions) addLocked(k rangeKey) *rangeCircuit {
 	return c
 }
 
-// openInLocked counts the open circuits of the region at host. p.mu is
-// held; only called when a circuit trips.
-func (p *partitions) openInLocked(host string) int {
-	n := 0
-	for k, c := range p.entries {
-		if k.host == host && !c.until.IsZero() {
-			n++
-		}
+// closedLocked counts a circuit of the region at host that is open no
+// more. p.mu is held.
+func (p *partitions) closedLocked(host string) {
+	p.open.Add(-1)
+	if p.openIn[host]--; p.openIn[host] <= 0 {
+		delete(p.openIn, host)
 	}
-	return n
 }
 
 // status lists the open circuits, for an operator.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -109,4 +110,28 @@ func TestPartitionCircuitsOff(t *testing.T) {
 	}
 	assert.False(t, p.avoid("dbs/d/colls/c", "1", west))
 	assert.Empty(t, p.entries)
+}
+
+// The memory of tripped entries, measured at 100 000 ranges (logged, for
+// BENCHMARKS.md; the bound is MaxRanges).
+func TestPartitionEntryMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures memory")
+	}
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{ConsecutiveFailures: 1}, c.now, nil)
+	ids := make([]string, 100_000)
+	for i := range ids {
+		ids[i] = fmt.Sprint(i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, id := range ids {
+		p.record("dbs/d/colls/c", id, west, true, true)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	assert.Len(t, p.entries, 100_000)
+	t.Logf("%d bytes per tripped range", (after.HeapAlloc-before.HeapAlloc)/100_000)
 }
