@@ -20,7 +20,8 @@
 //	 └─ Retry        the one retry loop: the call's span; the retry policy
 //	    │            decides after each answer, the call's route says where
 //	    │            each attempt goes (and signs unsigned account requests);
-//	    │            body replay; deadline; the retry budget
+//	    │            body replay; deadline; the retry budget; the
+//	    │            partition circuits, which order a call's regions
 //	    └─ Breaker   one circuit per endpoint; open → ErrCircuitOpen at once
 //	       └─ attempt span (otelhttp), http.request.resend_count
 //	          └─ how far each attempt got on its connection (httptrace),
@@ -36,7 +37,8 @@
 // run, and a write refused during a failover (403 sub-status 3) is resent
 // to the new write region once the account says which it is. When retries
 // run out the last response comes back as it came (status, headers, body)
-// with a nil error, so an SDK above sees the real status.
+// with a nil error, so an SDK above sees the real status; a write that may
+// or may not have run ends with ErrOutcomeUnknown instead.
 //
 // Errors a caller can branch on: ErrCircuitOpen (a *CircuitOpenError says
 // which endpoint and until when), ErrClosed, ErrInvalidRequest, the account
