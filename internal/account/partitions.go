@@ -28,7 +28,8 @@ type partitions struct {
 	now  func() time.Time
 	mark func(u *url.URL) // marks a region unavailable for reads
 
-	open atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
+	open    atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
+	failing atomic.Int64 // entries kept (ranges failing or open): 0 lets a success skip the lock
 
 	mu      sync.Mutex // guards entries, lru, openIn, and every entry's fields
 	entries map[rangeKey]*rangeCircuit
@@ -95,9 +96,11 @@ func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
 // record counts an answer of the region at ep for range rangeID of
 // container: a failure, or a success when counted (see
 // decide.PartitionVerdict). A range trips after ConsecutiveFailures in a
-// row, and a test's failure trips it again at once; a success closes it.
+// row, and a test's failure trips it again at once; a success closes it
+// and forgets it. Only failing and open ranges are kept, so that while
+// none is, a success takes no lock.
 func (p *partitions) record(container, rangeID string, ep *url.URL, failure, counted bool) {
-	if !p.on() || !counted || rangeID == "" || container == "" {
+	if !p.on() || !counted || rangeID == "" || container == "" || !failure && p.failing.Load() == 0 {
 		return
 	}
 	k := rangeKey{container, rangeID, ep.Host}
@@ -118,7 +121,7 @@ func (p *partitions) record(container, rangeID string, ep *url.URL, failure, cou
 		if !c.until.IsZero() {
 			p.closedLocked(k.host)
 		}
-		c.failures, c.until, c.testing = 0, time.Time{}, false
+		p.removeLocked(c) // healthy again: nothing to remember
 	case !c.until.IsZero() && c.testing:
 		c.until, c.testing = p.reopenAt(), false // the test failed
 	case c.until.IsZero():
@@ -161,14 +164,21 @@ func (p *partitions) addLocked(k rangeKey) *rangeCircuit {
 			if !v.until.IsZero() {
 				p.closedLocked(v.key.host)
 			}
-			p.lru.Remove(victim)
-			delete(p.entries, v.key)
+			p.removeLocked(v)
 		}
 	}
 	c := &rangeCircuit{key: k}
 	c.elem = p.lru.PushFront(c)
 	p.entries[k] = c
+	p.failing.Add(1)
 	return c
+}
+
+// removeLocked forgets c. p.mu is held.
+func (p *partitions) removeLocked(c *rangeCircuit) {
+	p.lru.Remove(c.elem)
+	delete(p.entries, c.key)
+	p.failing.Add(-1)
 }
 
 // closedLocked counts a circuit of the region at host that is open no
