@@ -118,8 +118,17 @@ func TestOnePartitionsFailuresNeverFailHealthyCalls(t *testing.T) {
 // the range trips its own reads go to East US first, without a failed
 // attempt in West US 2.
 func TestOnePartitionsFailuresMoveOnlyItsReads(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable} {
+		t.Run(http.StatusText(status), func(t *testing.T) { onePartitionFailsInOneRegion(t, status) })
+	}
+}
+
+// onePartitionFailsInOneRegion is TestOnePartitionsFailuresMoveOnlyItsReads
+// with the failing range answering status. (A 503 used to mark the whole
+// region for reads.)
+func onePartitionFailsInOneRegion(t *testing.T, status int) {
 	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}}, Options{PreferredRegions: []string{"West US 2", "East US"}})
-	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: status, Container: "p/c", Range: "1"})
 
 	var failed atomic.Int64
 	var wg sync.WaitGroup
@@ -156,11 +165,11 @@ func TestOnePartitionsFailuresMoveOnlyItsReads(t *testing.T) {
 			if e.Region == "West US 2" {
 				healthyWest++
 			}
-		case e.Range == "1" && e.Status == http.StatusInternalServerError:
+		case e.Range == "1" && e.Status == status:
 			poisoned500s++
 		}
 	}
-	t.Logf("%d of %d healthy reads in West US 2; the poisoned range met %d 500s for 150 reads", healthyWest, healthy, poisoned500s)
+	t.Logf("%d of %d healthy reads in West US 2; the poisoned range met %d %ds for 150 reads", healthyWest, healthy, poisoned500s, status)
 	assert.Zero(t, failed.Load(), "every read answered: the poisoned ones by East US")
 	assert.Equal(t, 150, healthy)
 	assert.Equal(t, healthy, healthyWest, "healthy reads stay in their preferred region")
@@ -239,4 +248,42 @@ func TestASplitUnderLoadFailsNoCall(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Zero(t, failed.Load())
+}
+
+// In a multi-write account, a range tripped in its first write region has
+// its writes sent to the next write region first; other ranges' writes
+// stay where they were.
+func TestATrippedRangesWritesMoveInAMultiWriteAccount(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}, MultipleWriteLocations: true},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3}})
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusServiceUnavailable, Container: "p/c", Range: "1", Ops: cosmostest.WriteOps})
+	upsert := func(pk string) int {
+		return r.send(t, context.Background(), http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"`+pk+`","pk":"`+pk+`"}`, pk,
+			"X-Ms-Documentdb-Is-Upsert", "true").StatusCode
+	}
+	for i := range 10 {
+		assert.Equal(t, http.StatusOK, upsert(r.keys["1"][i%len(r.keys["1"])]), "the failing range's write %d lands in East US", i)
+	}
+	for i := range 5 {
+		assert.Equal(t, http.StatusOK, upsert(r.keys["0"][i%len(r.keys["0"])]))
+	}
+	var west503s, healthyWest, healthy int
+	for _, e := range r.acct.Log() {
+		if !e.Write || e.Path == "/" {
+			continue
+		}
+		switch e.Range {
+		case "1":
+			if e.Region == "West US 2" && e.Status == http.StatusServiceUnavailable {
+				west503s++
+			}
+		case "0":
+			healthy++
+			if e.Region == "West US 2" {
+				healthyWest++
+			}
+		}
+	}
+	assert.Equal(t, 3, west503s, "the trip, then no failed attempt first")
+	assert.Equal(t, healthy, healthyWest, "the healthy range's writes stay in West US 2")
 }

@@ -200,6 +200,7 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Deadline:    rt.deadline,
 		Tracking:    rt.tracking,
 		Sent:        err != nil && rt.write && decide.MayHaveRun(err),
+		Ranged:      resp != nil && rt.owner != nil && rt.owner.parts.on() && len(resp.Header[wire.HeaderPartitionKeyRangeID]) > 0,
 		Pinned:      rt.pinned,
 	}
 	rt.last = s

@@ -32,6 +32,10 @@ type Situation struct {
 	// reached the service (see MayHaveRun), whatever its outcome: a write
 	// whose caller's context ended then may have run.
 	Sent bool
+	// Ranged reports an answer that names the partition key range it came
+	// from, when partition circuits are on: a 503 then is that range's,
+	// counted by its circuit, and marks no region.
+	Ranged bool
 	// Pinned reports a call held to one region, as an arm of a hedged read
 	// is: the other arms cover the other regions, so a retry that would
 	// move elsewhere ends the call instead.
@@ -135,7 +139,9 @@ func (p *Policy) allowed(d *Decision, s Situation) bool {
 // write (403.3), no longer serves the account (403.1008), could not be
 // reached or had its circuit open is marked so that other calls avoid it;
 // a 503 marks a read region, or a write region of a multi-write account (a
-// single write region is retried in place: the service says it is safe).
+// single write region is retried in place: the service says it is safe),
+// unless it names its partition key range (Situation.Ranged): one range's
+// 503s steer that range's calls, through its circuit, not the region's.
 // The write region may have moved after a 403.3, a 403.1008 or an
 // unreachable single write region: the account is read again, in the
 // background unless the call resends after a 403, in which case it waits
@@ -147,7 +153,7 @@ func teaches(o Outcome, s Situation, resending bool) (mark, lookUp bool) {
 	case NeverSent, circuitOpen:
 		return true, s.Write && !s.MultiWrite
 	case unavailable:
-		return !s.Write || s.MultiWrite, false
+		return (!s.Write || s.MultiWrite) && !s.Ranged, false
 	}
 	return false, false
 }

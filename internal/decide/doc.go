@@ -53,6 +53,8 @@
 //	                        UnavailableInitial (100 ms) ×2 to     (marks it), else the same write
 //	                        UnavailableMax (2 s), never below the endpoint; budgeted
 //	                        floor; budgeted; marks the region
+//	                        (not when it names its range:
+//	                        Situation.Ranged)
 //
 //	500 (server_error)      once, at once, to another region      return
 //	                        only; budgeted

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // What counts toward a partition's circuit.
@@ -52,3 +54,17 @@ type openErr struct{}
 
 func (openErr) Error() string { return "open" }
 func (openErr) CircuitOpen()  {}
+
+// A 503 that names its range marks no region: it is the range's.
+func TestARanged503MarksNoRegion(t *testing.T) {
+	p := New(policy.RetryOptions{}, nil, nil)
+	for _, s := range []Situation{{Replayable: true, OtherRegion: true}, {Write: true, MultiWrite: true, Replayable: true, OtherRegion: true}} {
+		c := p.Call()
+		assert.True(t, c.Decide(unavailable, response(503, 0), s).Mark, "%+v", s)
+		s.Ranged = true
+		c = p.Call()
+		d := c.Decide(unavailable, response(503, 0), s)
+		assert.False(t, d.Mark, "%+v", s)
+		assert.True(t, d.Retry, "the call itself still moves on")
+	}
+}
