@@ -254,22 +254,25 @@ func (rt *Route) aroundTripped(eps []*url.URL) []*url.URL {
 
 // recordPartition counts the answer of the call's last attempt (resp, or
 // err) toward its range's circuit in the region it went to. The range is
-// the one known before the attempt, else the one the answer names.
+// the one the answer names, else the one known before the attempt.
 func (rt *Route) recordPartition(resp *http.Response, err error) {
 	if rt.owner == nil || rt.container == "" || !rt.owner.parts.on() {
 		return
 	}
+	if decide.RangeGone(resp) {
+		rt.owner.rangeGone(rt.container) // split: the cached ranges are stale
+	}
+	// The range the answer names is the service's word; the one known
+	// before the attempt stands in for an answer that names none (an
+	// error), and may be stale after a split.
 	rangeID := rt.rangeID
-	if rangeID == "" && resp != nil {
+	if resp != nil {
 		if v := resp.Header[wire.HeaderPartitionKeyRangeID]; len(v) > 0 {
 			rangeID = v[0]
 		}
 	}
 	if rangeID == "" {
 		return
-	}
-	if decide.RangeGone(resp) {
-		rt.owner.rangeGone(rt.container) // split: the cached ranges are stale
 	}
 	failure, counted := decide.PartitionVerdict(resp, err)
 	rt.owner.parts.record(rt.container, rangeID, rt.sent, failure, counted)

@@ -50,23 +50,26 @@ func PartitionVerdict(resp *http.Response, err error) (failure, counted bool) {
 		case errors.As(err, &open), errors.Is(err, errExcluded):
 			return false, false
 		}
-		return classifyError(err) == Ambiguous, classifyError(err) == Ambiguous
+		left := classifyError(err) == Ambiguous
+		return left, left
 	}
 	if resp == nil {
 		return false, false
 	}
-	sub := wire.SubStatus(resp.Header)
+	// The sub-status is read only for the answers it changes: a success
+	// pays nothing for it.
 	switch resp.StatusCode {
 	case http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusRequestTimeout:
 		return true, true
 	case http.StatusGone:
-		switch sub {
+		switch wire.SubStatus(resp.Header) {
 		case subStatusNameCacheStale, subStatusRangeGone, subStatusCompletingSplit, subStatusCompletingMigrate:
 			return false, false
 		}
 		return true, true
 	case http.StatusTooManyRequests:
-		return sub == subStatusSystemResourceBusy, sub == subStatusSystemResourceBusy
+		busy := wire.SubStatus(resp.Header) == subStatusSystemResourceBusy
+		return busy, busy
 	}
 	return false, true
 }
