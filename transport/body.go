@@ -349,8 +349,8 @@ func (b *replayBody) fork() replayBody {
 // body untouched, for a body sent once.
 func (b *replayBody) content(max int64) ([]byte, bool) {
 	switch {
-	case b.getBody == nil || max < 0 || b.used:
-		return nil, false
+	case b.getBody == nil || max < 0 || b.used || b.want > max:
+		return nil, false // a body announced longer than max is left as it is, unread
 	case b.buf != nil || b.length == 0:
 		return b.buf, true
 	case !b.shared:

@@ -341,3 +341,23 @@ func TestSlowDiscardedResponseDelaysTheCallByTheDrainBoundOnly(t *testing.T) {
 		}
 	}
 }
+
+// A body announced longer than the bound is not read to be kept: content
+// leaves it to be sent as it is.
+func TestContentLeavesABodyAnnouncedOverTheBound(t *testing.T) {
+	calls := 0
+	req, err := http.NewRequest(http.MethodPost, "http://example/", strings.NewReader("0123456789"))
+	require.NoError(t, err)
+	get := req.GetBody
+	req.GetBody = func() (io.ReadCloser, error) { calls++; return get() }
+	b, err := newReplayBody(req, 4)
+	require.NoError(t, err)
+	_, ok := b.content(4)
+	assert.False(t, ok)
+	assert.Zero(t, calls, "GetBody not called")
+	first, err := b.next(t.Context())
+	require.NoError(t, err)
+	sent, err := io.ReadAll(first)
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", string(sent), "the caller's body goes out whole")
+}
