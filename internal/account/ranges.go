@@ -18,6 +18,10 @@ const maxFeedPages = 1000
 // maxMetadataBody bounds a container document or a feed page read.
 const maxMetadataBody = 16 << 20
 
+// maxFeedBytes bounds what one load reads of a feed in all, its pages
+// together: a hostile or broken feed cannot hold more memory than this.
+const maxFeedBytes = 64 << 20
+
 // loadRanges is the partition cache's Loader: it reads container's
 // document and its pkranges feed, every page, from the account's first
 // read endpoint, signed by the router's credential. A 429 is returned with
@@ -34,11 +38,14 @@ func (r *Router) loadRanges(ctx context.Context, container string) (partition.De
 		return partition.Definition{}, nil, &partition.LoadError{Err: err, Final: true}
 	}
 	var ranges []partition.Range
-	continuation := ""
+	continuation, read := "", 0
 	for range maxFeedPages {
 		page, next, err := r.readMetadata(ctx, container+"/pkranges", continuation)
 		if err != nil {
 			return partition.Definition{}, nil, err
+		}
+		if read += len(page); read > maxFeedBytes {
+			return partition.Definition{}, nil, &partition.LoadError{Err: fmt.Errorf("partition key ranges of %s: over %d bytes", container, maxFeedBytes), Final: true}
 		}
 		rs, err := partition.ParseRanges(page)
 		if err != nil {
