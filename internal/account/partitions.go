@@ -87,9 +87,9 @@ func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
 	case now.Before(c.until):
 		return true
 	case c.testing && now.Before(c.testEnds):
-		return true
+		return true // one test at a time, however long it takes
 	}
-	c.testing, c.testEnds = true, now.Add(p.opts.OpenTimeout)
+	c.testing, c.testEnds = true, now.Add(p.testGiveUp())
 	return false // this call tests the region
 }
 
@@ -100,12 +100,19 @@ func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
 // and forgets it. Only failing and open ranges are kept, so that while
 // none is, a success takes no lock.
 func (p *partitions) record(container, rangeID string, ep *url.URL, failure, counted bool) {
-	if !p.on() || !counted || rangeID == "" || container == "" || !failure && p.failing.Load() == 0 {
+	if !p.on() || rangeID == "" || container == "" || !failure && p.failing.Load() == 0 {
 		return
 	}
 	k := rangeKey{container, rangeID, ep.Host}
 	p.mu.Lock()
 	c := p.entries[k]
+	if !counted {
+		if c != nil && c.testing {
+			c.testing = false // the test said nothing (cancelled, never sent): the next call tests
+		}
+		p.mu.Unlock()
+		return
+	}
 	if c == nil {
 		if !failure {
 			p.mu.Unlock()
@@ -137,6 +144,28 @@ func (p *partitions) record(container, rangeID string, ep *url.URL, failure, cou
 	if markRegion && p.mark != nil {
 		p.mark(ep)
 	}
+}
+
+// testGiveUp is how long a test that never reports (its call went
+// elsewhere after all) holds the test back: far longer than an open
+// period, so that a region that hangs rather than fails collects one stuck
+// call per range, not one per open period.
+func (p *partitions) testGiveUp() time.Duration {
+	return max(10*p.opts.OpenTimeout, time.Minute)
+}
+
+// release ends the test of range rangeID of container in the region at ep
+// without a verdict, when its call's answer named another range (a split
+// the cached ranges do not know yet): the next call tests again.
+func (p *partitions) release(container, rangeID string, ep *url.URL) {
+	if !p.on() || p.open.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	if c := p.entries[rangeKey{container, rangeID, ep.Host}]; c != nil {
+		c.testing = false
+	}
+	p.mu.Unlock()
 }
 
 // reopenAt is when a range tripped now is tested again: OpenTimeout plus
@@ -273,6 +302,13 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 	}
 	if rangeID == "" {
 		return
+	}
+	if rt.rangeID != "" && rangeID != rt.rangeID {
+		// The ranges the call was routed by are stale (a split the answers
+		// do not announce to point operations): read them again, and free
+		// the test this call may have been for the range it expected.
+		rt.owner.rangeGone(rt.container)
+		rt.owner.parts.release(rt.container, rt.rangeID, rt.sent)
 	}
 	failure, counted := decide.PartitionVerdict(resp, err)
 	rt.owner.parts.record(rt.container, rangeID, rt.sent, failure, counted)

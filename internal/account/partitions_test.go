@@ -135,3 +135,20 @@ func TestPartitionEntryMemory(t *testing.T) {
 	assert.Len(t, p.entries, 100_000)
 	t.Logf("%d bytes per tripped range", (after.HeapAlloc-before.HeapAlloc)/100_000)
 }
+
+// A test that takes its time stays the one test: a region that hangs
+// collects one stuck call per range, not one per open period. A test
+// that said nothing (cancelled) lets the next call test.
+func TestOneTestAtATimeHoweverLong(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{ConsecutiveFailures: 1, OpenTimeout: 100 * time.Millisecond}, c.now, nil)
+	p.record("dbs/d/colls/c", "1", west, true, true)
+	c.t = c.t.Add(200 * time.Millisecond)
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west), "the test")
+	for range 10 {
+		c.t = c.t.Add(200 * time.Millisecond)
+		assert.True(t, p.avoid("dbs/d/colls/c", "1", west), "still under way: no second test")
+	}
+	p.record("dbs/d/colls/c", "1", west, false, false) // the test was cancelled
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west), "the next call tests")
+}
