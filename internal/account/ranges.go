@@ -123,3 +123,12 @@ func (r *Router) rangeOf(container, pkHeader string) (string, bool) {
 	}
 	return r.ranges.Lookup(container, pkHeader)
 }
+
+// rangeCount returns how many partition key ranges container has, when
+// the cache knows; 0 otherwise.
+func (r *Router) rangeCount(container string) int {
+	if r.ranges == nil || container == "" {
+		return 0
+	}
+	return r.ranges.Ranges(container)
+}

@@ -420,3 +420,19 @@ func (rt *Route) Unable(d decide.Decision, resp *http.Response) decide.Decision 
 // InDoubt reports whether an attempt of the call's write may have
 // committed unseen, a doubt the call can settle.
 func (rt *Route) InDoubt() bool { return rt.call.InDoubt() }
+
+// Pacing names where the call's next attempt goes, for throughput control:
+// its container ("" for a request about no container's documents), its
+// partition key range when known ("" otherwise: the container's ranges are
+// not loaded yet, or the call spans ranges), how many ranges the container
+// has (0: not known), and the endpoint's host. The first call of a
+// container starts loading its ranges; none waits for them.
+func (rt *Route) Pacing() (container, rangeID string, ranges int, host string) {
+	if rt.owner == nil || rt.container == "" {
+		return "", "", 0, rt.target.Host
+	}
+	if rt.rangeID == "" && rt.pk != "" {
+		rt.rangeID, _ = rt.owner.rangeOf(rt.container, rt.pk)
+	}
+	return rt.container, rt.rangeID, rt.owner.rangeCount(rt.container), rt.target.Host
+}

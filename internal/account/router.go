@@ -242,3 +242,7 @@ func (r *Router) markUnavailable(u *url.URL, write bool) {
 func (r *Router) Account() *Account {
 	return r.cache.snap.Load().account
 }
+
+// NameOfHost names the account's endpoint at host: its region's name, or
+// host itself.
+func (r *Router) NameOfHost(host string) string { return r.nameOfHost(host) }

@@ -59,7 +59,7 @@ func (t *Throttle) HeldStatus() []HeldStatus {
 	for k, h := range t.held {
 		for i := range h.lanes {
 			l := &h.lanes[i]
-			if !l.started && l.until <= now {
+			if !l.started {
 				continue
 			}
 			s := HeldStatus{Key: k, Low: i == 1, Until: time.Unix(0, l.until)}
