@@ -1,0 +1,177 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmosrt/cosmosrt/cosmostest"
+	"github.com/cosmosrt/cosmosrt/policy"
+)
+
+// headerRecorder is a Base that records the priority header of every
+// request for a document it carries.
+type headerRecorder struct {
+	mu       sync.Mutex
+	priority []string
+}
+
+func (h *headerRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.Contains(req.URL.Path, "/docs/") {
+		h.mu.Lock()
+		h.priority = append(h.priority, req.Header.Get("X-Ms-Cosmos-Priority-Level"))
+		h.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (h *headerRecorder) seen() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.priority...)
+}
+
+// withGroup returns ctx whose calls join the throughput group.
+func withGroup(ctx context.Context, group string) context.Context {
+	return WithRequestOptions(ctx, RequestOptions{ThroughputGroup: group})
+}
+
+// readsIn returns the successful point reads the account served in range.
+func readsIn(acct *cosmostest.Account, rangeID string) []cosmostest.Entry {
+	return entries(acct, func(e cosmostest.Entry) bool {
+		return e.Method == http.MethodGet && e.Status == http.StatusOK && e.Range == rangeID
+	})
+}
+
+// A group's calls to one range are paced at the range's share of the
+// group's target, measured at the account; another range's calls are not
+// held back by them.
+func TestThroughputGroupPacesEachRangeAtTheWire(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}},
+		Options{Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "batch", TargetRU: 40}}}})
+	ctx := withGroup(context.Background(), "batch")
+	// The container's two ranges are known once a call has loaded them.
+	require.Eventually(t, func() bool {
+		r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+r.keys["1"][0], "", r.keys["1"][0])
+		return len(newStatus(r).Throughput) == 1 && newStatus(r).Throughput[0].Rate == 40
+	}, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // the warm-up's reservations are paid for
+	r.acct.ResetLog()
+
+	// 4 workers × 8 reads of 1 RU in range 0 (20 RU/s): about 1.6 s.
+	start := time.Now()
+	var wg sync.WaitGroup
+	var hot time.Duration
+	var mu sync.Mutex
+	for w := 0; w < 4; w++ {
+		wg.Go(func() {
+			for i := 0; i < 8; i++ {
+				k := r.keys["0"][i%len(r.keys["0"])]
+				assert.Equal(t, http.StatusOK, r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+k, "", k).StatusCode)
+			}
+			mu.Lock()
+			hot = max(hot, time.Since(start))
+			mu.Unlock()
+		})
+	}
+	// Meanwhile 8 reads in range 1: its own 20 RU/s, about 0.4 s.
+	for i := 0; i < 8; i++ {
+		k := r.keys["1"][i%len(r.keys["1"])]
+		assert.Equal(t, http.StatusOK, r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+k, "", k).StatusCode)
+	}
+	cold := time.Since(start)
+	wg.Wait()
+
+	got := readsIn(r.acct, "0")
+	require.Len(t, got, 32)
+	// 32 RU at 20 RU/s after a burst of 0.1 s: the last read leaves no
+	// sooner than 1.45 s after the first.
+	spread := got[len(got)-1].Time.Sub(got[0].Time)
+	assert.GreaterOrEqual(t, spread, 1450*time.Millisecond, "range 0 paced at 20 RU/s")
+	assert.Less(t, cold, hot, "range 1 was not held back by range 0")
+}
+
+// A call whose turn comes after its deadline fails at once with the
+// chain's own error, before anything is sent; azcore does not resend it.
+func TestThroughputGroupRefusesACallItCannotServeInTime(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}},
+		Options{Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "slow", TargetRU: 0.5}}}})
+	k := r.keys["0"][0]
+	ctx := withGroup(context.Background(), "slow")
+	require.Equal(t, http.StatusOK, r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+k, "", k).StatusCode)
+	r.acct.ResetLog()
+
+	dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(dctx, http.MethodGet, r.acct.Endpoint()+"dbs/p/colls/c/docs/"+k, nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+k+`"]`)
+	start := time.Now()
+	_, err = r.c.Transport.RoundTrip(req)
+	assert.Less(t, time.Since(start), 200*time.Millisecond, "refused at once, not after the deadline")
+	require.ErrorIs(t, err, ErrThroughputLimit)
+	var te *ThroughputError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "slow", te.Group)
+	assert.Equal(t, "dbs/p/colls/c", te.Container)
+	assert.Greater(t, te.Wait, 300*time.Millisecond)
+	assert.Implements(t, (*interface{ NonRetriable() })(nil), te)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "not the caller's own deadline")
+	assert.Empty(t, entries(r.acct, func(e cosmostest.Entry) bool { return e.Method == http.MethodGet && e.Path != "/" }), "nothing sent")
+}
+
+func TestUnknownThroughputGroupFailsTheCallAtOnce(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, Options{})
+	k := r.keys["0"][0]
+	req, err := http.NewRequestWithContext(withGroup(context.Background(), "nope"), http.MethodGet, r.acct.Endpoint()+"dbs/p/colls/c/docs/"+k, nil)
+	require.NoError(t, err)
+	_, err = r.c.Transport.RoundTrip(req)
+	var te *ThroughputError
+	require.ErrorAs(t, err, &te)
+	assert.Contains(t, err.Error(), `"nope"`)
+	assert.False(t, errors.Is(err, ErrThroughputLimit), "a configuration error, not a limit")
+	assert.Zero(t, r.acct.Requests("West US 2"))
+}
+
+// Low priority calls carry the service's priority header; a header the
+// caller set wins and is not changed; other calls carry none.
+func TestLowPriorityCallsCarryThePriorityHeader(t *testing.T) {
+	rec := &headerRecorder{}
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, Options{
+		Base:       rec,
+		Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "batch", TargetRU: 1000, Priority: policy.PriorityLow}}},
+	})
+	k := r.keys["0"][0]
+	path := "/dbs/p/colls/c/docs/" + k
+	n := len(rec.seen())
+	r.send(t, withGroup(context.Background(), "batch"), http.MethodGet, path, "", k)
+	r.send(t, WithRequestOptions(context.Background(), RequestOptions{Priority: policy.PriorityLow}), http.MethodGet, path, "", k)
+	r.send(t, WithRequestOptions(context.Background(), RequestOptions{ThroughputGroup: "batch", Priority: policy.PriorityHigh}), http.MethodGet, path, "", k)
+	r.send(t, withGroup(context.Background(), "batch"), http.MethodGet, path, "", k, "x-ms-cosmos-priority-level", "High")
+	r.send(t, context.Background(), http.MethodGet, path, "", k)
+	assert.Equal(t, []string{"Low", "Low", "", "High", ""}, rec.seen()[n:])
+}
+
+// Options that cannot be carried out are refused by New, clearly.
+func TestThroughputOptionsAreChecked(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{})
+	t.Cleanup(acct.Close)
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "a", TargetRU: 10}}}}, "need Options.Endpoint"},
+		{Options{Endpoint: acct.Endpoint(), Key: acct.Key(), Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "a"}}}}, "needs TargetRU or TargetShare"},
+		{Options{Endpoint: acct.Endpoint(), Credential: userCredential{Token: "t"}, Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "a", TargetShare: 0.5}}}}, "master key"},
+	} {
+		_, err := New(tc.o)
+		assert.ErrorContains(t, err, tc.want)
+	}
+}
