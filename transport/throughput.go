@@ -148,6 +148,20 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 		Ranges: ranges, Kind: kindOf(&c.desc), Low: c.pacing.low,
 	}
 	tc.Deadline, _ = ctx.Deadline()
+	if g := c.pacing.group; g != nil && g.NeedsThroughput() {
+		ru, err := r.router.Provisioned(ctx, container)
+		if err != nil {
+			closeBody(c.next)
+			if ctx.Err() != nil {
+				return fmt.Errorf("transport: waiting for the provisioned throughput of %s before attempt %d: %w", container, c.n+1, ctx.Err())
+			}
+			return &ThroughputError{
+				Group: g.Name(), Container: container, cause: err,
+				Reason: "its TargetShare needs the container's provisioned throughput, which could not be read",
+			}
+		}
+		tc.Provisioned = ru
+	}
 	if err := r.throttle.Reserve(tc, &c.slot); err != nil {
 		var late *throttle.NotInTime
 		if errors.As(err, &late) {

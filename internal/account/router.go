@@ -99,7 +99,9 @@ type Router struct {
 	cache     *locationCache
 	hedges    hedgeLosses
 	parts     *partitions
-	ranges    *partition.Cache // the partition key ranges of containers with tripped ranges; nil: circuits off
+	ranges    *partition.Cache // the partition key ranges of containers, loaded when a call needs its range
+
+	throughputs throughputs // the provisioned throughput of containers, read for throughput groups
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
@@ -145,9 +147,7 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
-	if r.parts.on() {
-		r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
-	}
+	r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
 		r.wg.Add(1)
