@@ -238,6 +238,8 @@ func (c *call) unknown(ctx context.Context, last lastAnswer, err error, rb *read
 		e.Reason = "the transport was closed before the doubt was settled"
 	case rb != nil:
 		e.Reason = foundReason(rb.found)
+	case errors.As(err, new(*ThroughputError)):
+		e.Reason = "its throughput group could not serve the resend in time"
 	case err != nil:
 		e.Reason = "the connection failed after the request was sent"
 	default:

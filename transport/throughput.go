@@ -152,6 +152,9 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 		ru, err := r.router.Provisioned(ctx, container)
 		if err != nil {
 			closeBody(c.next)
+			if c.route.InDoubt() {
+				return c.unknown(ctx, lastAnswer{}, err, nil)
+			}
 			if ctx.Err() != nil {
 				return fmt.Errorf("transport: waiting for the provisioned throughput of %s before attempt %d: %w", container, c.n+1, ctx.Err())
 			}
@@ -170,7 +173,11 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 				reason = "too many of its calls wait for the range (Options.Throughput.QueueLimit)"
 			}
 			closeBody(c.next)
-			return &ThroughputError{Group: late.Group, Container: late.Container, Range: late.Range, Wait: late.Wait, Reason: reason}
+			te := &ThroughputError{Group: late.Group, Container: late.Container, Range: late.Range, Wait: late.Wait, Reason: reason}
+			if c.route.InDoubt() {
+				return c.unknown(ctx, lastAnswer{}, te, nil) // an earlier attempt may have run
+			}
+			return te
 		}
 		return err
 	}
