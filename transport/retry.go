@@ -148,7 +148,7 @@ func (r *Retry) run(ctx context.Context, c *call) (*http.Response, error) {
 	}
 	for ; ; c.n++ {
 		if err := r.pace(ctx, c); err != nil {
-			return nil, err
+			return r.unpaced(ctx, c, err)
 		}
 		areq, err := r.prepare(ctx, c)
 		if err != nil {

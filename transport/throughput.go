@@ -152,9 +152,6 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 		ru, err := r.router.Provisioned(ctx, container)
 		if err != nil {
 			closeBody(c.next)
-			if c.route.InDoubt() {
-				return c.unknown(ctx, lastAnswer{}, err, nil)
-			}
 			if ctx.Err() != nil {
 				return fmt.Errorf("transport: waiting for the provisioned throughput of %s before attempt %d: %w", container, c.n+1, ctx.Err())
 			}
@@ -173,11 +170,7 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 				reason = "too many of its calls wait for the range (Options.Throughput.QueueLimit)"
 			}
 			closeBody(c.next)
-			te := &ThroughputError{Group: late.Group, Container: late.Container, Range: late.Range, Wait: late.Wait, Reason: reason}
-			if c.route.InDoubt() {
-				return c.unknown(ctx, lastAnswer{}, te, nil) // an earlier attempt may have run
-			}
-			return te
+			return &ThroughputError{Group: late.Group, Container: late.Container, Range: late.Range, Wait: late.Wait, Reason: reason}
 		}
 		return err
 	}
@@ -194,9 +187,6 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 	if err != nil {
 		r.throttle.Cancel(&c.slot)
 		closeBody(c.next)
-		if c.route.InDoubt() {
-			return c.unknown(ctx, lastAnswer{}, err, nil)
-		}
 		return fmt.Errorf("transport: waiting %s for the range's request units before attempt %d: %w", c.slot.Wait, c.n+1, err)
 	}
 	return nil
@@ -271,4 +261,22 @@ func newThrottle(o policy.ThroughputOptions, cred region.Credential) (*throttle.
 		}
 	}
 	return t, nil
+}
+
+// unpaced ends call c, whose next attempt pace refused with err. A write
+// in doubt (an earlier attempt may have run) is not failed on the refusal
+// alone: a tracked write reads its item back and ends with its success if
+// it ran; otherwise the outcome is unknown.
+func (r *Retry) unpaced(ctx context.Context, c *call, err error) (*http.Response, error) {
+	if !c.route.InDoubt() {
+		return nil, err
+	}
+	var rb *readBack
+	if c.track != nil && ctx.Err() == nil && !r.isClosed() {
+		rb = r.readBack(ctx, c)
+		if c.route.Settle(rb.found, false) == decide.Acknowledge {
+			return c.success(rb), nil
+		}
+	}
+	return nil, c.unknown(ctx, lastAnswer{}, err, rb)
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -174,4 +175,52 @@ func TestThroughputOptionsAreChecked(t *testing.T) {
 		_, err := New(tc.o)
 		assert.ErrorContains(t, err, tc.want)
 	}
+}
+
+// A write in doubt whose resend its group cannot serve in time is not
+// failed on the refusal alone: a tracked write reads its item back and
+// ends with its success (an untracked one is never resent: its outcome is
+// unknown). Either way it ran once.
+func TestWriteInDoubtThatItsGroupCannotResend(t *testing.T) {
+	for _, tracked := range []bool{true, false} {
+		t.Run(fmt.Sprint("tracked=", tracked), func(t *testing.T) {
+			r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, Options{
+				Retry:      policy.RetryOptions{TrackWrites: tracked},
+				Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "slow", TargetRU: 1}}},
+			})
+			r.acct.Inject("West US 2", cosmostest.Fault{DropAfterCommit: true, Count: 1, Ops: cosmostest.WriteOps})
+			ctx, cancel := context.WithTimeout(withGroup(context.Background(), "slow"), 2*time.Second)
+			defer cancel()
+			k := r.keys["0"][0]
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.acct.Endpoint()+"dbs/p/colls/c/docs", strings.NewReader(`{"id":"w1","pk":"`+k+`"}`))
+			require.NoError(t, err)
+			req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+k+`"]`)
+			resp, err := r.c.Do(req)
+			if tracked {
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusCreated, resp.StatusCode)
+			} else {
+				require.ErrorIs(t, err, ErrOutcomeUnknown) // an untracked write in doubt is never resent
+			}
+			assert.Equal(t, 1, r.acct.CommitsInPartition("p", "c", k, "w1"))
+			posts, _ := attempts(r.acct, http.MethodPost)
+			assert.Equal(t, 1, posts, "the resend was not sent")
+		})
+	}
+}
+
+// attempts counts what reached the account by method, for items: every
+// attempt, and those answered 429.
+func attempts(acct *cosmostest.Account, method string) (all, throttled int) {
+	for _, e := range acct.Log() {
+		if e.Method != method || !strings.Contains(e.Path, "/docs") {
+			continue
+		}
+		all++
+		if e.Status == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	return all, throttled
 }
