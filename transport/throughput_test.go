@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
 	"github.com/cosmosrt/cosmosrt/policy"
@@ -58,12 +59,7 @@ func TestThroughputGroupPacesEachRangeAtTheWire(t *testing.T) {
 	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}},
 		Options{Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "batch", TargetRU: 40}}}})
 	ctx := withGroup(context.Background(), "batch")
-	// The container's two ranges are known once a call has loaded them.
-	require.Eventually(t, func() bool {
-		r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+r.keys["1"][0], "", r.keys["1"][0])
-		return len(newStatus(r).Throughput) == 1 && newStatus(r).Throughput[0].Rate == 40
-	}, 5*time.Second, 10*time.Millisecond)
-	time.Sleep(200 * time.Millisecond) // the warm-up's reservations are paid for
+	waitForRanges(t, r)
 	r.acct.ResetLog()
 
 	// 4 workers × 8 reads of 1 RU in range 0 (20 RU/s): about 1.6 s.
@@ -223,4 +219,63 @@ func attempts(acct *cosmostest.Account, method string) (all, throttled int) {
 		}
 	}
 	return all, throttled
+}
+
+// A call that waits for its group's turn says so: a throughput.wait event
+// on its span, Paced on the attempt's diagnostics, and the
+// cosmosrt.throughput.wait histogram by group and priority.
+func TestThroughputWaitIsRecorded(t *testing.T) {
+	o := Options{Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "batch", TargetRU: 5, Priority: policy.PriorityLow}}}}
+	ob := observe(&o)
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, o)
+	k := r.keys["0"][0]
+	path := "/dbs/p/colls/c/docs/" + k
+	ctx := withGroup(context.Background(), "batch")
+	waitForRanges(t, r)
+	r.send(t, ctx, http.MethodGet, path, "", k) // the burst
+	r.send(t, ctx, http.MethodGet, path, "", k)
+	dctx, d := WithDiagnostics(ctx)
+	r.send(t, dctx, http.MethodGet, path, "", k)
+
+	at := d.Attempts()
+	require.Len(t, at, 1)
+	assert.Greater(t, at[0].Paced, 50*time.Millisecond, "a read of 1 RU at 5 RU/s waits about 200 ms")
+
+	var events int
+	for _, s := range ob.spans.Ended() {
+		for _, e := range s.Events() {
+			if e.Name == "throughput.wait" {
+				events++
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, events, 2)
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, ob.metrics.Collect(context.Background(), &rm))
+	var count uint64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "cosmosrt.throughput.wait" {
+				for _, p := range h.DataPoints {
+					g, _ := p.Attributes.Value("cosmosrt.throughput.group")
+					pr, _ := p.Attributes.Value("cosmosrt.priority")
+					assert.Equal(t, "batch", g.AsString())
+					assert.Equal(t, "low", pr.AsString())
+					count += p.Count
+				}
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, count, uint64(2))
+}
+
+// waitForRanges waits until the rig's chain knows the container's ranges
+// (the first call of a container starts loading them; none waits).
+func waitForRanges(t *testing.T, r *partitionRig) {
+	t.Helper()
+	router := r.c.Transport.(*Transport).router
+	require.Eventually(t, func() bool {
+		return router.RangeCount("dbs/p/colls/c") == 2
+	}, 5*time.Second, 5*time.Millisecond)
 }

@@ -124,9 +124,9 @@ func (r *Router) rangeOf(container, pkHeader string) (string, bool) {
 	return r.ranges.Lookup(container, pkHeader)
 }
 
-// rangeCount returns how many partition key ranges container has, when
-// the cache knows; 0 otherwise.
-func (r *Router) rangeCount(container string) int {
+// RangeCount returns how many partition key ranges container has, when
+// the cache knows; 0 otherwise (it starts loading them).
+func (r *Router) RangeCount(container string) int {
 	if r.ranges == nil || container == "" {
 		return 0
 	}

@@ -434,5 +434,5 @@ func (rt *Route) Pacing() (container, rangeID string, ranges int, host string) {
 	if rt.rangeID == "" && rt.pk != "" {
 		rt.rangeID, _ = rt.owner.rangeOf(rt.container, rt.pk)
 	}
-	return rt.container, rt.rangeID, rt.owner.rangeCount(rt.container), rt.target.Host
+	return rt.container, rt.rangeID, rt.owner.RangeCount(rt.container), rt.target.Host
 }

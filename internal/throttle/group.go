@@ -39,6 +39,7 @@ type Group struct {
 
 // groupContainer is a group's budget in one container.
 type groupContainer struct {
+	target float64 // RU/s in the container, as of the last reservation
 	est    [kinds]float64
 	ranges map[string]*pacer // "" is the whole container, for calls whose range is not known
 	used   int64             // unix ns of the last reservation

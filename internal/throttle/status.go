@@ -9,7 +9,7 @@ import (
 // GroupStatus is a group's budget in one container, for an operator.
 type GroupStatus struct {
 	Group, Container string
-	Rate             float64 // RU/s the group paces at in the container now (its ranges' sum)
+	Rate             float64 // the group's RU/s in the container
 	Debt             float64 // RU reserved beyond what the rate has paid for
 	Queued           int     // calls waiting for their turn
 }
@@ -29,9 +29,8 @@ func (t *Throttle) GroupStatus() []GroupStatus {
 	for _, g := range t.Groups() {
 		g.mu.Lock()
 		for name, c := range g.containers {
-			s := GroupStatus{Group: g.name, Container: name}
+			s := GroupStatus{Group: g.name, Container: name, Rate: c.target}
 			for _, p := range c.ranges {
-				s.Rate += p.rate
 				s.Debt += p.debt(now)
 				s.Queued += p.waiting
 			}

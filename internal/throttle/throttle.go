@@ -227,6 +227,7 @@ func (g *Group) reserve(c Call, s *Slot, now, notBefore, deadline int64, queueLi
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	gc := g.containerLocked(c.Container, now)
+	gc.target = target
 	p := gc.pacerLocked(rangeID, rate)
 	est := gc.est[c.Kind]
 	if p.waiting >= queueLimit && p.tat-p.tol > now {
