@@ -70,6 +70,13 @@ type Options struct {
 	// Default: "cosmostest".
 	AccountID string
 
+	// InitialRanges is how many partition key ranges a container starts
+	// with: "0" to "n-1", equal slices of the space of effective partition
+	// keys, each with throughput fraction 1/n (see "Partition key ranges"
+	// in the package documentation). Negative values are invalid.
+	// Default: 2, split at EPK 20.
+	InitialRanges int
+
 	// LogLimit is how many entries the request log keeps; beyond it the
 	// oldest entries go first (Account.LogEvicted counts them), so that a
 	// long load test does not grow without bound.
@@ -133,8 +140,15 @@ func NewAccount(opts Options) *Account {
 		done:        make(chan struct{}),
 		faults:      make(map[string]*faultState),
 		log:         requestLog{limit: opts.LogLimit},
-		store:       newStore(),
 	}
+	initialRanges := opts.InitialRanges
+	if initialRanges == 0 {
+		initialRanges = defaultRanges
+	}
+	if initialRanges < 0 {
+		panic(fmt.Sprintf("cosmostest: Options.InitialRanges %d is negative", initialRanges))
+	}
+	a.store = newStore(initialRanges)
 	if a.log.limit == 0 {
 		a.log.limit = DefaultLogLimit
 	}

@@ -123,7 +123,7 @@ func (s *store) createContainer(db string, body []byte, now time.Time) answer {
 	rid, etag := s.newResource(m, d.rid, now)
 	c := &container{
 		pk: def, rid: base64.StdEncoding.EncodeToString(rid), self: m["_self"].(string),
-		ts: now.Unix(), body: encodeJSON(m), etag: etag, ranges: newRangeSet(),
+		ts: now.Unix(), body: encodeJSON(m), etag: etag, ranges: evenRanges(s.initialRanges),
 	}
 	s.colls[ck] = &collection{def: c, items: make(map[string]map[string]*storedDoc)}
 	delete(s.gone, ck)

@@ -71,7 +71,10 @@
 // A container starts with two partition key ranges, "0" and "1", which
 // split the space of effective partition keys (EPKs: the hash, in
 // upper-case hex, that azcosmos computes to route ReadManyItems) at 20;
-// the last range ends at FF. A request reaches one range when it
+// the last range ends at FF. With Options.InitialRanges set to n it starts
+// with n ranges, "0" to "n-1", that slice the space (keys hash below 40)
+// into equal spans, each with throughputFraction 1/n: four ranges start at
+// "", 10, 20 and 30. A request reaches one range when it
 // addresses a container's items and names the range in
 // x-ms-documentdb-partitionkeyrangeid (a query or read feed of one range)
 // or, without that header, a partition key in x-ms-documentdb-partitionkey

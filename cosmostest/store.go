@@ -56,12 +56,16 @@ type store struct {
 	commitsPK map[itemKey]int
 	lsn       uint64 // number of committed document writes
 	rids      uint32 // resource ids handed out to databases and containers
+
+	initialRanges int // partition key ranges of a new container
 }
 
-func newStore() store {
+// newStore returns an empty store whose containers start with
+// initialRanges partition key ranges.
+func newStore(initialRanges int) store {
 	return store{
 		dbs: make(map[string]*database), colls: make(map[collKey]*collection), gone: make(map[collKey]bool),
-		commits: make(map[docKey]int), commitsPK: make(map[itemKey]int),
+		commits: make(map[docKey]int), commitsPK: make(map[itemKey]int), initialRanges: initialRanges,
 	}
 }
 
