@@ -35,10 +35,11 @@
 //     steps below and closes the connection instead of answering);
 //  3. routing (404, 405) and the body limit, MaxBodyBytes (413);
 //  4. the write region: a write anywhere else gets 403 with substatus 3
-//     (in a multi-write account, only a write without
-//     x-ms-cosmos-allow-tentative-writes: true);
-//  5. the store, which answers with x-ms-request-charge,
-//     x-ms-session-token, x-ms-activity-id and, for documents, etag.
+//     and x-ms-request-charge 0 (in a multi-write account, only a write
+//     without x-ms-cosmos-allow-tentative-writes: true);
+//  5. the store, which answers with x-ms-request-charge (see "Request
+//     charges"), x-ms-session-token, x-ms-activity-id and, for documents,
+//     etag.
 //
 // Every answer to a request that reaches one partition key range, from
 // whichever step, names that range in x-ms-documentdb-partitionkeyrangeid
@@ -115,6 +116,30 @@
 // transactional batch runs up to 100 operations in one partition and
 // commits all of them (200) or none (207, with 424 for the operations
 // that did not fail).
+//
+// # Request charges
+//
+// Every answer of the store carries its charge in x-ms-request-charge, in
+// request units (RU), rounded to hundredths. A KB is 1024 bytes of an
+// item's stored JSON, system properties included, and a charge by size
+// counts every started KB, at least one:
+//
+//	point read                          1 RU per KB of the item read
+//	create, upsert, replace, patch      5.71 RU per KB of the item written
+//	delete                              5.71 RU per KB of the item deleted
+//	transactional batch                 the sum of its operations' charges
+//	query or read feed, per page        1 RU per KB of the documents it
+//	                                    returns from each range it reads
+//	a request for items that fails      1 RU (a read that finds nothing: 404)
+//	metadata (account, databases,       1 RU to read, 5.71 RU to write
+//	containers, pkranges)
+//
+// So a point read of an item up to 1 KB costs 1 RU, and writing it 5.71,
+// as before charges grew with size; a page costs what one read of its
+// documents laid end to end would, and a cross-partition page reads every
+// range, 1 RU at least from each. A batch's operations each report their
+// own charge in the answer's requestCharge; an operation that fails costs
+// 1 RU, and a batch charges what it ran, up to and including the failure.
 //
 // Not simulated: the change feed, stored procedures, triggers, users,
 // offers, indexing, TTL, unique keys, Prefer: return=minimal (writes always

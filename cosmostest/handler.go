@@ -30,20 +30,19 @@ const (
 // multi-write account asks a region other than the hub to accept a write.
 const headerTentative = "X-Ms-Cosmos-Allow-Tentative-Writes"
 
-// Request charges the account reports.
-const (
-	chargeRead  = "1"
-	chargeWrite = "5.71"
-)
-
 // answer is a response before it is written.
 type answer struct {
 	status, sub int
 	header      http.Header
 	body        []byte
-	drop        bool   // close the connection instead of answering
-	committed   bool   // the request committed at least one write
-	rangeID     string // the partition key range the request reached, or ""
+	drop        bool    // close the connection instead of answering
+	committed   bool    // the request committed at least one write
+	rangeID     string  // the partition key range the request reached, or ""
+	charge      float64 // request units it cost (see charge.go), as x-ms-request-charge says
+
+	// spread is the charge of a cross-partition query or read feed page
+	// by the range id it charges: it reached every range, and rangeID is "".
+	spread map[string]float64
 }
 
 // errorAnswer is an error response with the service's JSON error body.
@@ -152,22 +151,18 @@ func (a *Account) execute(name string, op operation, h http.Header, body []byte,
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rng := a.store.target(op)
-	charge := chargeRead
-	if op.class == WriteOps {
-		charge = chargeWrite
-		if !a.writable(name, op.tentative) {
-			ans := errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
-			ans.rangeID = rangeID(rng)
-			return ans
-		}
+	if op.class == WriteOps && !a.writable(name, op.tentative) {
+		ans := errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
+		ans.rangeID = rangeID(rng)
+		ans.header = http.Header{headerCharge: {"0"}}
+		return ans
 	}
 	ans := a.store.do(op, rng, h, body, now)
+	ans.charge = requestCharge(op, ans)
 	if ans.header == nil {
 		ans.header = make(http.Header)
 	}
-	if ans.header.Get(headerCharge) == "" {
-		ans.header.Set(headerCharge, charge)
-	}
+	ans.header.Set(headerCharge, formatCharge(ans.charge))
 	ans.header.Set(headerSessionToken, a.store.sessionToken())
 	return ans
 }

@@ -211,6 +211,7 @@ func (s *store) do(op operation, rng *pkRange, h http.Header, body []byte, now t
 	} else {
 		r := t.single(op, op.key, body, h.Get("If-Match"))
 		ans = itemAnswer(r)
+		ans.charge = itemCharge(op.class == WriteOps, r)
 		if rng == nil && r.doc != nil && t.def() != nil { // a create or upsert that left the key to the document
 			rng = t.def().ranges.holding(r.doc.epk)
 		}
