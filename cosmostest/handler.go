@@ -39,6 +39,7 @@ type answer struct {
 	committed   bool    // the request committed at least one write
 	rangeID     string  // the partition key range the request reached, or ""
 	charge      float64 // request units it cost (see charge.go), as x-ms-request-charge says
+	budgeted    bool    // its charge was taken from throughput budgets (see Account.spend)
 
 	// spread is the charge of a cross-partition query or read feed page
 	// by the range id it charges: it reached every range, and rangeID is "".
@@ -71,6 +72,7 @@ func (a *Account) handler(name string) http.Handler {
 			Region: name, Method: r.Method, Path: r.URL.Path, Time: now,
 			Status: ans.status, SubStatus: ans.sub, Dropped: ans.drop, Write: op.class == WriteOps,
 			Tentative: op.tentative, Committed: ans.committed, Range: ans.rangeID,
+			Charge: ans.spent(), LowPriority: op.low,
 		})
 		respond(w, ans)
 	})
@@ -106,7 +108,7 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 	}
 	ans := a.serve(name, r, op, now)
 	if faulted && f.DropAfterCommit {
-		return answer{drop: true, committed: ans.committed, rangeID: ans.rangeID}
+		return answer{drop: true, committed: ans.committed, rangeID: ans.rangeID, charge: ans.charge, budgeted: ans.budgeted}
 	}
 	return ans
 }
@@ -144,9 +146,10 @@ func (a *Account) writable(name string, tentative bool) bool {
 	return hub || (a.multi && tentative)
 }
 
-// execute runs an operation against the store. The write region check
-// and the commit happen under one lock, so a write is committed only where
-// writes are allowed at the time of the commit.
+// execute runs an operation against the store. The write region check,
+// the throughput budgets (see spend) and the commit happen under one
+// lock, so a write is committed only where writes are allowed at the time
+// of the commit, and only once its budget admitted it.
 func (a *Account) execute(name string, op operation, h http.Header, body []byte, now time.Time) answer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -157,8 +160,13 @@ func (a *Account) execute(name string, op operation, h http.Header, body []byte,
 		ans.header = http.Header{headerCharge: {"0"}}
 		return ans
 	}
-	ans := a.store.do(op, rng, h, body, now)
+	ans, t := a.store.do(op, rng, h, body, now)
 	ans.charge = requestCharge(op, ans)
+	if refusal, ok := a.spend(name, op, &ans, now); !ok {
+		ans = refusal // t's writes are dropped
+	} else {
+		ans.committed = t.commit()
+	}
 	if ans.header == nil {
 		ans.header = make(http.Header)
 	}
@@ -199,6 +207,14 @@ func respond(w http.ResponseWriter, ans answer) {
 	if bodyAllowed {
 		_, _ = w.Write(ans.body) // the client may be gone; nothing to do about it
 	}
+}
+
+// spent returns what the request took from throughput budgets.
+func (ans answer) spent() float64 {
+	if !ans.budgeted {
+		return 0
+	}
+	return ans.charge
 }
 
 // newActivityID returns a fresh random id in UUID form.
