@@ -164,6 +164,40 @@ func TestRetryAfterIsExact(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, write().status, "right after the hint, again")
 }
 
+func TestLowPriorityRetryAfterIsExact(t *testing.T) {
+	a, c, clk, keys := newThrottledOrders(t, Options{}, "x-ms-offer-throughput", "20")
+	k, low := keys["0"], []string{"x-ms-cosmos-priority-level", "Low"}
+	exhaust(t, c, a.Endpoint(), k) // High priority: 0 RU left, or a little less
+	r := c.read(a.Endpoint(), k, low...)
+	require.Equal(t, http.StatusTooManyRequests, r.status)
+	hint, err := strconv.Atoi(r.header.Get("x-ms-retry-after-ms"))
+	require.NoError(t, err)
+	assert.InDelta(t, 101, hint, 1, "10 RU/s to get above 1 RU, a tenth of the budget")
+
+	clk.advance(time.Duration(hint-1) * time.Millisecond)
+	require.Equal(t, http.StatusTooManyRequests, c.read(a.Endpoint(), k, low...).status, "a millisecond before the hint")
+	clk.advance(time.Millisecond)
+	assert.Equal(t, http.StatusOK, c.read(a.Endpoint(), k, low...).status, "right after the hint")
+}
+
+// Concurrent requests to one range, on a clock that stands still: the
+// range admits exactly its budget, whatever the interleaving.
+func TestConcurrentRequestsSpendTheBudgetExactly(t *testing.T) {
+	a, _, _, keys := newThrottledOrders(t, Options{}, "x-ms-offer-throughput", "200")
+	var wg sync.WaitGroup
+	results := make([][]result, 8)
+	for w := range results {
+		c := newClient(t, a, false)
+		wg.Go(func() {
+			for range 20 {
+				results[w] = append(results[w], c.read(a.Endpoint(), keys["1"]))
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 100, admitted(t, slices.Concat(results...)...), "100 RU/s, 1 RU a read")
+}
+
 func TestRetryAfterIsNeverShort(t *testing.T) {
 	for _, rate := range []float64{0.3, 1, 7, 10, 33.3, 400, 12345} {
 		for _, tokens := range []float64{0, -0.01, -1.42, -5.71, -rate / 3, -rate} {
