@@ -61,8 +61,15 @@ func laneOf(low bool) int {
 }
 
 // throttled records a 429/3200 of the range at now with the hint, for a
-// call of priority low (true) or high. A High throttle holds Low calls too.
-func (h *held) throttled(low bool, now int64, hint time.Duration) {
+// call of priority low (true) or high that cost about cost RU. A High
+// throttle holds Low calls too.
+//
+// The first throttle starts the lane at a rate guessed from the hint (the
+// call's cost once per hint: the service refills what was overspent in
+// that time, so this errs high); each later throttle within a measuring
+// window slows it, and one after a full window sets it a little under what
+// the range served meanwhile.
+func (h *held) throttled(low bool, now int64, hint time.Duration, cost float64) {
 	h.last = now
 	until := now + int64(max(hint, time.Millisecond))
 	l := &h.lanes[laneOf(low)]
@@ -81,6 +88,7 @@ func (h *held) throttled(low bool, now int64, hint time.Duration) {
 		l.window, l.served = now, 0
 	case l.window == 0:
 		l.window = now
+		l.rate = max(cost, 1) / max(hint, 10*time.Millisecond).Seconds()
 	case l.rate > 0:
 		l.rate *= slowDown
 	}

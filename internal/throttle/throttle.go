@@ -328,7 +328,7 @@ func (t *Throttle) Settle(s *Slot, a Answer) {
 				return
 			}
 		}
-		h.throttled(s.low, now, a.Hint)
+		h.throttled(s.low, now, a.Hint, max(s.est, h.est[s.kind]))
 	}
 }
 
