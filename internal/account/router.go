@@ -99,6 +99,7 @@ type Router struct {
 	cache     *locationCache
 	hedges    hedgeLosses
 	parts     *partitions
+	moves     *rangeMoves      // where the writes of ranges that moved on their own go (per-partition failover)
 	ranges    *partition.Cache // the partition key ranges of containers with tripped ranges; nil: circuits off
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
@@ -145,6 +146,7 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
+	r.moves = newRangeMoves(r.parts.opts.MaxRanges, r.now)
 	if r.parts.on() {
 		r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
 	}
