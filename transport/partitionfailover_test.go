@@ -75,21 +75,25 @@ func TestPerPartitionFailoverMovesOnlyThatRangesWrites(t *testing.T) {
 	})
 }
 
-// Without per-partition failover a 403.3 is the account's: it reads the
-// account and resends where the account says, as before. With it, a range
-// refused everywhere (the 403.3 was not a move) falls back to the
-// account's write region.
+// Without per-partition failover (or with partition circuits off) a 403.3
+// is the account's: it reads the account and resends where the account
+// says, as before. With it, a range refused everywhere (the 403.3 was not
+// a move) falls back to the account's write region.
 func TestA403_3ForOneRange(t *testing.T) {
 	for _, tt := range []struct {
+		name    string
 		ppaf    bool
+		o       Options
 		writes  map[string]int
 		lookUps int
 	}{
-		{false, map[string]int{"West US 2 403": 1, "West US 2 200": 1}, 1},
-		{true, map[string]int{"West US 2 403": 1, "East US 403": 1, "North Europe 403": 1, "West US 2 200": 1}, 0},
+		{"plain account", false, Options{}, map[string]int{"West US 2 403": 1, "West US 2 200": 1}, 1},
+		{"per-partition failover, circuits off", true, Options{Partitions: policy.PartitionOptions{ConsecutiveFailures: -1}},
+			map[string]int{"West US 2 403": 1, "West US 2 200": 1}, 1},
+		{"per-partition failover", true, Options{}, map[string]int{"West US 2 403": 1, "East US 403": 1, "North Europe 403": 1, "West US 2 200": 1}, 0},
 	} {
-		t.Run(fmt.Sprintf("ppaf=%v", tt.ppaf), func(t *testing.T) {
-			inPartitionFailoverRig(t, tt.ppaf, Options{}, func(t *testing.T, r *partitionRig) {
+		t.Run(tt.name, func(t *testing.T) {
+			inPartitionFailoverRig(t, tt.ppaf, tt.o, func(t *testing.T, r *partitionRig) {
 				r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusForbidden, SubStatus: 3, Container: "p/c", Range: "1", Ops: cosmostest.WriteOps, Count: 1})
 				r.acct.ResetLog()
 				assert.Equal(t, http.StatusOK, r.upsert(t, r.keys["1"][0]))
