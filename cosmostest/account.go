@@ -53,9 +53,10 @@ type Options struct {
 	// "enablePerPartitionFailoverBehavior": true, as the document of an
 	// account with per-partition automatic failover does, so that clients
 	// may move one partition's writes to another region after a 403 with
-	// substatus 3 or a 503 for that partition. It changes only the
-	// document: writes are still accepted where WriteRegion (and
-	// MultipleWriteLocations) says, for every partition alike.
+	// substatus 3 or a 503 for that partition, and lets
+	// Account.FailoverRange move one partition key range's writes to
+	// another region. Until it does, writes are accepted where WriteRegion
+	// says, for every partition alike.
 	// Default: false; the document then says false.
 	PerPartitionFailover bool
 
@@ -126,6 +127,7 @@ type Account struct {
 	writeRegion   string
 	globalStale   bool
 	docHook       func(def []byte) []byte
+	rangeRegions  map[rangeOf]string     // the write region of each range failed over on its own (FailoverRange)
 	faults        map[string]*faultState // by endpoint name
 	log           requestLog
 	inFlight      int // requests being answered and not yet logged
@@ -294,7 +296,9 @@ func (a *Account) WriteRegion() string {
 // and the global endpoint (unless stale) writes as the new region would.
 // In a multi-write account it moves the hub: the document lists region
 // first among the writable locations, and only region accepts writes
-// without x-ms-cosmos-allow-tentative-writes.
+// without x-ms-cosmos-allow-tentative-writes. Every partition's writes
+// move: ranges failed over on their own (FailoverRange) follow the
+// account again.
 func (a *Account) Failover(region string) error {
 	if !slices.Contains(a.regions, region) {
 		return fmt.Errorf("cosmostest: failover to unknown region %q", region)
@@ -302,6 +306,7 @@ func (a *Account) Failover(region string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.writeRegion = region
+	clear(a.rangeRegions)
 	return nil
 }
 

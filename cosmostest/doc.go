@@ -243,9 +243,14 @@
 // with 403 and substatus 3, as the service does. Account.Failover moves
 // the hub. All regions still share one store, so a write accepted
 // anywhere is seen everywhere at once: the account has no replication lag
-// and no conflicts. Options.PerPartitionFailover only sets
-// enablePerPartitionFailoverBehavior in the DatabaseAccount document:
-// every partition still writes where the account does.
+// and no conflicts.
+//
+// With Options.PerPartitionFailover the DatabaseAccount document says
+// enablePerPartitionFailoverBehavior, and Account.FailoverRange moves one
+// partition key range's writes to another region, as the service's
+// per-partition automatic failover does: every other endpoint refuses
+// them with 403 and substatus 3, while the document still names the
+// account's write region.
 //
 // A test typically points the code under test at the account and shapes
 // its behaviour:

@@ -137,13 +137,18 @@ func (a *Account) serve(name string, r *http.Request, op operation, now time.Tim
 	return a.execute(name, op, r.Header, body, now)
 }
 
-// writable reports whether the endpoint called name accepts a write now.
-// The global endpoint writes as the write region (the hub) does unless it
-// is stale, when it writes as any other region does. In a multi-write
-// account every region accepts a tentative write. a.mu must be held.
-func (a *Account) writable(name string, tentative bool) bool {
+// writable reports whether the endpoint called name accepts op, a write
+// that reaches the range rng (nil: none), now. The global endpoint writes
+// as the write region (the hub) does unless it is stale, when it writes as
+// any other region does. A range failed over on its own writes only in its
+// region (see FailoverRange). In a multi-write account every region
+// accepts a tentative write. a.mu must be held.
+func (a *Account) writable(name string, op operation, rng *pkRange) bool {
 	hub := name == a.writeRegion || (name == Global && !a.globalStale)
-	return hub || (a.multi && tentative)
+	if region, ok := a.rangeWriteRegion(op, rng); ok {
+		hub = name == region
+	}
+	return hub || (a.multi && op.tentative)
 }
 
 // execute runs an operation against the store. The write region check,
@@ -154,7 +159,7 @@ func (a *Account) execute(name string, op operation, h http.Header, body []byte,
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rng := a.store.target(op)
-	if op.class == WriteOps && !a.writable(name, op.tentative) {
+	if op.class == WriteOps && !a.writable(name, op, rng) {
 		ans := errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
 		ans.rangeID = rangeID(rng)
 		ans.header = http.Header{headerCharge: {"0"}}

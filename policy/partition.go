@@ -17,13 +17,23 @@ import "time"
 // 1007, 1008) count neither way. A circuit trips after
 // ConsecutiveFailures failures in a row. A tripped range's reads go to the
 // next preferred region without a failed attempt first; in a multi-write
-// account its writes go to the next write region; a single write region
-// is never refused (there is nowhere else to send the write), but its
-// failures still steer the range's reads. After OpenTimeout (plus up to a
-// fifth more, at random) one real call tests the region again for the
-// range: a success closes the circuit, a failure opens it again. When
-// three ranges or more are tripped in one region, the region is marked
-// unavailable for reads, as an endpoint that fails is.
+// account its writes go to the next write region, and in an account with
+// per-partition failover to the range's next region; a single write
+// region is otherwise never refused (there is nowhere else to send the
+// write), but its failures still steer the range's reads. After
+// OpenTimeout (plus up to a fifth more, at random) one real call tests the
+// region again for the range: a success closes the circuit, a failure
+// opens it again. When three ranges or more are tripped in one region, the
+// region is marked unavailable for reads, as an endpoint that fails is.
+//
+// In a single-write account whose document says
+// enablePerPartitionFailoverBehavior, a write of a range answered 403.3 or
+// 503 goes to the range's next region (the write region, then the others
+// in the order reads use them) without reading the account, and the
+// range's next writes go first where one succeeded, until one succeeds in
+// the write region again or five minutes pass without one; at most
+// MaxRanges ranges are remembered. With ConsecutiveFailures negative this
+// is off too, and a 403.3 reads the account as in any other account.
 type PartitionOptions struct {
 	// ConsecutiveFailures trips a range's circuit in a region after this
 	// many failures in a row there. Default 10; negative: partition
@@ -33,6 +43,8 @@ type PartitionOptions struct {
 	// call tests it again. Default 5s; negative: the default.
 	OpenTimeout time.Duration
 	// MaxRanges bounds the (container, range, region) entries kept; the
-	// least recently used closed ones are forgotten first. Default 100 000.
+	// least recently used closed ones are forgotten first. It bounds as
+	// well the ranges whose region per-partition failover remembers.
+	// Default 100 000.
 	MaxRanges int
 }

@@ -89,9 +89,9 @@ func TestThroughputGroupPacesEachRangeAtTheWire(t *testing.T) {
 	got := readsIn(r.acct, "0")
 	require.Len(t, got, 32)
 	// 32 RU at 20 RU/s after a burst of 0.1 s: the last read leaves no
-	// sooner than 1.45 s after the first.
+	// sooner than 1.45 s after the first (less the clocks' jitter).
 	spread := got[len(got)-1].Time.Sub(got[0].Time)
-	assert.GreaterOrEqual(t, spread, 1450*time.Millisecond, "range 0 paced at 20 RU/s")
+	assert.GreaterOrEqual(t, spread, 1400*time.Millisecond, "range 0 paced at 20 RU/s")
 	assert.Less(t, cold, hot, "range 1 was not held back by range 0")
 }
 

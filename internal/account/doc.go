@@ -25,6 +25,11 @@
 //     (Next). The look-up protocol (epochs, forced look-ups) stays inside
 //     this package. Arms splits a read into one pinned route per region for
 //     hedging; hedge.go counts the hedges a region loses.
+//   - ppaf.go: per-partition failover. In a single-write account whose
+//     document says enablePerPartitionFailoverBehavior, a range's write
+//     refused (403.3) or unavailable (503) moves to the range's next
+//     region instead of the account's, and where one succeeded is
+//     remembered (rangeMoves), bounded, for the range's next writes.
 //   - sign.go: Sign. The host is not part of a request's signature, so a
 //     signed request may be resent unchanged to another endpoint of the
 //     same account.

@@ -99,6 +99,7 @@ type Router struct {
 	cache     *locationCache
 	hedges    hedgeLosses
 	parts     *partitions
+	moves     *rangeMoves      // where the writes of ranges that moved on their own go (per-partition failover)
 	ranges    *partition.Cache // the partition key ranges of containers, loaded when a call needs its range
 
 	throughputs throughputs // the provisioned throughput of containers, read for throughput groups
@@ -147,6 +148,7 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
+	r.moves = newRangeMoves(r.parts.opts.MaxRanges, r.now)
 	r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
