@@ -124,6 +124,11 @@ func (c *groupContainer) pacerLocked(rangeID string, rate float64) *pacer {
 			}
 		}
 		p = &pacer{tol: int64(groupTolerance)}
+		if whole := c.ranges[""]; whole != nil && rangeID != "" {
+			// The ranges just became known: what the container's calls
+			// reserved before counts against each range, not afresh.
+			p.tat = whole.tat
+		}
 		c.ranges[rangeID] = p
 	}
 	p.rate = rate

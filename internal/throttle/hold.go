@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -17,7 +18,7 @@ const (
 	// measureWindow is the least time over which what a range served is
 	// taken for its rate; a throttle sooner than that after the last one
 	// only slows the lane (by slowDown).
-	measureWindow = time.Second
+	measureWindow = 250 * time.Millisecond
 	// underMeasured is the share of the measured rate a lane paces at: a
 	// little under what the range served, so that the range keeps a
 	// margin and the service seldom throttles again.
@@ -27,6 +28,11 @@ const (
 	// throttled (a share of the rate per second), so that a range whose
 	// budget grew (or whose other clients left) is used again.
 	growth = 0.02
+	// firstGuess is the longest a first guess assumes one call takes of
+	// the range's budget, and doubling how fast the guess grows.
+	firstGuess   = 50 * time.Millisecond
+	doubling     = 250 * time.Millisecond
+	maxDoublings = 8 // a guess never grows past 256 times itself
 	// heldTolerance is the burst a held lane lets through at once.
 	heldTolerance = 20 * time.Millisecond
 	// quietForget is how long a range is remembered after its last throttle.
@@ -46,10 +52,12 @@ type lane struct {
 	until   int64   // unix ns: calls of this priority wait until then
 	rate    float64 // RU/s learned; 0 until a second throttle measures it
 	anchor  int64   // when rate was set: it grows from there
-	window  int64   // start of the measurement window; 0: none
+	window  int64   // start of the measurement window (a throttle); 0: none
+	owed    int64   // ns: the hint of the throttle that started the window
 	served  float64 // RU of the successes since window
 	pace    pacer   // at the rate (grown), once learned
 	started bool    // the lane has been throttled
+	guessed bool    // rate is the first guess, growing fast until measured
 }
 
 // laneOf returns the lane of priority low.
@@ -83,14 +91,33 @@ func (h *held) throttled(low bool, now int64, hint time.Duration, cost float64) 
 	}
 	l.started = true
 	switch {
-	case l.window != 0 && now-l.window >= int64(measureWindow) && l.served > 0:
-		l.rate = l.served / (float64(now-l.window) / float64(time.Second)) * underMeasured
-		l.window, l.served = now, 0
 	case l.window == 0:
-		l.window = now
-		l.rate = max(cost, 1) / max(hint, 10*time.Millisecond).Seconds()
-	case l.rate > 0:
-		l.rate *= slowDown
+		// A first guess, low on purpose (one call per hint, or per
+		// firstGuess), doubled every doubling until a throttle a window
+		// later measures the rate.
+		l.window, l.owed, l.guessed = now, int64(hint), true
+		l.rate = max(cost, 1) / max(hint, firstGuess).Seconds()
+	case now-l.window >= int64(measureWindow):
+		// Both ends of the window are throttles, where the range's budget
+		// was spent, each overspent by its hint's worth: what the range
+		// served between them is its rate times the window, less the first
+		// overspend, plus the second.
+		span := time.Duration(now - l.window - l.owed + int64(hint)).Seconds()
+		if l.served > 0 && span > 0 {
+			l.rate, l.guessed = l.served/span*underMeasured, false
+		} else {
+			l.rate *= slowDown
+		}
+		l.window, l.owed, l.served = now, int64(hint), 0
+	case l.guessed:
+		// Sooner than a window after the first throttle: the guess grew
+		// too fast.
+		l.rate, l.guessed = l.rateAt(now)*slowDown, false
+	default:
+		// Sooner than a window after the last measure: calls sent before
+		// it took effect; the measure stands.
+		l.until = max(l.until, until)
+		return
 	}
 	l.anchor = now
 	if l.rate > 0 {
@@ -102,6 +129,9 @@ func (h *held) throttled(low bool, now int64, hint time.Duration, cost float64) 
 // rateAt is the lane's pacing rate at now: the learned rate, grown since
 // it was set.
 func (l *lane) rateAt(now int64) float64 {
+	if l.guessed {
+		return l.rate * math.Exp2(min(float64(now-l.anchor)/float64(doubling), maxDoublings))
+	}
 	return l.rate * (1 + growth*float64(now-l.anchor)/float64(time.Second))
 }
 

@@ -312,7 +312,9 @@ func (t *Throttle) Settle(s *Slot, a Answer) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s.paced {
+	if s.paced && a.Status != 429 {
+		// A throttled attempt is not credited back: its turn went by with
+		// the range's budget spent, and its resend must wait for another.
 		s.held.lanes[laneOf(s.low)].pace.settle(s.est, charge, now)
 	}
 	if s.held != nil && a.Status < 300 {
