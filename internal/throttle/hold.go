@@ -27,7 +27,7 @@ const (
 	// growth is how fast a lane's rate rises while the range is not
 	// throttled (a share of the rate per second), so that a range whose
 	// budget grew (or whose other clients left) is used again.
-	growth = 0.02
+	growth = 0.05
 	// firstGuess is the longest a first guess assumes one call takes of
 	// the range's budget, and doubling how fast the guess grows.
 	firstGuess   = 50 * time.Millisecond
@@ -111,8 +111,9 @@ func (h *held) throttled(low bool, now int64, hint time.Duration, cost float64) 
 		l.window, l.owed, l.served = now, int64(hint), 0
 	case l.guessed:
 		// Sooner than a window after the first throttle: the guess grew
-		// too fast.
-		l.rate, l.guessed = l.rateAt(now)*slowDown, false
+		// too fast. It grows again from a little less, until a throttle
+		// a window after the first measures the rate.
+		l.rate = l.rateAt(now) * slowDown
 	default:
 		// Sooner than a window after the last measure: calls sent before
 		// it took effect; the measure stands.
