@@ -67,9 +67,9 @@ func (r *partitionRig) send(t *testing.T, ctx context.Context, method, path, bod
 	return resp
 }
 
-func (r *partitionRig) must(t *testing.T, method, path, body, pk string, want int) {
+func (r *partitionRig) must(t *testing.T, method, path, body, pk string, want int, header ...string) {
 	t.Helper()
-	require.Equal(t, want, r.send(t, context.Background(), method, path, body, pk).StatusCode, "%s %s", method, path)
+	require.Equal(t, want, r.send(t, context.Background(), method, path, body, pk, header...).StatusCode, "%s %s", method, path)
 }
 
 // One partition answering 500 in a one-region account while workers read

@@ -279,3 +279,56 @@ func waitForRanges(t *testing.T, r *partitionRig) {
 		return router.RangeCount("dbs/p/colls/c") == 2
 	}, 5*time.Second, 5*time.Millisecond)
 }
+
+// shareRig is a one-region account with container p/c created with the
+// given headers (throughput), and a chain whose group "share" takes half
+// of the container's provisioned throughput.
+func shareRig(t *testing.T, acctOpts cosmostest.Options, dbHeader, collHeader []string) *partitionRig {
+	t.Helper()
+	acct := cosmostest.NewAccount(acctOpts)
+	t.Cleanup(acct.Close)
+	r := &partitionRig{acct: acct, keys: map[string][]string{}, c: newChain(t, acct, Options{
+		Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "share", TargetShare: 0.5}}},
+	})}
+	r.must(t, http.MethodPost, "/dbs", `{"id":"p"}`, "", http.StatusCreated, dbHeader...)
+	r.must(t, http.MethodPost, "/dbs/p/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}`, "", http.StatusCreated, collHeader...)
+	return r
+}
+
+// TargetShare is a share of what the container's offer provisions: its
+// own manual throughput, its database's shared throughput, an autoscale
+// maximum. A serverless account has none: the call fails, saying so,
+// before anything is sent.
+func TestTargetShareReadsTheContainersOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		db, coll []string
+		want     float64
+	}{
+		{"container", nil, []string{"X-Ms-Offer-Throughput", "800"}, 400},
+		{"shared database", []string{"X-Ms-Offer-Throughput", "1000"}, nil, 500},
+		{"autoscale", nil, []string{"X-Ms-Cosmos-Offer-Autopilot-Settings", `{"maxThroughput":4000}`}, 2000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := shareRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, tc.db, tc.coll)
+			resp := r.send(t, withGroup(context.Background(), "share"), http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"1","pk":"a"}`, "a")
+			assert.Equal(t, http.StatusCreated, resp.StatusCode)
+			st := newStatus(r).Throughput
+			require.Len(t, st, 1)
+			assert.Equal(t, tc.want, st[0].Rate)
+		})
+	}
+	t.Run("serverless", func(t *testing.T) {
+		r := shareRig(t, cosmostest.Options{Regions: []string{"West US 2"}, Serverless: true}, nil, nil)
+		req, err := http.NewRequestWithContext(withGroup(context.Background(), "share"), http.MethodPost,
+			r.acct.Endpoint()+"dbs/p/colls/c/docs", strings.NewReader(`{"id":"1","pk":"a"}`))
+		require.NoError(t, err)
+		req.Header.Set("X-Ms-Documentdb-Partitionkey", `["a"]`)
+		_, err = r.c.Do(req)
+		var te *ThroughputError
+		require.ErrorAs(t, err, &te)
+		assert.ErrorIs(t, err, ErrThroughputLimit)
+		assert.Contains(t, err.Error(), "serverless")
+		assert.Zero(t, r.acct.CommitsInPartition("p", "c", "a", "1"), "nothing sent")
+	})
+}
