@@ -332,3 +332,50 @@ func TestTargetShareReadsTheContainersOffer(t *testing.T) {
 		assert.Zero(t, r.acct.CommitsInPartition("p", "c", "a", "1"), "nothing sent")
 	})
 }
+
+// A Low call's 429 holds back Low calls only: interactive High reads of
+// a range that a Low batch keeps throttled never wait for it.
+func TestLowPriorityThrottlesNeverHoldHighCalls(t *testing.T) {
+	acct := cosmostest.NewAccount(cosmostest.Options{Regions: []string{"West US 2"}, InitialRanges: 1})
+	t.Cleanup(acct.Close)
+	r := &partitionRig{acct: acct, keys: map[string][]string{}, c: newChain(t, acct, Options{})}
+	r.must(t, http.MethodPost, "/dbs", `{"id":"p"}`, "", http.StatusCreated)
+	r.must(t, http.MethodPost, "/dbs/p/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}`, "", http.StatusCreated,
+		"X-Ms-Offer-Throughput", "100")
+	r.must(t, http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"r","pk":"a"}`, "a", http.StatusCreated)
+
+	end := time.Now().Add(1500 * time.Millisecond)
+	low := WithRequestOptions(context.Background(), RequestOptions{Priority: policy.PriorityLow})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(end) && i < 1000; i++ {
+				ctx, cancel := context.WithDeadline(low, end.Add(time.Second))
+				r.send(t, ctx, http.MethodPost, "/dbs/p/colls/c/docs", fmt.Sprintf(`{"id":"b%d-%d","pk":"a"}`, w, i), "a")
+				cancel()
+			}
+		})
+	}
+	var highPaced, highCalls int
+	for time.Now().Before(end) {
+		time.Sleep(20 * time.Millisecond)
+		ctx, d := WithDiagnostics(context.Background())
+		assert.Equal(t, http.StatusOK, r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/r", "", "a").StatusCode)
+		highCalls++
+		for _, a := range d.Attempts() {
+			if a.Paced > 0 {
+				highPaced++
+			}
+		}
+	}
+	held := newStatus(r).ThrottledRanges
+	wg.Wait()
+
+	require.NotEmpty(t, held, "the Low batch was throttled")
+	for _, h := range held {
+		assert.Equal(t, policy.PriorityLow, h.Priority, "only the Low lane is held: %+v", h)
+	}
+	assert.Zero(t, highPaced, "of %d High reads", highCalls)
+	_, lowThrottled := attempts(acct, http.MethodPost)
+	assert.NotZero(t, lowThrottled, "the service throttled the Low batch")
+}
