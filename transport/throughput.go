@@ -139,7 +139,7 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 	if r.throttle == nil || (c.pacing.group == nil && !r.throttle.Holding()) {
 		return nil
 	}
-	container, rangeID, ranges, host := c.route.Pacing()
+	container, rangeID, ranges, host := c.route.Pacing(c.pacing.group != nil)
 	if container == "" {
 		return nil
 	}
@@ -195,10 +195,14 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 // settlePace tells the throttle the answer of the attempt c.slot reserved
 // (resp, or err when it got none).
 func (r *Retry) settlePace(c *call, resp *http.Response, err error) {
-	if r.throttle == nil || (c.slot == throttle.Slot{}) {
-		if r.throttle != nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+	if r.throttle == nil {
+		return
+	}
+	if !c.slot.Reserved() {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 			r.throttled(c, resp) // a call that reserved nothing can still teach a hold
 		}
+		c.slot = throttle.Slot{}
 		return
 	}
 	r.throttle.Settle(&c.slot, answerFor(resp))
@@ -207,7 +211,7 @@ func (r *Retry) settlePace(c *call, resp *http.Response, err error) {
 
 // throttled teaches the throttle a 429 of a call that reserved nothing.
 func (r *Retry) throttled(c *call, resp *http.Response) {
-	container, rangeID, _, host := c.route.Pacing()
+	container, rangeID, _, host := c.route.Pacing(false)
 	if container == "" {
 		return
 	}
@@ -241,9 +245,10 @@ func answerFor(resp *http.Response) throttle.Answer {
 // cancelPace gives back what call c's attempt reserved when it was not
 // sent after all.
 func (r *Retry) cancelPace(c *call) {
-	if r.throttle != nil {
+	if r.throttle != nil && c.slot.Reserved() {
 		r.throttle.Cancel(&c.slot)
 	}
+	c.slot = throttle.Slot{}
 }
 
 // newThrottle returns the throughput control o describes for an account

@@ -8,7 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/throttle"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
 
@@ -57,6 +59,37 @@ func BenchmarkUngovernedRead(b *testing.B) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkUngovernedPath measures what throughput control adds to a call
+// that joins no group, alone: finding its pacing, pacing its attempt and
+// settling its answer, with nothing held ("idle") and with a range of
+// another container held ("held elsewhere": the attempt then looks its
+// range up and finds no hold).
+func BenchmarkUngovernedPath(b *testing.B) {
+	for _, name := range []string{"off", "groups", "held elsewhere"} {
+		b.Run(name, func(b *testing.B) {
+			c := ungoverned(b)[name]
+			r := c.Transport.(*Transport).retry
+			req, _ := http.NewRequest(http.MethodGet, "http://acct.documents.azure.com/dbs/d/colls/c/docs/1", nil)
+			req.Header.Set("X-Ms-Documentdb-Partitionkey", `["a"]`)
+			cl := call{req: req, desc: wire.Describe(req)}
+			cl.route = account.NewRoute(req.Context(), r.router, r.policy, req, &cl.desc, nil)
+			resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{"X-Ms-Request-Charge": {"1"}}}
+			ctx := req.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if cl.pacing, err = r.pacingOf(&cl, RequestOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				if err := r.pace(ctx, &cl); err != nil {
+					b.Fatal(err)
+				}
+				r.settlePace(&cl, resp, nil)
 			}
 		})
 	}

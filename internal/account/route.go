@@ -447,14 +447,18 @@ func (rt *Route) InDoubt() bool { return rt.call.InDoubt() }
 // its container ("" for a request about no container's documents), its
 // partition key range when known ("" otherwise: the container's ranges are
 // not loaded yet, or the call spans ranges), how many ranges the container
-// has (0: not known), and the endpoint's host. The first call of a
-// container starts loading its ranges; none waits for them.
-func (rt *Route) Pacing() (container, rangeID string, ranges int, host string) {
+// has (0: not known, or not asked for by count), and the endpoint's host.
+// The first call of a container starts loading its ranges; none waits for
+// them.
+func (rt *Route) Pacing(count bool) (container, rangeID string, ranges int, host string) {
 	if rt.owner == nil || rt.container == "" {
 		return "", "", 0, rt.target.Host
 	}
 	if rt.rangeID == "" && rt.pk != "" {
 		rt.rangeID, _ = rt.owner.rangeOf(rt.container, rt.pk)
 	}
-	return rt.container, rt.rangeID, rt.owner.RangeCount(rt.container), rt.target.Host
+	if count {
+		ranges = rt.owner.RangeCount(rt.container)
+	}
+	return rt.container, rt.rangeID, ranges, rt.target.Host
 }

@@ -34,8 +34,8 @@ type Throttle struct {
 	noHold     bool
 	now        func() time.Time
 
-	holding atomic.Int64 // ranges held: 0 lets a call of no group skip everything
-	sweepAt atomic.Int64 // unix ns: when held ranges are next looked over for quiet ones
+	holding atomic.Int64  // ranges held: 0 lets a call of no group skip everything
+	lookups atomic.Uint64 // reservations while a range is held: every sweepEvery-th looks for quiet ones
 
 	mu   sync.Mutex    // guards held and every held entry
 	held map[Key]*held // bounded by maxHeld
@@ -162,18 +162,21 @@ func (t *Throttle) Reserve(c Call, s *Slot) error {
 	if c.Group == nil && !t.Holding() {
 		return nil
 	}
-	now := t.now().UnixNano()
 	deadline := int64(math.MaxInt64)
 	if !c.Deadline.IsZero() {
 		deadline = c.Deadline.UnixNano()
 	}
-	sendAt := now
-	if t.Holding() && now >= t.sweepAt.Load() {
-		t.sweep(now)
+	if t.Holding() && t.lookups.Add(1)%sweepEvery == 0 {
+		t.sweep(t.now().UnixNano())
 	}
+	var now, sendAt int64
 	if t.Holding() && c.Range != "" {
-		sendAt = t.reserveHeld(c, s, now, deadline)
+		now, sendAt = t.reserveHeld(c, s, deadline)
 	}
+	if now == 0 && c.Group != nil {
+		now = t.now().UnixNano()
+	}
+	sendAt = max(sendAt, now)
 	if g := c.Group; g != nil {
 		at, err := g.reserve(c, s, now, max(sendAt, now), deadline, t.queueLimit)
 		if err != nil {
@@ -186,29 +189,31 @@ func (t *Throttle) Reserve(c Call, s *Slot) error {
 	return nil
 }
 
-// reserveHeld returns when the attempt may go by its range's hold,
-// reserving on the held lane's pace; now when the range is not held or
-// the wait would pass the deadline of a call of no group.
-func (t *Throttle) reserveHeld(c Call, s *Slot, now, deadline int64) int64 {
+// reserveHeld returns now and when the attempt may go by its range's
+// hold, reserving on the held lane's pace; zeros when the range is not
+// held (the clock is read only when it is), and now when the wait would
+// pass the deadline of a call of no group.
+func (t *Throttle) reserveHeld(c Call, s *Slot, deadline int64) (now, sendAt int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	h := t.held[c.Key]
 	if h == nil {
-		return now
+		return 0, 0
 	}
+	now = t.now().UnixNano()
 	if now-h.last > int64(quietForget) {
 		t.forgetLocked(c.Key)
-		return now
+		return now, now
 	}
 	saved := h.lanes[laneOf(c.Low)].pace.tat
 	cost := h.est[c.Kind]
 	sendAt, paced := h.reserve(c.Low, now, cost)
 	if sendAt > deadline && c.Group == nil {
 		h.lanes[laneOf(c.Low)].pace.tat = saved
-		return now
+		return now, now
 	}
 	s.held, s.paced, s.est = h, paced, cost
-	return sendAt
+	return now, sendAt
 }
 
 // reserve reserves the attempt's estimate on the group's pacer of its
@@ -246,6 +251,10 @@ func (g *Group) reserve(c Call, s *Slot, now, notBefore, deadline int64, queueLi
 	}
 	return at, nil
 }
+
+// Reserved reports whether the slot holds a reservation that Settle or
+// Cancel must end: a group's, or a held range's.
+func (s *Slot) Reserved() bool { return s.gp != nil || s.held != nil }
 
 // Waited ends the attempt's wait: it no longer counts in its queue.
 func (t *Throttle) Waited(s *Slot) {
@@ -353,12 +362,14 @@ func (t *Throttle) addLocked(k Key, now int64) *held {
 	return h
 }
 
+// sweepEvery is how many reservations pass between two sweeps.
+const sweepEvery = 256
+
 // sweep forgets the ranges quiet for quietForget, so that once the service
 // stops throttling, calls of no group stop paying for holds.
 func (t *Throttle) sweep(now int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sweepAt.Store(now + int64(time.Second))
 	for k, h := range t.held {
 		if now-h.last > int64(quietForget) {
 			t.forgetLocked(k)

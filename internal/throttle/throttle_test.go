@@ -211,7 +211,8 @@ func TestHeldRangeLearnsItsRateAndReleasesCallsGradually(t *testing.T) {
 	// Quiet for long enough, the range is forgotten: calls pay nothing.
 	c.add(quietForget + 2*time.Second)
 	var s Slot
-	require.NoError(t, th.Reserve(Call{Key: key("9"), Kind: Read}, &s))
+	require.NoError(t, th.Reserve(Call{Key: key("0"), Kind: Read}, &s))
+	assert.Zero(t, s.Wait)
 	assert.False(t, th.Holding())
 }
 
@@ -224,4 +225,20 @@ func TestGroupsAreChecked(t *testing.T) {
 	}
 	_, err := New(Options{ThroughputOptions: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "a", TargetRU: 1}, {Name: "a", TargetRU: 2}}}})
 	assert.ErrorContains(t, err, "taken")
+}
+
+// Calls of other ranges forget quiet held ranges too, every so often, so
+// that once the service stops throttling nobody pays for holds.
+func TestQuietHeldRangesAreSweptByOtherCalls(t *testing.T) {
+	c := newClock()
+	th := newThrottle(t, c, policy.ThroughputOptions{})
+	var s Slot
+	require.NoError(t, th.Reserve(Call{Key: key("0"), Kind: Read}, &s))
+	th.Settle(&s, Answer{Status: 429, SubStatus: 3200, Hint: ms(10), Range: "0"})
+	require.True(t, th.Holding())
+	c.add(quietForget + time.Second)
+	for i := 0; i < sweepEvery && th.Holding(); i++ {
+		require.NoError(t, th.Reserve(Call{Key: key("9"), Kind: Read}, &s))
+	}
+	assert.False(t, th.Holding())
 }
