@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -23,17 +24,15 @@ import (
 // chain over it. keys holds, for each range, partition key values whose
 // items live there.
 type ruRig struct {
-	acct *cosmostest.Account
-	c    *http.Client
-	keys map[string][]string
-	all  []string // every key, ranges interleaved
+	*partitionRig
+	all []string // every key, ranges interleaved
 }
 
 func newRURig(t *testing.T, ru int, o Options) *ruRig {
 	t.Helper()
 	acct := cosmostest.NewAccount(cosmostest.Options{Regions: []string{"West US 2"}, InitialRanges: 4})
 	t.Cleanup(acct.Close)
-	r := &ruRig{acct: acct, c: newChain(t, acct, o), keys: map[string][]string{}}
+	r := &ruRig{partitionRig: &partitionRig{acct: acct, c: newChain(t, acct, o), keys: map[string][]string{}}}
 	r.must(t, http.MethodPost, "/dbs", `{"id":"p"}`, "", http.StatusCreated)
 	r.must(t, http.MethodPost, "/dbs/p/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}`, "", http.StatusCreated,
 		"X-Ms-Offer-Throughput", strconv.Itoa(ru))
@@ -67,25 +66,24 @@ func newRURig(t *testing.T, ru int, o Options) *ruRig {
 	return r
 }
 
-func (r *ruRig) send(t *testing.T, ctx context.Context, method, path, body, pk string, header ...string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(r.acct.Endpoint(), "/")+path, strings.NewReader(body))
-	require.NoError(t, err)
-	if pk != "" {
-		req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+pk+`"]`)
+// timed sends a request for the item id (a create when id is empty) with
+// partition key pk, and returns its answer (nil when it failed, its body
+// closed) and how long it took.
+func (r *ruRig) timed(ctx context.Context, method, id, body, pk string) (*http.Response, time.Duration) {
+	start := time.Now()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
+	req, _ := http.NewRequestWithContext(ctx, method, r.acct.Endpoint()+"dbs/p/colls/c/docs/"+id, rd)
+	req.URL.Path = strings.TrimSuffix(req.URL.Path, "/")
+	req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+pk+`"]`)
 	resp, err := r.c.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, time.Since(start)
+	}
 	resp.Body.Close()
-	return resp
-}
-
-func (r *ruRig) must(t *testing.T, method, path, body, pk string, want int, header ...string) {
-	t.Helper()
-	require.Equal(t, want, r.send(t, context.Background(), method, path, body, pk, header...).StatusCode, "%s %s", method, path)
+	return resp, time.Since(start)
 }
 
 // lane is what one kind of caller of a scenario got.
@@ -143,17 +141,7 @@ func runMixed(t *testing.T, r *ruRig, batchCtx context.Context, d time.Duration)
 			for i := 0; time.Now().Before(end) && i < 100000; i++ {
 				pk := r.all[(w*7+i)%len(r.all)]
 				ctx, cancel := context.WithDeadline(batchCtx, end.Add(2*time.Second))
-				start := time.Now()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.acct.Endpoint()+"dbs/p/colls/c/docs",
-					strings.NewReader(`{"id":"b-`+strconv.Itoa(w)+`-`+strconv.Itoa(i)+`","pk":"`+pk+`"`+body))
-				req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+pk+`"]`)
-				resp, err := r.c.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				} else {
-					resp = nil
-				}
-				batch.add(resp, time.Since(start))
+				batch.add(r.timed(ctx, http.MethodPost, "", `{"id":"b-`+strconv.Itoa(w)+`-`+strconv.Itoa(i)+`","pk":"`+pk+`"`+body, pk))
 				cancel()
 			}
 		})
@@ -165,16 +153,7 @@ func runMixed(t *testing.T, r *ruRig, batchCtx context.Context, d time.Duration)
 			for i := 0; time.Now().Before(end) && i < 100000; i++ {
 				<-tick.C
 				pk := r.all[(w*13+i)%len(r.all)]
-				start := time.Now()
-				req, _ := http.NewRequest(http.MethodGet, r.acct.Endpoint()+"dbs/p/colls/c/docs/"+pk, nil)
-				req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+pk+`"]`)
-				resp, err := r.c.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				} else {
-					resp = nil
-				}
-				reads.add(resp, time.Since(start))
+				reads.add(r.timed(context.Background(), http.MethodGet, pk, "", pk))
 			}
 		})
 	}
@@ -246,17 +225,7 @@ func runGreedy(t *testing.T, r *ruRig, ru float64, d time.Duration) greedyResult
 			for i := 0; time.Now().Before(end) && i < 100000; i++ {
 				pk := r.all[(k*5+i)%len(r.all)]
 				ctx, cancel := context.WithDeadline(context.Background(), end.Add(2*time.Second))
-				start := time.Now()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.acct.Endpoint()+"dbs/p/colls/c/docs",
-					strings.NewReader(`{"id":"g-`+strconv.Itoa(k)+`-`+strconv.Itoa(i)+`","pk":"`+pk+`"}`))
-				req.Header.Set("X-Ms-Documentdb-Partitionkey", `["`+pk+`"]`)
-				resp, err := r.c.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				} else {
-					resp = nil
-				}
-				took := time.Since(start)
+				resp, took := r.timed(ctx, http.MethodPost, "", `{"id":"g-`+strconv.Itoa(k)+`-`+strconv.Itoa(i)+`","pk":"`+pk+`"}`, pk)
 				w.add(resp, took)
 				cancel()
 				time.Sleep(max(pause-took, 0))
