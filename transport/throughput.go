@@ -210,14 +210,22 @@ func (r *Retry) settlePace(c *call, resp *http.Response, err error) {
 }
 
 // throttled teaches the throttle a 429 of a call that reserved nothing.
+// Only a 429/3200 holds its range; the range is the one the answer
+// names, else the one the call knows (which may start loading the
+// container's ranges).
 func (r *Retry) throttled(c *call, resp *http.Response) {
-	container, rangeID, _, host := c.route.Pacing(false)
+	if sub, _ := wire.LookupSubStatus(resp.Header); sub != 3200 {
+		return
+	}
+	a := answerFor(resp)
+	container, rangeID, host := c.route.Placed()
+	if a.Range == "" && rangeID == "" {
+		container, rangeID, _, host = c.route.Pacing(false)
+	}
 	if container == "" {
 		return
 	}
-	s := throttle.Slot{}
-	r.throttle.Reserve(throttle.Call{Key: throttle.Key{Container: container, Range: rangeID, Host: host}, Kind: kindOf(&c.desc), Low: c.pacing.low}, &s)
-	r.throttle.Settle(&s, answerFor(resp))
+	r.throttle.Throttled(throttle.Key{Container: container, Range: rangeID, Host: host}, c.pacing.low, kindOf(&c.desc), a)
 }
 
 // answerFor is what resp tells the throttle; an error's answer is empty.

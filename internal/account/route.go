@@ -443,6 +443,13 @@ func (rt *Route) Unable(d decide.Decision, resp *http.Response) decide.Decision 
 // committed unseen, a doubt the call can settle.
 func (rt *Route) InDoubt() bool { return rt.call.InDoubt() }
 
+// Placed names where the call's last attempt went, as Pacing does, from
+// what the call knows already: its range is "" unless it was known before
+// the attempt. It looks nothing up.
+func (rt *Route) Placed() (container, rangeID, host string) {
+	return rt.container, rt.rangeID, rt.sent.Host
+}
+
 // Pacing names where the call's next attempt goes, for throughput control:
 // its container ("" for a request about no container's documents), its
 // partition key range when known ("" otherwise: the container's ranges are

@@ -343,6 +343,13 @@ func (t *Throttle) Settle(s *Slot, a Answer) {
 	}
 }
 
+// Throttled records the answer a of an attempt that reserved nothing, to
+// the range k (the range a names, if any, wins): a 429/3200 holds it.
+func (t *Throttle) Throttled(k Key, low bool, kind Kind, a Answer) {
+	s := Slot{key: k, low: low, kind: kind}
+	t.Settle(&s, a)
+}
+
 // addLocked remembers a newly throttled range, forgetting the quiet ones
 // first when there are too many; nil when every one is recent. t.mu is held.
 func (t *Throttle) addLocked(k Key, now int64) *held {
