@@ -1,7 +1,7 @@
 package account
 
 import (
-	"container/list"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -20,39 +20,59 @@ import (
 const openRangesMarkRegion = 3
 
 // partitions keeps a circuit per partition key range of a container in a
-// region (see policy.PartitionOptions): its consecutive failures, and
-// until when a tripped range avoids the region. It is safe for concurrent
-// use; a lookup while no circuit is open takes no lock.
+// region (see policy.PartitionOptions): its failures in a row, and until
+// when a tripped range avoids the region. Only failing and open circuits
+// are kept, in a circuitTable, at most MaxRanges of them. It is safe for
+// concurrent use; a lookup while no circuit is open, and a success while
+// none is failing, take no lock.
 type partitions struct {
-	opts policy.PartitionOptions // with defaults
-	now  func() time.Time
-	mark func(u *url.URL) // marks a region unavailable for reads
+	opts  policy.PartitionOptions // with defaults
+	now   func() time.Time
+	epoch time.Time        // the origin of the times kept: nanoseconds since then, by now's monotonic reading
+	wall  bool             // now's times have no monotonic reading (a test's clock): subtract Unix times, faster than Sub
+	mark  func(u *url.URL) // marks a region unavailable for reads
 
 	open    atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
-	failing atomic.Int64 // entries kept (ranges failing or open): 0 lets a success skip the lock
+	failing atomic.Int64 // circuits kept (failing or open): 0 lets a success skip the lock
 
-	mu      sync.Mutex // guards entries, lru, openIn, and every entry's fields
-	entries map[rangeKey]*rangeCircuit
-	lru     list.List      // of *rangeCircuit, most recently used first
-	openIn  map[string]int // open circuits per region host
+	mu     sync.Mutex // guards t, openIn
+	t      circuitTable
+	openIn []int32 // open circuits per host id of t
 }
 
-// rangeKey names one range of one container in one region.
-type rangeKey struct {
-	container string // "dbs/d/colls/c"
-	rangeID   string
-	host      string // the region's endpoint host
+// A PartitionChange is what an answer did to its range's circuit in a
+// region.
+type PartitionChange uint8
+
+// The changes of a partition circuit; 0 is none.
+const (
+	PartitionTripped   PartitionChange = iota + 1 // closed to open
+	PartitionReopened                             // its test failed: open again
+	PartitionRecovered                            // a success closed it
+)
+
+func (c PartitionChange) String() string {
+	switch c {
+	case PartitionTripped:
+		return "tripped"
+	case PartitionReopened:
+		return "reopened"
+	case PartitionRecovered:
+		return "recovered"
+	}
+	return "none"
 }
 
-// rangeCircuit is one range's circuit in one region.
-type rangeCircuit struct {
-	key      rangeKey
-	elem     *list.Element
-	failures int       // in a row
-	until    time.Time // zero: closed; else open until then, when one call tests it
-	testing  bool      // a call is testing the region for the range
-	testEnds time.Time // when a test that never reported is given up
-}
+// A verdict is how an answer counts toward its range's circuit (see
+// decide.PartitionVerdict).
+type verdict uint8
+
+const (
+	notCounted   verdict = iota // says nothing of the range: never sent, cancelled, routing answers
+	success                     // the range answered in the region
+	readFailure                 // a read's failure
+	writeFailure                // a write's failure: only a write can show that the region is back
+)
 
 // PartitionStatus is one open partition circuit, for an operator.
 type PartitionStatus struct {
@@ -62,11 +82,23 @@ type PartitionStatus struct {
 }
 
 func newPartitions(o policy.PartitionOptions, now func() time.Time, mark func(*url.URL)) *partitions {
-	return &partitions{opts: decide.PartitionDefaults(o), now: now, mark: mark, entries: make(map[rangeKey]*rangeCircuit), openIn: make(map[string]int)}
+	epoch := now()
+	return &partitions{opts: decide.PartitionDefaults(o), now: now, epoch: epoch, wall: epoch == epoch.Round(0), mark: mark}
 }
 
 // on reports whether partition circuits are on.
 func (p *partitions) on() bool { return p != nil && p.opts.ConsecutiveFailures >= 0 }
+
+// clock returns the time now as kept: nanoseconds since p.epoch, at least 1.
+func (p *partitions) clock() int64 {
+	if p.wall {
+		return max(p.now().UnixNano()-p.epoch.UnixNano(), 1)
+	}
+	return max(int64(p.now().Sub(p.epoch)), 1)
+}
+
+// timeOf returns the time t kept by clock.
+func (p *partitions) timeOf(t int64) time.Time { return p.epoch.Add(time.Duration(t)) }
 
 // avoid reports whether a call of range rangeID of container should avoid
 // the region at ep: its circuit is open and not yet due for a test. When
@@ -78,72 +110,98 @@ func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.entries[rangeKey{container, rangeID, ep.Host}]
-	if c == nil || c.until.IsZero() {
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex {
 		return false
 	}
-	now := p.now()
-	switch {
-	case now.Before(c.until):
-		return true
-	case c.testing && now.Before(c.testEnds):
-		return true // one test at a time, however long it takes
+	c := p.t.at(i)
+	if c.until == 0 {
+		return false
 	}
-	c.testing, c.testEnds = true, now.Add(p.testGiveUp())
+	now := p.clock()
+	if now < c.until {
+		return true // open, or tested by a call still under way however long it takes
+	}
+	c.flags |= flagTesting
+	c.until = now + int64(p.testGiveUp())
 	return false // this call tests the region
 }
 
 // record counts an answer of the region at ep for range rangeID of
-// container: a failure, or a success when counted (see
-// decide.PartitionVerdict). A range trips after ConsecutiveFailures in a
-// row, and a test's failure trips it again at once; a success closes it
-// and forgets it. Only failing and open ranges are kept, so that while
-// none is, a success takes no lock.
-func (p *partitions) record(container, rangeID string, ep *url.URL, failure, counted bool) {
-	if !p.on() || rangeID == "" || container == "" || !failure && p.failing.Load() == 0 {
-		return
+// container, and returns what it did to the range's circuit. A range
+// trips after ConsecutiveFailures in a row, and a test's failure trips it
+// again at once; a success closes it and forgets it. Only failing and
+// open ranges are kept, so that while none is, a success takes no lock.
+func (p *partitions) record(container, rangeID string, ep *url.URL, v verdict) PartitionChange {
+	if !p.on() || rangeID == "" || container == "" || v <= success && p.failing.Load() == 0 {
+		return 0
 	}
-	k := rangeKey{container, rangeID, ep.Host}
 	p.mu.Lock()
-	c := p.entries[k]
-	if !counted {
-		if c != nil && c.testing {
-			c.testing = false // the test said nothing (cancelled, never sent): the next call tests
-		}
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex && v <= success {
 		p.mu.Unlock()
-		return
+		return 0 // nothing to remember of a healthy range
 	}
-	if c == nil {
-		if !failure {
-			p.mu.Unlock()
-			return // nothing to remember of a healthy range
-		}
-		c = p.addLocked(k)
-	} else {
-		p.lru.MoveToFront(c.elem)
-	}
-	var markRegion bool
-	switch {
-	case !failure:
-		if !c.until.IsZero() {
-			p.closedLocked(k.host)
-		}
-		p.removeLocked(c) // healthy again: nothing to remember
-	case !c.until.IsZero() && c.testing:
-		c.until, c.testing = p.reopenAt(), false // the test failed
-	case c.until.IsZero():
-		c.failures++
-		if c.failures >= p.opts.ConsecutiveFailures {
-			c.until = p.reopenAt()
-			p.open.Add(1)
-			p.openIn[k.host]++
-			markRegion = p.openIn[k.host] >= openRangesMarkRegion
-		}
-	}
+	change, markRegion := p.recordLocked(i, container, rangeID, ep.Host, v)
 	p.mu.Unlock()
 	if markRegion && p.mark != nil {
 		p.mark(ep)
 	}
+	return change
+}
+
+// recordLocked is record for circuit i of (container, rangeID, host),
+// noIndex if it is not kept yet; markRegion reports that the region now
+// has enough tripped ranges to be marked. p.mu is held.
+func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v verdict) (change PartitionChange, markRegion bool) {
+	if v == notCounted {
+		p.releaseLocked(p.t.at(i)) // if it was a test, it said nothing (cancelled, never sent): the next call tests
+		return 0, false
+	}
+	if i == noIndex {
+		var ok bool
+		if i, ok = p.addLocked(container, rangeID, host); !ok {
+			return 0, false
+		}
+	} else {
+		p.t.touch(i)
+	}
+	c := p.t.at(i)
+	switch {
+	case v == success:
+		if c.until != 0 {
+			change = PartitionRecovered
+			p.closedLocked(c.key.host())
+		}
+		p.removeLocked(i) // healthy again: nothing to remember
+	case c.until != 0 && c.flags&flagTesting != 0:
+		change = PartitionReopened // the test failed
+		c.until, c.flags = p.reopenAt(), c.flags&^flagTesting
+	case c.until == 0:
+		if c.failures < math.MaxUint16 {
+			c.failures++
+		}
+		if int(c.failures) >= p.opts.ConsecutiveFailures {
+			change = PartitionTripped
+			markRegion = p.tripLocked(i)
+		}
+	}
+	return change, markRegion
+}
+
+// tripLocked opens circuit i, closed until now, and reports whether its
+// region now has enough tripped ranges to be marked. p.mu is held.
+func (p *partitions) tripLocked(i uint32) bool {
+	c := p.t.at(i)
+	c.until, c.failures = p.reopenAt(), 0
+	p.t.opened(i)
+	p.open.Add(1)
+	h := c.key.host()
+	if int(h) >= len(p.openIn) {
+		p.openIn = append(p.openIn, make([]int32, int(h)+1-len(p.openIn))...)
+	}
+	p.openIn[h]++
+	return p.openIn[h] >= openRangesMarkRegion
 }
 
 // testGiveUp is how long a test that never reports (its call went
@@ -162,61 +220,63 @@ func (p *partitions) release(container, rangeID string, ep *url.URL) {
 		return
 	}
 	p.mu.Lock()
-	if c := p.entries[rangeKey{container, rangeID, ep.Host}]; c != nil {
-		c.testing = false
+	if i := p.t.find(container, rangeID, ep.Host); i != noIndex {
+		p.releaseLocked(p.t.at(i))
 	}
 	p.mu.Unlock()
+}
+
+// releaseLocked ends c's test without a verdict: the test is due again at
+// once. p.mu is held.
+func (p *partitions) releaseLocked(c *circuit) {
+	if c.flags&flagTesting != 0 {
+		c.flags &^= flagTesting
+		c.until = p.clock()
+	}
 }
 
 // reopenAt is when a range tripped now is tested again: OpenTimeout plus
 // up to a fifth more, so that ranges tripped together are not tested
 // together.
-func (p *partitions) reopenAt() time.Time {
+func (p *partitions) reopenAt() int64 {
 	d := p.opts.OpenTimeout
-	return p.now().Add(d + time.Duration(rand.Int64N(int64(d)/5+1)))
+	return p.clock() + int64(d) + rand.Int64N(int64(d)/5+1)
 }
 
-// addLocked adds a closed circuit for k, forgetting the least recently
-// used closed one when the cap is reached (or, if every one is open, the
-// least recently used). p.mu is held.
-func (p *partitions) addLocked(k rangeKey) *rangeCircuit {
-	if len(p.entries) >= p.opts.MaxRanges {
-		victim := p.lru.Back()
-		for e := victim; e != nil; e = e.Prev() {
-			if e.Value.(*rangeCircuit).until.IsZero() {
-				victim = e
-				break
-			}
+// addLocked adds a closed circuit for (container, rangeID, host) and
+// returns its index, forgetting the least recently used closed one when
+// the cap is reached (or, if every one is open, the least recently used
+// open one); false if its names do not fit in the tables. p.mu is held.
+func (p *partitions) addLocked(container, rangeID, host string) (uint32, bool) {
+	if p.t.count >= min(p.opts.MaxRanges, maxEntries) {
+		victim := p.t.closed.tail
+		if victim == noIndex {
+			victim = p.t.open.tail
+			p.closedLocked(p.t.at(victim).key.host())
 		}
-		if victim != nil {
-			v := victim.Value.(*rangeCircuit)
-			if !v.until.IsZero() {
-				p.closedLocked(v.key.host)
-			}
-			p.removeLocked(v)
-		}
+		p.removeLocked(victim)
 	}
-	c := &rangeCircuit{key: k}
-	c.elem = p.lru.PushFront(c)
-	p.entries[k] = c
-	p.failing.Add(1)
-	return c
+	i, ok := p.t.add(container, rangeID, host)
+	if ok {
+		p.failing.Add(1)
+	}
+	return i, ok
 }
 
-// removeLocked forgets c. p.mu is held.
-func (p *partitions) removeLocked(c *rangeCircuit) {
-	p.lru.Remove(c.elem)
-	delete(p.entries, c.key)
+// removeLocked forgets circuit i. p.mu is held.
+func (p *partitions) removeLocked(i uint32) {
+	p.t.remove(i)
 	p.failing.Add(-1)
+	if p.t.count == 0 {
+		p.openIn = nil
+	}
 }
 
-// closedLocked counts a circuit of the region at host that is open no
+// closedLocked counts a circuit of the region of host id h that is open no
 // more. p.mu is held.
-func (p *partitions) closedLocked(host string) {
+func (p *partitions) closedLocked(h uint32) {
 	p.open.Add(-1)
-	if p.openIn[host]--; p.openIn[host] <= 0 {
-		delete(p.openIn, host)
-	}
+	p.openIn[h]--
 }
 
 // status lists the open circuits, for an operator.
@@ -226,17 +286,18 @@ func (p *partitions) status(nameOf func(host string) string) []PartitionStatus {
 	}
 	p.mu.Lock()
 	var out []PartitionStatus
-	for k, c := range p.entries {
-		if c.until.IsZero() {
-			continue
-		}
-		name := k.host
-		if nameOf != nil {
-			name = nameOf(k.host)
-		}
-		out = append(out, PartitionStatus{Container: k.container, Range: k.rangeID, Endpoint: name, Until: c.until, Testing: c.testing})
+	for i := p.t.open.head; i != noIndex && p.t.count > 0; i = p.t.at(i).next {
+		c := p.t.at(i)
+		container, rangeID, host := p.t.names(c.key)
+		out = append(out, PartitionStatus{Container: container, Range: rangeID, Endpoint: host,
+			Until: p.timeOf(c.until), Testing: c.flags&flagTesting != 0})
 	}
 	p.mu.Unlock()
+	for i := range out {
+		if nameOf != nil {
+			out[i].Endpoint = nameOf(out[i].Endpoint)
+		}
+	}
 	slices.SortFunc(out, func(a, b PartitionStatus) int {
 		if a.Container != b.Container {
 			return compareStrings(a.Container, b.Container)
@@ -311,7 +372,16 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 		rt.owner.parts.release(rt.container, rt.rangeID, rt.sent)
 	}
 	failure, counted := decide.PartitionVerdict(resp, err)
-	rt.owner.parts.record(rt.container, rangeID, rt.sent, failure, counted)
+	v := notCounted
+	switch {
+	case failure && rt.write:
+		v = writeFailure
+	case failure:
+		v = readFailure
+	case counted:
+		v = success
+	}
+	rt.owner.parts.record(rt.container, rangeID, rt.sent, v)
 	if failure && rt.rangeID == "" {
 		// Warm the container's ranges, so that once the range trips the
 		// next calls know their range before their first attempt.
