@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -46,7 +47,7 @@ type PartitionChange uint8
 
 // The changes of a partition circuit; 0 is none.
 const (
-	PartitionTripped   PartitionChange = iota + 1 // closed to open
+	PartitionTripped   PartitionChange = iota + 1 // closed to open: failures in a row
 	PartitionReopened                             // its test failed: open again
 	PartitionRecovered                            // a success closed it
 )
@@ -61,6 +62,15 @@ func (c PartitionChange) String() string {
 		return "recovered"
 	}
 	return "none"
+}
+
+// A PartitionEvent is a change of one range's circuit in one region, for
+// telemetry (RouterOptions.OnPartition).
+type PartitionEvent struct {
+	Container string // "dbs/{db}/colls/{coll}"
+	Range     string
+	Region    string // the region's name, or its endpoint's host
+	Change    PartitionChange
 }
 
 // A verdict is how an answer counts toward its range's circuit (see
@@ -310,6 +320,29 @@ func (p *partitions) status(nameOf func(host string) string) []PartitionStatus {
 	return out
 }
 
+// openPerHost calls yield with each host that has open circuits and
+// their number.
+func (p *partitions) openPerHost(yield func(host string, n int)) {
+	if !p.on() || p.open.Load() == 0 {
+		return
+	}
+	type hostOpen struct {
+		host string
+		n    int
+	}
+	var hs []hostOpen
+	p.mu.Lock()
+	for h, n := range p.openIn {
+		if n > 0 {
+			hs = append(hs, hostOpen{p.t.hosts.name(uint32(h)), int(n)})
+		}
+	}
+	p.mu.Unlock()
+	for _, h := range hs {
+		yield(h.host, h.n)
+	}
+}
+
 func compareStrings(a, b string) int {
 	switch {
 	case a < b:
@@ -343,9 +376,10 @@ func (rt *Route) aroundTripped(eps []*url.URL) []*url.URL {
 }
 
 // recordPartition counts the answer of the call's last attempt (resp, or
-// err) toward its range's circuit in the region it went to. The range is
+// err) toward its range's circuit in the region it went to, and reports
+// a change of the circuit to telemetry with ctx, the call's. The range is
 // the one the answer names, else the one known before the attempt.
-func (rt *Route) recordPartition(resp *http.Response, err error) {
+func (rt *Route) recordPartition(ctx context.Context, resp *http.Response, err error) {
 	if rt.owner == nil || rt.container == "" || !rt.owner.parts.on() {
 		return
 	}
@@ -381,12 +415,28 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 	case counted:
 		v = success
 	}
-	rt.owner.parts.record(rt.container, rangeID, rt.sent, v)
+	if change := rt.owner.parts.record(rt.container, rangeID, rt.sent, v); change != 0 {
+		rt.owner.partitionChanged(ctx, rt.container, rangeID, rt.sent, change)
+	}
 	if failure && rt.rangeID == "" {
 		// Warm the container's ranges, so that once the range trips the
 		// next calls know their range before their first attempt.
 		rt.owner.rangeOf(rt.container, rt.pk)
 	}
+}
+
+// partitionChanged reports a change of the circuit of range rangeID of
+// container in the region at ep to telemetry, if it listens.
+func (r *Router) partitionChanged(ctx context.Context, container, rangeID string, ep *url.URL, change PartitionChange) {
+	if r.onPartition != nil {
+		r.onPartition(ctx, PartitionEvent{Container: container, Range: rangeID, Region: r.nameOfHost(ep.Host), Change: change})
+	}
+}
+
+// OpenPartitions calls yield with each region that has open partition
+// circuits and their number, for telemetry's gauge.
+func (r *Router) OpenPartitions(yield func(region string, open int)) {
+	r.parts.openPerHost(func(host string, n int) { yield(r.nameOfHost(host), n) })
 }
 
 // PartitionStatus lists the open partition circuits, for an operator.

@@ -204,7 +204,7 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		Pinned:      rt.pinned,
 	}
 	rt.last = s
-	rt.recordPartition(resp, err)
+	rt.recordPartition(ctx, resp, err)
 	d := rt.call.Decide(o, resp, s)
 	if o == decide.OK || o == decide.Final {
 		return d

@@ -65,6 +65,11 @@ type RouterOptions struct {
 	// if not nil, is called with the look-up's result. Telemetry starts a
 	// span here. It must not block.
 	OnRefresh func(ctx context.Context, forced bool) (context.Context, func(err error))
+	// OnPartition, if set, is called when a partition circuit changes
+	// (see PartitionChange), with the context of the call whose answer
+	// changed it. Telemetry adds a span event and counts the change. It
+	// must not block.
+	OnPartition func(ctx context.Context, e PartitionEvent)
 }
 
 // A Router knows the account's regions and says which endpoint serves an
@@ -100,6 +105,8 @@ type Router struct {
 	hedges    hedgeLosses
 	parts     *partitions
 	ranges    *partition.Cache // the partition key ranges of containers with tripped ranges; nil: circuits off
+
+	onPartition func(context.Context, PartitionEvent) // RouterOptions.OnPartition
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
@@ -145,6 +152,7 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
+	r.onPartition = o.OnPartition
 	if r.parts.on() {
 		r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
 	}
