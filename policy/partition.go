@@ -15,7 +15,9 @@ import "time"
 // success; what never left, the caller's cancellation, 429 of the
 // caller's own throughput and the routing answers (410/1002 split, 1000,
 // 1007, 1008) count neither way. A circuit trips after
-// ConsecutiveFailures failures in a row. A tripped range's reads go to the
+// ConsecutiveFailures failures in a row, or, with hedged reads, after
+// HedgeOptions.DemoteAfter hedged reads in a row that another region
+// answered first. A tripped range's reads go to the
 // next preferred region without a failed attempt first; in a multi-write
 // account its writes go to the next write region; a single write region
 // is never refused (there is nowhere else to send the write), but its

@@ -47,6 +47,7 @@ type circuitFlags uint8
 
 const (
 	flagTesting circuitFlags = 1 << iota // a call tests the region for the range
+	flagSlow                             // tripped by lost hedges: its test is a real (hedged) read
 )
 
 // A circuit is one range's circuit in one region: 32 bytes.
@@ -58,7 +59,7 @@ type circuit struct {
 	until      int64
 	prev, next uint32 // neighbours in its list (the free list: next only)
 	failures   uint16 // failures in a row, saturated
-	_          uint16 // room for another count
+	losses     uint16 // hedged reads lost in a row, saturated
 	flags      circuitFlags
 }
 

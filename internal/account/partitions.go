@@ -21,8 +21,8 @@ import (
 const openRangesMarkRegion = 3
 
 // partitions keeps a circuit per partition key range of a container in a
-// region (see policy.PartitionOptions): its failures in a row, and until
-// when a tripped range avoids the region. Only failing and open circuits
+// region (see policy.PartitionOptions): its failures and lost hedges in a
+// row, and until when a tripped range avoids the region. Only failing and open circuits
 // are kept, in a circuitTable, at most MaxRanges of them. It is safe for
 // concurrent use; a lookup while no circuit is open, and a success while
 // none is failing, take no lock.
@@ -47,7 +47,7 @@ type PartitionChange uint8
 
 // The changes of a partition circuit; 0 is none.
 const (
-	PartitionTripped   PartitionChange = iota + 1 // closed to open: failures in a row
+	PartitionTripped   PartitionChange = iota + 1 // closed to open: failures or lost hedges in a row
 	PartitionReopened                             // its test failed: open again
 	PartitionRecovered                            // a success closed it
 )
@@ -199,11 +199,56 @@ func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v v
 	return change, markRegion
 }
 
+// lost counts a hedged read of range rangeID of container that the region
+// at ep lost (another region answered first while it had not), and
+// returns what it did to the range's circuit: after demoteAfter in a row
+// the range trips there, as after failures, and its test is a real read,
+// which shows whether the region answers in time. A loss while the
+// circuit is tested is the test's failure. Any success of the region
+// for the range starts the count again.
+func (p *partitions) lost(container, rangeID string, ep *url.URL, demoteAfter int) PartitionChange {
+	if !p.on() || rangeID == "" || container == "" {
+		return 0
+	}
+	p.mu.Lock()
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex {
+		var ok bool
+		if i, ok = p.addLocked(container, rangeID, ep.Host); !ok {
+			p.mu.Unlock()
+			return 0
+		}
+	} else {
+		p.t.touch(i)
+	}
+	c := p.t.at(i)
+	var change PartitionChange
+	switch {
+	case c.until != 0 && c.flags&flagTesting != 0:
+		change = PartitionReopened
+		c.until, c.flags = p.reopenAt(), c.flags&^flagTesting|flagSlow
+	case c.until == 0:
+		if c.losses < math.MaxUint16 {
+			c.losses++
+		}
+		if int(c.losses) >= demoteAfter {
+			change = PartitionTripped
+			c.flags |= flagSlow
+		}
+	}
+	markRegion := change == PartitionTripped && p.tripLocked(i)
+	p.mu.Unlock()
+	if markRegion && p.mark != nil {
+		p.mark(ep)
+	}
+	return change
+}
+
 // tripLocked opens circuit i, closed until now, and reports whether its
 // region now has enough tripped ranges to be marked. p.mu is held.
 func (p *partitions) tripLocked(i uint32) bool {
 	c := p.t.at(i)
-	c.until, c.failures = p.reopenAt(), 0
+	c.until, c.failures, c.losses = p.reopenAt(), 0, 0
 	p.t.opened(i)
 	p.open.Add(1)
 	h := c.key.host()
@@ -398,6 +443,7 @@ func (rt *Route) recordPartition(ctx context.Context, resp *http.Response, err e
 	if rangeID == "" {
 		return
 	}
+	rt.answeredRange = rangeID
 	if rt.rangeID != "" && rangeID != rt.rangeID {
 		// The ranges the call was routed by are stale (a split the answers
 		// do not announce to point operations): read them again, and free

@@ -276,3 +276,46 @@ func BenchmarkPartitionLookup(b *testing.B) {
 		})
 	}
 }
+
+// Hedged reads lost in a row by a region trip the range there, and only
+// that range; a success of the region for the range starts the count
+// again; a loss while the range is tested reopens it; the test is a real
+// read.
+func TestLostHedgesTripTheirRange(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{OpenTimeout: time.Second}, c.now, nil)
+	for range 4 {
+		assert.Zero(t, p.lost("dbs/d/colls/c", "1", west, 5))
+	}
+	p.record("dbs/d/colls/c", "1", west, success) // the region won one
+	for range 4 {
+		assert.Zero(t, p.lost("dbs/d/colls/c", "1", west, 5), "the count started again")
+	}
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west))
+	assert.Equal(t, PartitionTripped, p.lost("dbs/d/colls/c", "1", west, 5))
+	assert.True(t, p.avoid("dbs/d/colls/c", "1", west))
+	assert.False(t, p.avoid("dbs/d/colls/c", "0", west), "another range")
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", east), "another region")
+
+	c.t = c.t.Add(1200 * time.Millisecond)
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west), "a read tests the region")
+	assert.Equal(t, PartitionReopened, p.lost("dbs/d/colls/c", "1", west, 5), "and loses again")
+	assert.True(t, p.avoid("dbs/d/colls/c", "1", west))
+	c.t = c.t.Add(1200 * time.Millisecond)
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west))
+	assert.Equal(t, PartitionRecovered, p.record("dbs/d/colls/c", "1", west, success))
+	assert.Zero(t, p.t.count)
+}
+
+// Failures and lost hedges count apart: neither starts the other's
+// count again.
+func TestLostHedgesAndFailuresCountApart(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{ConsecutiveFailures: 3}, c.now, nil)
+	p.lost("dbs/d/colls/c", "1", west, 3)
+	p.record("dbs/d/colls/c", "1", west, readFailure)
+	p.lost("dbs/d/colls/c", "1", west, 3)
+	p.record("dbs/d/colls/c", "1", west, readFailure)
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west))
+	assert.Equal(t, PartitionTripped, p.lost("dbs/d/colls/c", "1", west, 3))
+}

@@ -123,3 +123,10 @@ func (r *Router) rangeOf(container, pkHeader string) (string, bool) {
 	}
 	return r.ranges.Lookup(container, pkHeader)
 }
+
+// rangesFailed reports whether the last load of container's ranges
+// failed: until one succeeds, its calls' ranges are known only from the
+// answers.
+func (r *Router) rangesFailed(container string) bool {
+	return r.ranges != nil && r.ranges.Err(container) != nil
+}

@@ -61,6 +61,8 @@ type Route struct {
 	container string // "dbs/d/colls/c" of a request about a container's documents; "" otherwise
 	rangeID   string // the partition key range the call targets, when known before its first attempt
 	pk        string // the request's partition key header, as sent
+
+	answeredRange string // the range the last answer named, else the one known before it; "" if neither
 }
 
 // ErrAllExcluded reports a call whose every possible region is excluded by
