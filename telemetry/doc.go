@@ -34,7 +34,7 @@
 // resend, in seconds), and an event "failover" each time a write is
 // redirected to a new write region. An answer that changes a partition
 // circuit (see policy.PartitionOptions) adds an event to the span of the
-// call it answered: "partition.open" when the circuit of the call's
+// call it answered (or of the probe, below): "partition.open" when the circuit of the call's
 // partition key range in a region opens (cosmosrt.partition.outcome
 // tripped, or reopened when the call tested the region and failed), and
 // "partition.close" when the call's success closes it (recovered), each
@@ -94,6 +94,15 @@
 // reach its endpoint; false for the first load and the periodic refresh),
 // and error.type and status Error when the read failed. It is a child of the call that started the read;
 // the periodic refresh is a root span.
+//
+// A probe of a partition circuit (see policy.PartitionOptions) is a root
+// INTERNAL span "cosmosrt.partition.probe" with
+// cosmosrt.partition.container, cosmosrt.partition.range and
+// cosmosrt.partition.region, db.response.status_code when the probe got an
+// answer, and error.type and status Error unless that answer was the 404
+// a probe expects; its request is a child span, and the change it makes to
+// the circuit ("partition.close" when it closes it, "partition.open" with
+// outcome reopened when it fails) is an event on it.
 //
 // # Operation names
 //

@@ -266,9 +266,10 @@ func TestTelemetryCostsNoAllocationsWithoutProviders(t *testing.T) {
 	assert.Empty(t, req.Header)
 }
 
-// A partition circuit's trip and recovery are events on the span of the
-// call whose answer caused them, and counted by region and outcome; the
-// gauge shows the open circuit while it is open.
+// A partition circuit's trip is an event on the span of the call whose
+// answer tripped it, its recovery an event on the span of the probe that
+// found the range healthy again; both are counted by region and outcome,
+// and the gauge shows the open circuit while it is open.
 func TestPartitionCircuitChangesAreTracedAndCounted(t *testing.T) {
 	o := Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}}
 	ob := observe(&o)
@@ -279,22 +280,22 @@ func TestPartitionCircuitChangesAreTracedAndCounted(t *testing.T) {
 		t.Helper()
 		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
 	}
-	events := func(name string) (out []sdktrace.Event) {
+	events := func(name string) (out []sdktrace.Event, on []sdktrace.ReadOnlySpan) {
 		for _, s := range ob.spans.Ended() {
 			for _, e := range s.Events() {
 				if e.Name == name {
-					require.Equal(t, "read_item c", s.Name(), "on the call's span")
-					out = append(out, e)
+					out, on = append(out, e), append(on, s)
 				}
 			}
 		}
-		return out
+		return out, on
 	}
 	for range 3 {
 		read()
 	}
-	opened := events("partition.open")
+	opened, on := events("partition.open")
 	require.Len(t, opened, 1, "the third 500 trips the range")
+	assert.Equal(t, "read_item c", on[0].Name(), "on the call's span")
 	assert.Equal(t, map[attribute.Key]attribute.Value{
 		"cosmosrt.partition.container": attribute.StringValue("dbs/p/colls/c"),
 		"cosmosrt.partition.range":     attribute.StringValue("1"),
@@ -309,13 +310,21 @@ func TestPartitionCircuitChangesAreTracedAndCounted(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the circuit closes")
 		read()
 	}
-	closed := events("partition.close")
-	require.Len(t, closed, 1, "one test read closed it")
+	closed, on := events("partition.close")
+	require.Len(t, closed, 1, "one probe closed it")
 	assert.Equal(t, attribute.StringValue("recovered"), eventAttrs(closed[0])["cosmosrt.partition.outcome"])
+	probe := on[0]
+	assert.Equal(t, "cosmosrt.partition.probe", probe.Name())
+	assert.Equal(t, trace.SpanKindInternal, probe.SpanKind())
+	region, _ := attrOf(probe, "cosmosrt.partition.region")
+	assert.Equal(t, "West US 2", region.AsString())
+	status, _ := attrOf(probe, "db.response.status_code")
+	assert.Equal(t, "404", status.AsString(), "an id no item has")
+	assert.Len(t, childrenOf(ob.spans.Ended(), probe.SpanContext().SpanID()), 1, "its one request")
 	assert.Empty(t, openPartitionsGauge(t, ob))
-	region := attribute.String("cosmosrt.partition.region", "West US 2")
-	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.partition.transitions", region, attribute.String("cosmosrt.partition.outcome", "tripped")))
-	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.partition.transitions", region, attribute.String("cosmosrt.partition.outcome", "recovered")))
+	west := attribute.String("cosmosrt.partition.region", "West US 2")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.partition.transitions", west, attribute.String("cosmosrt.partition.outcome", "tripped")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.partition.transitions", west, attribute.String("cosmosrt.partition.outcome", "recovered")))
 }
 
 func eventAttrs(e sdktrace.Event) map[attribute.Key]attribute.Value {

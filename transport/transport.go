@@ -206,6 +206,9 @@ func New(o Options) (*Transport, error) {
 			Partitions:       o.Partitions,
 			OnRefresh:        tel.OnRefresh,
 			OnPartition:      partitionChanged(tel),
+			OnProbe: func(ctx context.Context, e account.PartitionEvent) (context.Context, func(int, error)) {
+				return tel.OnProbe(ctx, instrument.PartitionChange{Container: e.Container, Range: e.Range, Region: e.Region})
+			},
 		})
 		if err != nil {
 			tel.Close() // unregisters the breaker gauge's callback

@@ -46,8 +46,11 @@ func (k circuitKey) rng() uint32       { return uint32(k) }
 type circuitFlags uint8
 
 const (
-	flagTesting circuitFlags = 1 << iota // a call tests the region for the range
+	flagTesting circuitFlags = 1 << iota // a call or a probe tests the region for the range
+	flagProbing                          // the test is a probe of the chain's own
+	flagWritten                          // a write's failure counted: only a real write can test it
 	flagSlow                             // tripped by lost hedges: its test is a real (hedged) read
+	flagNoProbe                          // a probe could not say: real calls test it
 )
 
 // A circuit is one range's circuit in one region: 32 bytes.

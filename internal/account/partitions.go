@@ -36,9 +36,12 @@ type partitions struct {
 	open    atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
 	failing atomic.Int64 // circuits kept (failing or open): 0 lets a success skip the lock
 
-	mu     sync.Mutex // guards t, openIn
+	probing bool // a probe may test a read circuit (see Router.probe)
+
+	mu     sync.Mutex // guards t, openIn, probes
 	t      circuitTable
 	openIn []int32 // open circuits per host id of t
+	probes int     // probes in flight
 }
 
 // A PartitionChange is what an answer did to its range's circuit in a
@@ -82,6 +85,7 @@ const (
 	success                     // the range answered in the region
 	readFailure                 // a read's failure
 	writeFailure                // a write's failure: only a write can show that the region is back
+	unclear                     // a probe's answer that says nothing of the range (401, 403: its credential may not read)
 )
 
 // PartitionStatus is one open partition circuit, for an operator.
@@ -115,26 +119,70 @@ func (p *partitions) timeOf(t int64) time.Time { return p.epoch.Add(time.Duratio
 // the test is due, the first caller is let through as the test and the
 // others keep avoiding the region until it reports.
 func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
+	avoid, _ := p.check(container, rangeID, ep, false)
+	return avoid
+}
+
+// check is avoid for a call that may leave the test to a probe, a read
+// (read): when the circuit can be probed, the caller keeps avoiding the
+// region and must start the probe (probe), whose end it reports to
+// probeEnded.
+func (p *partitions) check(container, rangeID string, ep *url.URL, read bool) (avoid, probe bool) {
 	if !p.on() || p.open.Load() == 0 || rangeID == "" || container == "" {
-		return false
+		return false, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i := p.t.find(container, rangeID, ep.Host)
 	if i == noIndex {
-		return false
+		return false, false
 	}
 	c := p.t.at(i)
 	if c.until == 0 {
-		return false
+		return false, false
 	}
 	now := p.clock()
 	if now < c.until {
-		return true // open, or tested by a call still under way however long it takes
+		return true, false // open, or tested by a call or probe still under way however long it takes
 	}
-	c.flags |= flagTesting
 	c.until = now + int64(p.testGiveUp())
-	return false // this call tests the region
+	if read && p.probing && c.flags&(flagWritten|flagSlow|flagNoProbe) == 0 && p.probes < maxProbes {
+		c.flags |= flagTesting | flagProbing
+		p.probes++
+		return true, true // a probe tests the region
+	}
+	c.flags = c.flags&^flagProbing | flagTesting
+	return false, false // this call tests the region
+}
+
+// probeEnded counts the answer of a probe of range rangeID of container in
+// the region at ep (see check), and returns what it did to the circuit:
+// as record does, and for an unclear answer, the range is not probed
+// again and the next call tests it.
+func (p *partitions) probeEnded(container, rangeID string, ep *url.URL, v verdict) PartitionChange {
+	p.mu.Lock()
+	p.probes--
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex {
+		p.mu.Unlock()
+		return 0 // forgotten meanwhile
+	}
+	var change PartitionChange
+	var markRegion bool
+	switch c := p.t.at(i); v {
+	case unclear:
+		c.flags |= flagNoProbe
+		p.releaseLocked(c)
+	case notCounted:
+		p.releaseLocked(c)
+	default:
+		change, markRegion = p.recordLocked(i, container, rangeID, ep.Host, v)
+	}
+	p.mu.Unlock()
+	if markRegion && p.mark != nil {
+		p.mark(ep)
+	}
+	return change
 }
 
 // record counts an answer of the region at ep for range rangeID of
@@ -165,7 +213,11 @@ func (p *partitions) record(container, rangeID string, ep *url.URL, v verdict) P
 // has enough tripped ranges to be marked. p.mu is held.
 func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v verdict) (change PartitionChange, markRegion bool) {
 	if v == notCounted {
-		p.releaseLocked(p.t.at(i)) // if it was a test, it said nothing (cancelled, never sent): the next call tests
+		// If it was the test, it said nothing (cancelled, never sent):
+		// the next call tests. A probe's test is the probe's to end.
+		if c := p.t.at(i); c.flags&flagProbing == 0 {
+			p.releaseLocked(c)
+		}
 		return 0, false
 	}
 	if i == noIndex {
@@ -177,6 +229,9 @@ func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v v
 		p.t.touch(i)
 	}
 	c := p.t.at(i)
+	if v == writeFailure {
+		c.flags |= flagWritten
+	}
 	switch {
 	case v == success:
 		if c.until != 0 {
@@ -186,7 +241,7 @@ func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v v
 		p.removeLocked(i) // healthy again: nothing to remember
 	case c.until != 0 && c.flags&flagTesting != 0:
 		change = PartitionReopened // the test failed
-		c.until, c.flags = p.reopenAt(), c.flags&^flagTesting
+		c.until, c.flags = p.reopenAt(), c.flags&^(flagTesting|flagProbing)
 	case c.until == 0:
 		if c.failures < math.MaxUint16 {
 			c.failures++
@@ -226,7 +281,7 @@ func (p *partitions) lost(container, rangeID string, ep *url.URL, demoteAfter in
 	switch {
 	case c.until != 0 && c.flags&flagTesting != 0:
 		change = PartitionReopened
-		c.until, c.flags = p.reopenAt(), c.flags&^flagTesting|flagSlow
+		c.until, c.flags = p.reopenAt(), c.flags&^(flagTesting|flagProbing)|flagSlow
 	case c.until == 0:
 		if c.losses < math.MaxUint16 {
 			c.losses++
@@ -275,7 +330,7 @@ func (p *partitions) release(container, rangeID string, ep *url.URL) {
 		return
 	}
 	p.mu.Lock()
-	if i := p.t.find(container, rangeID, ep.Host); i != noIndex {
+	if i := p.t.find(container, rangeID, ep.Host); i != noIndex && p.t.at(i).flags&flagProbing == 0 {
 		p.releaseLocked(p.t.at(i))
 	}
 	p.mu.Unlock()
@@ -285,7 +340,7 @@ func (p *partitions) release(container, rangeID string, ep *url.URL) {
 // once. p.mu is held.
 func (p *partitions) releaseLocked(c *circuit) {
 	if c.flags&flagTesting != 0 {
-		c.flags &^= flagTesting
+		c.flags &^= flagTesting | flagProbing
 		c.until = p.clock()
 	}
 }
@@ -408,7 +463,11 @@ func (rt *Route) aroundTripped(eps []*url.URL) []*url.URL {
 		return eps
 	}
 	for i, ep := range eps {
-		if !p.avoid(rt.container, rt.rangeID, ep) {
+		avoid, probe := p.check(rt.container, rt.rangeID, ep, !rt.write)
+		if probe {
+			rt.owner.startProbe(rt.container, rt.rangeID, ep)
+		}
+		if !avoid {
 			if i == 0 {
 				return eps
 			}

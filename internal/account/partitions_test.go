@@ -319,3 +319,79 @@ func TestLostHedgesAndFailuresCountApart(t *testing.T) {
 	assert.False(t, p.avoid("dbs/d/colls/c", "1", west))
 	assert.Equal(t, PartitionTripped, p.lost("dbs/d/colls/c", "1", west, 3))
 }
+
+// Once a read circuit is due, the read that finds it due leaves the test
+// to a probe and still avoids the region, as every read does until the
+// probe reports: a healthy answer closes the circuit, a failure opens it
+// again.
+func TestAProbeTestsADueReadCircuit(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{ConsecutiveFailures: 1, OpenTimeout: time.Second}, c.now, nil)
+	p.probing = true
+	p.record("dbs/d/colls/c", "1", west, readFailure)
+	avoid, probe := p.check("dbs/d/colls/c", "1", west, true)
+	assert.True(t, avoid)
+	assert.False(t, probe, "not due yet")
+
+	c.t = c.t.Add(1200 * time.Millisecond)
+	avoid, probe = p.check("dbs/d/colls/c", "1", west, true)
+	assert.True(t, avoid, "the read goes elsewhere")
+	assert.True(t, probe, "and starts the probe")
+	for range 3 {
+		avoid, probe = p.check("dbs/d/colls/c", "1", west, true)
+		assert.True(t, avoid)
+		assert.False(t, probe, "one probe at a time")
+	}
+	p.record("dbs/d/colls/c", "1", west, notCounted) // a call cancelled meanwhile: the probe is still the test
+	_, probe = p.check("dbs/d/colls/c", "1", west, true)
+	assert.False(t, probe)
+	assert.Equal(t, PartitionReopened, p.probeEnded("dbs/d/colls/c", "1", west, readFailure))
+	assert.True(t, p.avoid("dbs/d/colls/c", "1", west))
+
+	c.t = c.t.Add(1200 * time.Millisecond)
+	_, probe = p.check("dbs/d/colls/c", "1", west, true)
+	require.True(t, probe)
+	assert.Equal(t, PartitionRecovered, p.probeEnded("dbs/d/colls/c", "1", west, success))
+	assert.False(t, p.avoid("dbs/d/colls/c", "1", west))
+	assert.Zero(t, p.probes)
+}
+
+// A probe tests neither a circuit that counted a write's failure (only a
+// write shows that the range takes writes) nor one tripped by lost hedges
+// (only a read shows that the region answers in time), nor one after a
+// probe whose answer was unclear; nor does a write call start one; nor
+// do more than maxProbes run at once. A real call tests those.
+func TestWhatAProbeDoesNotTest(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{ConsecutiveFailures: 1, OpenTimeout: time.Second}, c.now, nil)
+	p.probing = true
+	p.record("dbs/d/colls/c", "w", west, writeFailure)
+	p.lost("dbs/d/colls/c", "h", west, 1)
+	p.record("dbs/d/colls/c", "u", west, readFailure)
+	p.record("dbs/d/colls/c", "r", west, readFailure)
+	c.t = c.t.Add(1200 * time.Millisecond)
+
+	_, probe := p.check("dbs/d/colls/c", "u", west, true)
+	require.True(t, probe)
+	assert.Zero(t, p.probeEnded("dbs/d/colls/c", "u", west, unclear))
+	for _, id := range []string{"w", "h", "u"} {
+		avoid, probe := p.check("dbs/d/colls/c", id, west, true)
+		assert.False(t, avoid, "%s: this read tests the region", id)
+		assert.False(t, probe, id)
+	}
+	avoid, probe := p.check("dbs/d/colls/c", "r", west, false)
+	assert.False(t, avoid, "a write tests the region itself")
+	assert.False(t, probe)
+
+	for i := range maxProbes + 2 {
+		p.record("dbs/d/colls/c", strconv.Itoa(i), east, readFailure)
+	}
+	c.t = c.t.Add(1200 * time.Millisecond)
+	probes := 0
+	for i := range maxProbes + 2 {
+		if _, probe := p.check("dbs/d/colls/c", strconv.Itoa(i), east, true); probe {
+			probes++
+		}
+	}
+	assert.Equal(t, maxProbes, probes, "the rest are tested by their calls")
+}

@@ -70,6 +70,14 @@ type RouterOptions struct {
 	// changed it. Telemetry adds a span event and counts the change. It
 	// must not block.
 	OnPartition func(ctx context.Context, e PartitionEvent)
+	// OnProbe, if set, is called when a probe of a partition circuit
+	// starts (see partitions.check), with the range's container, range and
+	// region in e (no Change). The probe runs on the returned context,
+	// which should derive from the given one; the returned function, if
+	// not nil, is called once with the status the probe met (0: none) and
+	// the error that ended it. Telemetry starts a span here. It must not
+	// block.
+	OnProbe func(ctx context.Context, e PartitionEvent) (context.Context, func(status int, err error))
 }
 
 // A Router knows the account's regions and says which endpoint serves an
@@ -106,7 +114,8 @@ type Router struct {
 	parts     *partitions
 	ranges    *partition.Cache // the partition key ranges of containers with tripped ranges; nil: circuits off
 
-	onPartition func(context.Context, PartitionEvent) // RouterOptions.OnPartition
+	onPartition func(context.Context, PartitionEvent)                                     // RouterOptions.OnPartition
+	onProbe     func(context.Context, PartitionEvent) (context.Context, func(int, error)) // RouterOptions.OnProbe
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
@@ -152,9 +161,10 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
-	r.onPartition = o.OnPartition
+	r.onPartition, r.onProbe = o.OnPartition, o.OnProbe
 	if r.parts.on() {
 		r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
+		r.parts.probing = true
 	}
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {

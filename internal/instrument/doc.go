@@ -21,6 +21,7 @@
 //	PartitionChanged             "partition.open"/"partition.close" on the call's span,
 //	                             cosmosrt.partition.transitions
 //	ObservePartitions            cosmosrt.partition.open (per region)
+//	OnProbe                      INTERNAL span "cosmosrt.partition.probe"
 //
 // # Cost when nothing is recorded
 //

@@ -2,9 +2,14 @@ package instrument
 
 import (
 	"context"
+	"net/http"
+	"strconv"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -22,10 +27,11 @@ const (
 	PartitionRecovered = "recovered" // a success closed it
 )
 
-// Span events of a partition circuit's change.
+// Span events of a partition circuit's change, and the span of a probe.
 const (
 	eventPartitionOpen  = "partition.open"
 	eventPartitionClose = "partition.close"
+	spanPartitionProbe  = "cosmosrt.partition.probe"
 )
 
 // A PartitionChange is a change of one partition key range's circuit in
@@ -68,3 +74,43 @@ func (t *Telemetry) PartitionChanged(ctx context.Context, c PartitionChange) {
 func (t *Telemetry) ObservePartitions(f func(yield func(region string, open int64))) {
 	t.observe(&t.partObservers, f)
 }
+
+// OnProbe is called when the chain probes a partition circuit, range
+// c.Range of container c.Container in region c.Region (c.Outcome unused):
+// it starts an INTERNAL span "cosmosrt.partition.probe" with
+// cosmosrt.partition.container, .range and .region (the probe's request
+// is a child of it, and the change the probe makes is an event on it),
+// and returns the context to probe with and a function to call once
+// with the status the probe met (0: none) and the error that ended it:
+// it ends the span with db.response.status_code, and with status Error
+// (and error.type) unless the probe met the 404 it expects. Calls of the
+// function after the first do nothing. Its signature matches the router's
+// probe hook, but for c's type.
+func (t *Telemetry) OnProbe(ctx context.Context, c PartitionChange) (context.Context, func(status int, err error)) {
+	tr := t.tracer()
+	if tr == nil {
+		return ctx, ignoreProbe
+	}
+	ctx, span := tr.Start(ctx, spanPartitionProbe, trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attrPartContainer.String(c.Container), attrPartRange.String(c.Range), attrPartRegion.String(c.Region)))
+	var done atomic.Bool
+	return ctx, func(status int, err error) {
+		if !done.CompareAndSwap(false, true) {
+			return
+		}
+		if status != 0 {
+			span.SetAttributes(semconv.DBResponseStatusCode(strconv.Itoa(status)))
+		}
+		switch {
+		case err != nil:
+			span.SetAttributes(errorTypeOf(err))
+			span.SetStatus(codes.Error, err.Error())
+		case status != http.StatusNotFound:
+			span.SetAttributes(errorTypeAttr(status, nil))
+			span.SetStatus(codes.Error, "")
+		}
+		span.End()
+	}
+}
+
+func ignoreProbe(int, error) {}
