@@ -3,6 +3,8 @@ package account
 import (
 	"cmp"
 	"context"
+	"math"
+	"net/url"
 	"sync"
 
 	"github.com/cosmosrt/cosmosrt/internal/wire"
@@ -40,6 +42,51 @@ func (h *hedgeLosses) won(host wire.Endpoint) {
 	h.mu.Lock()
 	delete(h.byHost, host)
 	h.mu.Unlock()
+}
+
+// lost counts a hedged read of range rangeID of container that the region
+// at ep lost (another region answered first while it had not), and
+// returns what it did to the range's circuit: after demoteAfter in a row
+// the range trips there, as after failures, and its test is a real read,
+// which shows whether the region answers in time. A loss while the
+// circuit is tested is the test's failure. Any success of the region
+// for the range starts the count again.
+func (p *partitions) lost(container, rangeID string, ep *url.URL, demoteAfter int) PartitionChange {
+	if !p.on() || rangeID == "" || container == "" {
+		return 0
+	}
+	p.mu.Lock()
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex {
+		var ok bool
+		if i, ok = p.addLocked(container, rangeID, ep.Host); !ok {
+			p.mu.Unlock()
+			return 0
+		}
+	} else {
+		p.t.touch(i)
+	}
+	c := p.t.at(i)
+	var change PartitionChange
+	switch {
+	case c.until != 0 && c.flags&flagTesting != 0:
+		change = PartitionReopened
+		c.until, c.flags = p.reopenAt(), c.flags&^(flagTesting|flagProbing)|flagSlow
+	case c.until == 0:
+		if c.losses < math.MaxUint16 {
+			c.losses++
+		}
+		if int(c.losses) >= demoteAfter {
+			change = PartitionTripped
+			c.flags |= flagSlow
+		}
+	}
+	markRegion := change == PartitionTripped && p.tripLocked(i)
+	p.mu.Unlock()
+	if markRegion && p.mark != nil {
+		p.mark(ep)
+	}
+	return change
 }
 
 // Arms appends to into the routes of a hedged read and returns them: one

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,10 +21,11 @@ const openRangesMarkRegion = 3
 
 // partitions keeps a circuit per partition key range of a container in a
 // region (see policy.PartitionOptions): its failures and lost hedges in a
-// row, and until when a tripped range avoids the region. Only failing and open circuits
-// are kept, in a circuitTable, at most MaxRanges of them. It is safe for
-// concurrent use; a lookup while no circuit is open, and a success while
-// none is failing, take no lock.
+// row, and until when a tripped range avoids the region. Only failing and
+// open circuits are kept, in a circuitTable, at most MaxRanges of them. It
+// is safe for concurrent use; a lookup while no circuit is open, and a
+// success while none is failing, take no lock. Its tests by probes are in
+// probe.go, its count of lost hedges in hedge.go, its status in status.go.
 type partitions struct {
 	opts  policy.PartitionOptions // with defaults
 	now   func() time.Time
@@ -88,13 +88,6 @@ const (
 	unclear                     // a probe's answer that says nothing of the range (401, 403: its credential may not read)
 )
 
-// PartitionStatus is one open partition circuit, for an operator.
-type PartitionStatus struct {
-	Container, Range, Endpoint string
-	Until                      time.Time // when a call tests the region again
-	Testing                    bool      // a call is testing it now
-}
-
 func newPartitions(o policy.PartitionOptions, now func() time.Time, mark func(*url.URL)) *partitions {
 	epoch := now()
 	return &partitions{opts: decide.PartitionDefaults(o), now: now, epoch: epoch, wall: epoch == epoch.Round(0), mark: mark}
@@ -153,36 +146,6 @@ func (p *partitions) check(container, rangeID string, ep *url.URL, read bool) (a
 	}
 	c.flags = c.flags&^flagProbing | flagTesting
 	return false, false // this call tests the region
-}
-
-// probeEnded counts the answer of a probe of range rangeID of container in
-// the region at ep (see check), and returns what it did to the circuit:
-// as record does, and for an unclear answer, the range is not probed
-// again and the next call tests it.
-func (p *partitions) probeEnded(container, rangeID string, ep *url.URL, v verdict) PartitionChange {
-	p.mu.Lock()
-	p.probes--
-	i := p.t.find(container, rangeID, ep.Host)
-	if i == noIndex {
-		p.mu.Unlock()
-		return 0 // forgotten meanwhile
-	}
-	var change PartitionChange
-	var markRegion bool
-	switch c := p.t.at(i); v {
-	case unclear:
-		c.flags |= flagNoProbe
-		p.releaseLocked(c)
-	case notCounted:
-		p.releaseLocked(c)
-	default:
-		change, markRegion = p.recordLocked(i, container, rangeID, ep.Host, v)
-	}
-	p.mu.Unlock()
-	if markRegion && p.mark != nil {
-		p.mark(ep)
-	}
-	return change
 }
 
 // record counts an answer of the region at ep for range rangeID of
@@ -252,51 +215,6 @@ func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v v
 		}
 	}
 	return change, markRegion
-}
-
-// lost counts a hedged read of range rangeID of container that the region
-// at ep lost (another region answered first while it had not), and
-// returns what it did to the range's circuit: after demoteAfter in a row
-// the range trips there, as after failures, and its test is a real read,
-// which shows whether the region answers in time. A loss while the
-// circuit is tested is the test's failure. Any success of the region
-// for the range starts the count again.
-func (p *partitions) lost(container, rangeID string, ep *url.URL, demoteAfter int) PartitionChange {
-	if !p.on() || rangeID == "" || container == "" {
-		return 0
-	}
-	p.mu.Lock()
-	i := p.t.find(container, rangeID, ep.Host)
-	if i == noIndex {
-		var ok bool
-		if i, ok = p.addLocked(container, rangeID, ep.Host); !ok {
-			p.mu.Unlock()
-			return 0
-		}
-	} else {
-		p.t.touch(i)
-	}
-	c := p.t.at(i)
-	var change PartitionChange
-	switch {
-	case c.until != 0 && c.flags&flagTesting != 0:
-		change = PartitionReopened
-		c.until, c.flags = p.reopenAt(), c.flags&^(flagTesting|flagProbing)|flagSlow
-	case c.until == 0:
-		if c.losses < math.MaxUint16 {
-			c.losses++
-		}
-		if int(c.losses) >= demoteAfter {
-			change = PartitionTripped
-			c.flags |= flagSlow
-		}
-	}
-	markRegion := change == PartitionTripped && p.tripLocked(i)
-	p.mu.Unlock()
-	if markRegion && p.mark != nil {
-		p.mark(ep)
-	}
-	return change
 }
 
 // tripLocked opens circuit i, closed until now, and reports whether its
@@ -389,70 +307,6 @@ func (p *partitions) closedLocked(h uint32) {
 	p.openIn[h]--
 }
 
-// status lists the open circuits, for an operator.
-func (p *partitions) status(nameOf func(host string) string) []PartitionStatus {
-	if !p.on() || p.open.Load() == 0 {
-		return nil
-	}
-	p.mu.Lock()
-	var out []PartitionStatus
-	for i := p.t.open.head; i != noIndex && p.t.count > 0; i = p.t.at(i).next {
-		c := p.t.at(i)
-		container, rangeID, host := p.t.names(c.key)
-		out = append(out, PartitionStatus{Container: container, Range: rangeID, Endpoint: host,
-			Until: p.timeOf(c.until), Testing: c.flags&flagTesting != 0})
-	}
-	p.mu.Unlock()
-	for i := range out {
-		if nameOf != nil {
-			out[i].Endpoint = nameOf(out[i].Endpoint)
-		}
-	}
-	slices.SortFunc(out, func(a, b PartitionStatus) int {
-		if a.Container != b.Container {
-			return compareStrings(a.Container, b.Container)
-		}
-		if a.Range != b.Range {
-			return compareStrings(a.Range, b.Range)
-		}
-		return compareStrings(a.Endpoint, b.Endpoint)
-	})
-	return out
-}
-
-// openPerHost calls yield with each host that has open circuits and
-// their number.
-func (p *partitions) openPerHost(yield func(host string, n int)) {
-	if !p.on() || p.open.Load() == 0 {
-		return
-	}
-	type hostOpen struct {
-		host string
-		n    int
-	}
-	var hs []hostOpen
-	p.mu.Lock()
-	for h, n := range p.openIn {
-		if n > 0 {
-			hs = append(hs, hostOpen{p.t.hosts.name(uint32(h)), int(n)})
-		}
-	}
-	p.mu.Unlock()
-	for _, h := range hs {
-		yield(h.host, h.n)
-	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // aroundTripped returns eps, the endpoints a call may use in order, with
 // those where the call's partition key range is tripped moved to the end,
 // so that the call goes elsewhere first without a failed attempt; eps
@@ -536,30 +390,4 @@ func (r *Router) partitionChanged(ctx context.Context, container, rangeID string
 	if r.onPartition != nil {
 		r.onPartition(ctx, PartitionEvent{Container: container, Range: rangeID, Region: r.nameOfHost(ep.Host), Change: change})
 	}
-}
-
-// OpenPartitions calls yield with each region that has open partition
-// circuits and their number, for telemetry's gauge.
-func (r *Router) OpenPartitions(yield func(region string, open int)) {
-	r.parts.openPerHost(func(host string, n int) { yield(r.nameOfHost(host), n) })
-}
-
-// PartitionStatus lists the open partition circuits, for an operator.
-func (r *Router) PartitionStatus() []PartitionStatus {
-	return r.parts.status(r.nameOfHost)
-}
-
-// nameOfHost names the account's endpoint at host: its region's name, or
-// host itself.
-func (r *Router) nameOfHost(host string) string {
-	if a := r.Account(); a != nil {
-		for _, ls := range [][]Location{a.Read, a.Write} {
-			for _, l := range ls {
-				if l.Endpoint.Host == host {
-					return l.Name
-				}
-			}
-		}
-	}
-	return host
 }

@@ -128,6 +128,36 @@ func (r *Router) sendProbe(ctx context.Context, container, rangeID string, ep *u
 	return resp.StatusCode, unclear, nil
 }
 
+// probeEnded counts the answer of a probe of range rangeID of container in
+// the region at ep (see check), and returns what it did to the circuit:
+// as record does, and for an unclear answer, the range is not probed
+// again and the next call tests it.
+func (p *partitions) probeEnded(container, rangeID string, ep *url.URL, v verdict) PartitionChange {
+	p.mu.Lock()
+	p.probes--
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex {
+		p.mu.Unlock()
+		return 0 // forgotten meanwhile
+	}
+	var change PartitionChange
+	var markRegion bool
+	switch c := p.t.at(i); v {
+	case unclear:
+		c.flags |= flagNoProbe
+		p.releaseLocked(c)
+	case notCounted:
+		p.releaseLocked(c)
+	default:
+		change, markRegion = p.recordLocked(i, container, rangeID, ep.Host, v)
+	}
+	p.mu.Unlock()
+	if markRegion && p.mark != nil {
+		p.mark(ep)
+	}
+	return change
+}
+
 // serves reports whether ep is one of the account's endpoints now: a
 // probe is signed and sent only there.
 func (r *Router) serves(ep *url.URL) bool {

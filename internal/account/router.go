@@ -182,8 +182,8 @@ func durationOr(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Close stops the background refresh and any look-up in flight and waits
-// for them. Later ensure and refresh calls fail with ErrClosed; the
+// Close stops the background refresh, any look-up and any probe of a
+// partition circuit in flight, and waits for them. Later ensure and refresh calls fail with ErrClosed; the
 // endpoints already known stay available. Close always returns nil.
 func (r *Router) Close() error {
 	r.mu.Lock()
