@@ -395,3 +395,22 @@ func TestWhatAProbeDoesNotTest(t *testing.T) {
 	}
 	assert.Equal(t, maxProbes, probes, "the rest are tested by their calls")
 }
+
+// A probe whose answer does not count (throttled, cut short) is followed
+// by the next one only after another open period, not at once.
+func TestAProbeThatSaysNothingWaitsAnOpenPeriod(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	p := newPartitions(policy.PartitionOptions{ConsecutiveFailures: 1, OpenTimeout: time.Second}, c.now, nil)
+	p.probing = true
+	p.record("dbs/d/colls/c", "1", west, readFailure)
+	c.t = c.t.Add(1200 * time.Millisecond)
+	_, probe := p.check("dbs/d/colls/c", "1", west, true)
+	require.True(t, probe)
+	assert.Zero(t, p.probeEnded("dbs/d/colls/c", "1", west, notCounted))
+	avoid, probe := p.check("dbs/d/colls/c", "1", west, true)
+	assert.True(t, avoid)
+	assert.False(t, probe)
+	c.t = c.t.Add(1200 * time.Millisecond)
+	_, probe = p.check("dbs/d/colls/c", "1", west, true)
+	assert.True(t, probe)
+}

@@ -130,8 +130,10 @@ func (r *Router) sendProbe(ctx context.Context, container, rangeID string, ep *u
 
 // probeEnded counts the answer of a probe of range rangeID of container in
 // the region at ep (see check), and returns what it did to the circuit:
-// as record does, and for an unclear answer, the range is not probed
-// again and the next call tests it.
+// as record does; for an answer that does not count (see
+// decide.PartitionVerdict) the range is probed again after another open
+// period; for an unclear one it is not probed again, and the next call
+// tests it.
 func (p *partitions) probeEnded(container, rangeID string, ep *url.URL, v verdict) PartitionChange {
 	p.mu.Lock()
 	p.probes--
@@ -147,7 +149,10 @@ func (p *partitions) probeEnded(container, rangeID string, ep *url.URL, v verdic
 		c.flags |= flagNoProbe
 		p.releaseLocked(c)
 	case notCounted:
-		p.releaseLocked(c)
+		// Cut short, throttled, or a routing answer: the next probe waits
+		// for another open period rather than follow at once.
+		c.flags &^= flagTesting | flagProbing
+		c.until = p.reopenAt()
 	default:
 		change, markRegion = p.recordLocked(i, container, rangeID, ep.Host, v)
 	}

@@ -119,7 +119,7 @@ type Router struct {
 
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the background refresh and running look-ups
+	wg       sync.WaitGroup // the background refresh, running look-ups and probes
 
 	started atomic.Uint64 // look-ups started; written under mu
 	forcing atomic.Bool   // a forced look-up is in flight or queued; written under mu
