@@ -258,9 +258,13 @@ func (t *circuitTable) unplace(i uint32) {
 	t.slots[s] = 0
 }
 
-// grow doubles the index (64 slots at first) and places every entry again.
+// grow doubles the index (64 slots at first) and places every entry
+// again; an index of 1<<indexBits slots, more than maxEntries, stays.
 func (t *circuitTable) grow() {
-	n := min(max(2*len(t.slots), 64), 1<<indexBits)
+	if len(t.slots) >= 1<<indexBits {
+		return
+	}
+	n := max(2*len(t.slots), 64)
 	t.slots = make([]uint32, n)
 	for i := t.closed.head; i != noIndex; i = t.at(i).next {
 		t.place(i)
