@@ -138,9 +138,9 @@ func (p *partitions) probeEnded(container, rangeID string, ep *url.URL, v verdic
 	p.mu.Lock()
 	p.probes--
 	i := p.t.find(container, rangeID, ep.Host)
-	if i == noIndex {
+	if i == noIndex || p.t.at(i).until == 0 && v != success && v != readFailure {
 		p.mu.Unlock()
-		return 0 // forgotten meanwhile
+		return 0 // forgotten, or closed, meanwhile: nothing to end
 	}
 	var change PartitionChange
 	var markRegion bool
