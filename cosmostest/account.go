@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/region"
 )
 
@@ -52,9 +53,10 @@ type Options struct {
 	// "enablePerPartitionFailoverBehavior": true, as the document of an
 	// account with per-partition automatic failover does, so that clients
 	// may move one partition's writes to another region after a 403 with
-	// substatus 3 or a 503 for that partition. It changes only the
-	// document: writes are still accepted where WriteRegion (and
-	// MultipleWriteLocations) says, for every partition alike.
+	// substatus 3 or a 503 for that partition, and lets
+	// Account.FailoverRange move one partition key range's writes to
+	// another region. Until it does, writes are accepted where WriteRegion
+	// says, for every partition alike.
 	// Default: false; the document then says false.
 	PerPartitionFailover bool
 
@@ -63,12 +65,33 @@ type Options struct {
 	Key string
 
 	// Now is the account's clock. It judges the freshness of x-ms-date,
-	// stamps documents' _ts and Entry.Time. Default: time.Now.
+	// stamps documents' _ts and Entry.Time, and fills the budgets of
+	// provisioned throughput (see "Throughput" in the package
+	// documentation), so that a test with a fake clock decides when they
+	// refill. Default: time.Now.
 	Now func() time.Time
 
 	// AccountID is the id of the DatabaseAccount document.
 	// Default: "cosmostest".
 	AccountID string
+
+	// Serverless makes the account serverless, as one created with the
+	// EnableServerless capability: nothing in it has provisioned
+	// throughput, so nothing is ever refused for throughput. As the
+	// service does, it answers 400 to a request that creates a database or
+	// container with x-ms-offer-throughput or
+	// x-ms-cosmos-offer-autopilot-settings, and to every request for
+	// offers, saying "Reading or replacing offers is not supported for
+	// serverless accounts."; SetThroughput fails.
+	// Default: false, an account with provisioned throughput.
+	Serverless bool
+
+	// InitialRanges is how many partition key ranges a container starts
+	// with: "0" to "n-1", equal slices of the space of effective partition
+	// keys, each with throughput fraction 1/n (see "Partition key ranges"
+	// in the package documentation). Negative values are invalid.
+	// Default: 2, split at EPK 20.
+	InitialRanges int
 
 	// LogLimit is how many entries the request log keeps; beyond it the
 	// oldest entries go first (Account.LogEvicted counts them), so that a
@@ -104,6 +127,7 @@ type Account struct {
 	writeRegion   string
 	globalStale   bool
 	docHook       func(def []byte) []byte
+	rangeRegions  map[rangeOf]string     // the write region of each range failed over on its own (FailoverRange)
 	faults        map[string]*faultState // by endpoint name
 	log           requestLog
 	inFlight      int // requests being answered and not yet logged
@@ -133,8 +157,15 @@ func NewAccount(opts Options) *Account {
 		done:        make(chan struct{}),
 		faults:      make(map[string]*faultState),
 		log:         requestLog{limit: opts.LogLimit},
-		store:       newStore(),
 	}
+	initialRanges := opts.InitialRanges
+	if initialRanges == 0 {
+		initialRanges = defaultRanges
+	}
+	if initialRanges < 0 {
+		panic(fmt.Sprintf("cosmostest: Options.InitialRanges %d is negative", initialRanges))
+	}
+	a.store = newStore(initialRanges, opts.Serverless)
 	if a.log.limit == 0 {
 		a.log.limit = DefaultLogLimit
 	}
@@ -265,7 +296,9 @@ func (a *Account) WriteRegion() string {
 // and the global endpoint (unless stale) writes as the new region would.
 // In a multi-write account it moves the hub: the document lists region
 // first among the writable locations, and only region accepts writes
-// without x-ms-cosmos-allow-tentative-writes.
+// without x-ms-cosmos-allow-tentative-writes. Every partition's writes
+// move: ranges failed over on their own (FailoverRange) follow the
+// account again.
 func (a *Account) Failover(region string) error {
 	if !slices.Contains(a.regions, region) {
 		return fmt.Errorf("cosmostest: failover to unknown region %q", region)
@@ -273,6 +306,7 @@ func (a *Account) Failover(region string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.writeRegion = region
+	clear(a.rangeRegions)
 	return nil
 }
 
@@ -300,9 +334,25 @@ func (a *Account) SetAccountDocument(edit func(def []byte) []byte) {
 
 // Sign signs req for this account: it sets x-ms-date (from the account's
 // clock), x-ms-version (if absent) and Authorization, like account.Sign.
-// req may address any of the account's endpoints.
+// req may address any of the account's endpoints. A request for one offer
+// (/offers/{rid}) is signed as the service expects and azcosmos signs it:
+// its resource link is the offer's resource id, lower-cased.
 func (a *Account) Sign(req *http.Request) error {
-	return account.Sign(req.Context(), req, a.key, a.now())
+	link, ok := offerLink(req.URL.Path)
+	if !ok {
+		return account.Sign(req.Context(), req, a.key, a.now())
+	}
+	date := a.now().UTC().Format(http.TimeFormat)
+	auth, err := a.key.Authorization(req.Context(), req.Method, offersType, link, date)
+	if err != nil {
+		return fmt.Errorf("cosmostest: signing an offer request: %w", err)
+	}
+	req.Header.Set(wire.HeaderDate, date)
+	if req.Header.Get(wire.HeaderVersion) == "" {
+		req.Header.Set(wire.HeaderVersion, wire.APIVersion)
+	}
+	req.Header.Set("Authorization", auth)
+	return nil
 }
 
 // accountLocation is an entry of writableLocations and readableLocations.

@@ -42,13 +42,23 @@ func (a *Account) verify(r *http.Request, now time.Time) string {
 	case !strings.EqualFold(typ, "master") || ver != "1.0":
 		return "Only master-key authorization (type=master&ver=1.0) is supported."
 	}
-	rtype, link := wire.ResourceOf(r.URL.Path)
+	rtype, link := resourceOf(r.URL.Path)
 	want := masterSignature(a.rawKey, r.Method, rtype, link, date)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return "The input authorization token can't serve the request. The payload was built from: verb " +
 			strings.ToLower(r.Method) + ", resource type '" + rtype + "', resource link '" + link + "', date '" + date + "'."
 	}
 	return ""
+}
+
+// resourceOf returns the resource type and resource link that sign a
+// request for the given URL path, as wire.ResourceOf does, except for one
+// offer, which is signed by its resource id lower-cased (see offerLink).
+func resourceOf(path string) (resourceType, resourceLink string) {
+	if link, ok := offerLink(path); ok {
+		return offersType, link
+	}
+	return wire.ResourceOf(path)
 }
 
 // parseAuthorization splits an Authorization header value, URL-query

@@ -2,7 +2,6 @@ package cosmostest
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"strings"
 )
@@ -67,7 +66,7 @@ func (t *txn) batch(h http.Header, rk requestKey, body []byte) answer {
 	failedAt, total := -1, 0.0
 	for i, op := range ops {
 		r := op.run(t, rk)
-		results[i] = batchResult{StatusCode: r.status, SubStatusCode: r.sub, RequestCharge: chargeOf(op.kind()), Message: r.msg}
+		results[i] = batchResult{StatusCode: r.status, SubStatusCode: r.sub, RequestCharge: itemCharge(op.kind() != "Read", r), Message: r.msg}
 		total += results[i].RequestCharge
 		if r.doc != nil {
 			results[i].ETag, results[i].ResourceBody = r.doc.etag, r.doc.body
@@ -88,9 +87,7 @@ func (t *txn) batch(h http.Header, rk requestKey, body []byte) answer {
 		}
 	}
 	out, _ := json.Marshal(results)
-	hdr := http.Header{}
-	hdr.Set(headerCharge, formatCharge(math.Round(total*100)/100))
-	return answer{status: status, body: out, header: hdr}
+	return answer{status: status, body: out, charge: roundCharge(total)}
 }
 
 // kind is the operation type in the service's spelling, or "".
@@ -137,11 +134,4 @@ func (op batchOp) run(t *txn, rk requestKey) opResult {
 		return t.upsert(rk, m, id, op.IfMatch)
 	}
 	return t.replace(rk, *op.ID, m, id, op.IfMatch)
-}
-
-func chargeOf(kind string) float64 {
-	if kind == "Read" {
-		return 1
-	}
-	return 5.71
 }

@@ -10,9 +10,10 @@ import (
 
 // A database created with POST /dbs.
 type database struct {
-	rid  []byte
-	body []byte
-	etag string
+	rid   []byte
+	body  []byte
+	etag  string
+	offer *offer // its shared throughput, or nil
 }
 
 // A container created with POST /dbs/{db}/colls: its partition key
@@ -25,6 +26,9 @@ type container struct {
 	body   []byte
 	etag   string
 	ranges rangeSet
+
+	offer   *offer                // its own throughput, or nil (see store.rate)
+	buckets map[bucketKey]*bucket // its ranges' budgets, made as requests need them
 }
 
 // newResource stamps props with the system properties of a new database
@@ -45,7 +49,9 @@ func (s *store) newResource(props map[string]any, parent []byte, now time.Time) 
 	return rid, etag
 }
 
-func (s *store) createDatabase(body []byte, now time.Time) answer {
+// createDatabase creates a database, with the shared throughput the
+// request's headers provision, if any (see parseThroughput).
+func (s *store) createDatabase(h http.Header, body []byte, now time.Time) answer {
 	m, id, msg := parseDocument(body)
 	if msg != "" {
 		return errorAnswer(http.StatusBadRequest, 0, msg)
@@ -53,9 +59,13 @@ func (s *store) createDatabase(body []byte, now time.Time) answer {
 	if s.dbs[id] != nil {
 		return errorAnswer(http.StatusConflict, 0, "Database with the specified id already exists in the system.")
 	}
+	o, msg := s.provision(h, msgServerlessDatabase, now)
+	if msg != "" {
+		return errorAnswer(http.StatusBadRequest, 0, msg)
+	}
 	m["_colls"], m["_users"] = "colls/", "users/"
 	rid, etag := s.newResource(m, nil, now)
-	d := &database{rid: rid, body: encodeJSON(m), etag: etag}
+	d := &database{rid: rid, body: encodeJSON(m), etag: etag, offer: o}
 	s.dbs[id] = d
 	delete(s.gone, collKey{id, ""})
 	return resourceAnswer(http.StatusCreated, d.body, d.etag)
@@ -90,7 +100,10 @@ func (s *store) deleteDatabase(db string) answer {
 	return answer{status: http.StatusNoContent}
 }
 
-func (s *store) createContainer(db string, body []byte, now time.Time) answer {
+// createContainer creates a container in database db, with the
+// throughput the request's headers provision, if any (see
+// parseThroughput).
+func (s *store) createContainer(db string, h http.Header, body []byte, now time.Time) answer {
 	d := s.dbs[db]
 	if d == nil {
 		return errorAnswer(http.StatusNotFound, subOwnerGone, "The database does not exist (it was never created with POST /dbs).")
@@ -111,6 +124,10 @@ func (s *store) createContainer(db string, body []byte, now time.Time) answer {
 	if msg != "" {
 		return errorAnswer(http.StatusBadRequest, 0, msg)
 	}
+	o, msg := s.provision(h, msgServerlessContainer, now)
+	if msg != "" {
+		return errorAnswer(http.StatusBadRequest, 0, msg)
+	}
 	m["partitionKey"] = def.json()
 	if _, ok := m["indexingPolicy"]; !ok {
 		m["indexingPolicy"] = map[string]any{
@@ -123,7 +140,7 @@ func (s *store) createContainer(db string, body []byte, now time.Time) answer {
 	rid, etag := s.newResource(m, d.rid, now)
 	c := &container{
 		pk: def, rid: base64.StdEncoding.EncodeToString(rid), self: m["_self"].(string),
-		ts: now.Unix(), body: encodeJSON(m), etag: etag, ranges: newRangeSet(),
+		ts: now.Unix(), body: encodeJSON(m), etag: etag, ranges: evenRanges(s.initialRanges), offer: o,
 	}
 	s.colls[ck] = &collection{def: c, items: make(map[string]map[string]*storedDoc)}
 	delete(s.gone, ck)

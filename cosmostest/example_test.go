@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cosmosrt/cosmosrt/cosmostest"
 )
@@ -130,4 +131,52 @@ func Example_partitionKeyRanges() {
 	// GET dbs/shop/colls/orders/docs/1: 500, range 1
 	// GET dbs/shop/colls/orders/docs/1: 200, range 3
 	// GET dbs/shop/colls/orders/docs: 410.1002
+}
+
+// A container with four partition key ranges of 100 RU/s each, on a clock
+// that stands still: a range's second is spent after 100 RU.
+func Example_throughput() {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	acct := cosmostest.NewAccount(cosmostest.Options{InitialRanges: 4, Now: func() time.Time { return at }})
+	defer acct.Close()
+	send := func(method, path, body string, hdr ...string) *http.Response {
+		req, _ := http.NewRequest(method, acct.Endpoint()+path, strings.NewReader(body))
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		if err := acct.Sign(req); err != nil {
+			panic(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	send("POST", "dbs", `{"id":"shop"}`)
+	send("POST", "dbs/shop/colls", `{"id":"orders","partitionKey":{"paths":["/pk"],"kind":"Hash"}}`,
+		"x-ms-offer-throughput", "400") // 100 RU/s for each of the 4 ranges
+	eu := []string{"x-ms-documentdb-partitionkey", `["eu"]`}
+	w := send("POST", "dbs/shop/colls/orders/docs", `{"id":"1","pk":"eu"}`, eu...)
+	fmt.Println("create:", w.StatusCode, w.Header.Get("x-ms-request-charge"), "RU, range", w.Header.Get("x-ms-documentdb-partitionkeyrangeid"))
+
+	reads := 0
+	for {
+		r := send("GET", "dbs/shop/colls/orders/docs/1", "", eu...)
+		if r.StatusCode != http.StatusOK {
+			fmt.Println("reads:", reads)
+			fmt.Println("then:", r.StatusCode, r.Header.Get("x-ms-substatus"), "retry after", r.Header.Get("x-ms-retry-after-ms"), "ms")
+			break
+		}
+		reads++
+	}
+	low := send("GET", "dbs/shop/colls/orders/docs/1", "", append(eu, "x-ms-cosmos-priority-level", "Low")...)
+	fmt.Println("low priority:", low.StatusCode, "retry after", low.Header.Get("x-ms-retry-after-ms"), "ms")
+
+	// Output:
+	// create: 201 5.71 RU, range 3
+	// reads: 95
+	// then: 429 3200 retry after 8 ms
+	// low priority: 429 retry after 108 ms
 }

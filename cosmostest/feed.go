@@ -106,7 +106,13 @@ func (s *store) list(ck collKey, op operation, rng *pkRange, h http.Header, body
 	}
 	hdr.Set("X-Ms-Item-Count", strconv.Itoa(len(docs)))
 	out, _ := json.Marshal(feed)
-	return answer{status: http.StatusOK, body: out, header: hdr, rangeID: rangeID(rng)}
+	ans := answer{status: http.StatusOK, body: out, header: hdr, rangeID: rangeID(rng)}
+	var every *rangeSet // the ranges a cross-partition page reads
+	if partitioned && !given && !inRange {
+		every = &c.def.ranges
+	}
+	ans.charge, ans.spread = pageCharge(every, docs)
+	return ans
 }
 
 func matches(c cond, m map[string]any) bool {

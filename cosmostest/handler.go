@@ -30,20 +30,20 @@ const (
 // multi-write account asks a region other than the hub to accept a write.
 const headerTentative = "X-Ms-Cosmos-Allow-Tentative-Writes"
 
-// Request charges the account reports.
-const (
-	chargeRead  = "1"
-	chargeWrite = "5.71"
-)
-
 // answer is a response before it is written.
 type answer struct {
 	status, sub int
 	header      http.Header
 	body        []byte
-	drop        bool   // close the connection instead of answering
-	committed   bool   // the request committed at least one write
-	rangeID     string // the partition key range the request reached, or ""
+	drop        bool    // close the connection instead of answering
+	committed   bool    // the request committed at least one write
+	rangeID     string  // the partition key range the request reached, or ""
+	charge      float64 // request units it cost (see charge.go), as x-ms-request-charge says
+	budgeted    bool    // its charge was taken from throughput budgets (see Account.spend)
+
+	// spread is the charge of a cross-partition query or read feed page
+	// by the range id it charges: it reached every range, and rangeID is "".
+	spread map[string]float64
 }
 
 // errorAnswer is an error response with the service's JSON error body.
@@ -72,6 +72,7 @@ func (a *Account) handler(name string) http.Handler {
 			Region: name, Method: r.Method, Path: r.URL.Path, Time: now,
 			Status: ans.status, SubStatus: ans.sub, Dropped: ans.drop, Write: op.class == WriteOps,
 			Tentative: op.tentative, Committed: ans.committed, Range: ans.rangeID,
+			Charge: ans.spent(), LowPriority: op.low,
 		})
 		respond(w, ans)
 	})
@@ -107,7 +108,7 @@ func (a *Account) answer(name string, r *http.Request, op operation, now time.Ti
 	}
 	ans := a.serve(name, r, op, now)
 	if faulted && f.DropAfterCommit {
-		return answer{drop: true, committed: ans.committed, rangeID: ans.rangeID}
+		return answer{drop: true, committed: ans.committed, rangeID: ans.rangeID, charge: ans.charge, budgeted: ans.budgeted}
 	}
 	return ans
 }
@@ -136,38 +137,45 @@ func (a *Account) serve(name string, r *http.Request, op operation, now time.Tim
 	return a.execute(name, op, r.Header, body, now)
 }
 
-// writable reports whether the endpoint called name accepts a write now.
-// The global endpoint writes as the write region (the hub) does unless it
-// is stale, when it writes as any other region does. In a multi-write
-// account every region accepts a tentative write. a.mu must be held.
-func (a *Account) writable(name string, tentative bool) bool {
+// writable reports whether the endpoint called name accepts op, a write
+// that reaches the range rng (nil: none), now. The global endpoint writes
+// as the write region (the hub) does unless it is stale, when it writes as
+// any other region does. A range failed over on its own writes only in its
+// region (see FailoverRange). In a multi-write account every region
+// accepts a tentative write. a.mu must be held.
+func (a *Account) writable(name string, op operation, rng *pkRange) bool {
 	hub := name == a.writeRegion || (name == Global && !a.globalStale)
-	return hub || (a.multi && tentative)
+	if region, ok := a.rangeWriteRegion(op, rng); ok {
+		hub = name == region
+	}
+	return hub || (a.multi && op.tentative)
 }
 
-// execute runs an operation against the store. The write region check
-// and the commit happen under one lock, so a write is committed only where
-// writes are allowed at the time of the commit.
+// execute runs an operation against the store. The write region check,
+// the throughput budgets (see spend) and the commit happen under one
+// lock, so a write is committed only where writes are allowed at the time
+// of the commit, and only once its budget admitted it.
 func (a *Account) execute(name string, op operation, h http.Header, body []byte, now time.Time) answer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rng := a.store.target(op)
-	charge := chargeRead
-	if op.class == WriteOps {
-		charge = chargeWrite
-		if !a.writable(name, op.tentative) {
-			ans := errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
-			ans.rangeID = rangeID(rng)
-			return ans
-		}
+	if op.class == WriteOps && !a.writable(name, op, rng) {
+		ans := errorAnswer(http.StatusForbidden, 3, "The requested operation cannot be performed at this region")
+		ans.rangeID = rangeID(rng)
+		ans.header = http.Header{headerCharge: {"0"}}
+		return ans
 	}
-	ans := a.store.do(op, rng, h, body, now)
+	ans, t := a.store.do(op, rng, h, body, now)
+	ans.charge = requestCharge(op, ans)
+	if refusal, ok := a.spend(name, op, &ans, now); !ok {
+		ans = refusal // t's writes are dropped
+	} else {
+		ans.committed = t.commit()
+	}
 	if ans.header == nil {
 		ans.header = make(http.Header)
 	}
-	if ans.header.Get(headerCharge) == "" {
-		ans.header.Set(headerCharge, charge)
-	}
+	ans.header.Set(headerCharge, formatCharge(ans.charge))
 	ans.header.Set(headerSessionToken, a.store.sessionToken())
 	return ans
 }
@@ -204,6 +212,14 @@ func respond(w http.ResponseWriter, ans answer) {
 	if bodyAllowed {
 		_, _ = w.Write(ans.body) // the client may be gone; nothing to do about it
 	}
+}
+
+// spent returns what the request took from throughput budgets.
+func (ans answer) spent() float64 {
+	if !ans.budgeted {
+		return 0
+	}
+	return ans.charge
 }
 
 // newActivityID returns a fresh random id in UUID form.

@@ -3,7 +3,6 @@ package cosmostest
 import (
 	"net/http"
 	"slices"
-	"strconv"
 )
 
 // opResult is the outcome of one item operation, in a request of its own or
@@ -12,6 +11,7 @@ type opResult struct {
 	status, sub int
 	msg         string     // why, when status ≥ 400
 	doc         *storedDoc // the item to answer with, if any
+	size        int        // without doc: the bytes of the item deleted, which price the delete
 }
 
 func failed(status, sub int, msg string) opResult {
@@ -137,7 +137,7 @@ func (t *txn) delete(rk requestKey, id, ifMatch string) opResult {
 		return precond
 	}
 	t.remove(id, pk)
-	return opResult{status: http.StatusNoContent}
+	return opResult{status: http.StatusNoContent, size: len(d.body)}
 }
 
 // itemAnswer turns the opResult of a request's only operation into its
@@ -221,6 +221,3 @@ func (c *collection) itemsWithID(id string) map[string]*storedDoc {
 	}
 	return c.items[id]
 }
-
-// formatCharge formats a request charge as the service does.
-func formatCharge(ru float64) string { return strconv.FormatFloat(ru, 'f', -1, 64) }

@@ -6,7 +6,7 @@ import (
 )
 
 // DefaultLogLimit is how many entries the request log keeps when
-// Options.LogLimit is 0: some 11 to 17 MB (an Entry is 112 bytes plus its
+// Options.LogLimit is 0: some 12 to 18 MB (an Entry is 120 bytes plus its
 // path).
 const DefaultLogLimit = 100_000
 
@@ -32,6 +32,9 @@ type Entry struct {
 	// Tentative reports that the request carried
 	// x-ms-cosmos-allow-tentative-writes: true.
 	Tentative bool
+	// LowPriority reports that the request carried
+	// x-ms-cosmos-priority-level: Low.
+	LowPriority bool
 	// Committed reports that the request committed at least one document
 	// write to the store, whether or not its client got the answer.
 	Committed bool
@@ -39,6 +42,18 @@ type Entry struct {
 	// "Partition key ranges" in the package documentation), which its
 	// answer names; "" if none.
 	Range string
+	// Charge is the request units the request took from provisioned
+	// throughput (see "Throughput" in the package documentation): the
+	// charge it answered in x-ms-request-charge, which a read took from
+	// the budget of Range in Region (the write region's for Global) and a
+	// write from the budgets of Range in every region. A cross-partition
+	// query or read feed page, whose Range is "", took each range's part
+	// from that range's budget. Charge is 0 for a request that no budget
+	// governs (metadata, a container without throughput, a failure before
+	// a range was known), for one refused for throughput, and for one a
+	// fault answered or dropped before it ran; x-ms-request-charge says
+	// what those cost.
+	Charge float64
 }
 
 // requestLog keeps the latest entries, at most limit of them (no bound

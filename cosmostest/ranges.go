@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"math/bits"
 	"net/http"
 	"strconv"
@@ -45,16 +46,34 @@ type rangeSet struct {
 	version uint64     // the feed's etag: 1, and one more per split
 }
 
-// newRangeSet returns the ranges of a new container: "0" and "1", split at
-// EPK 20.
-func newRangeSet() rangeSet {
-	return rangeSet{
-		ranges: []*pkRange{
-			{id: "0", min: "", max: "20", parents: []string{}, fraction: 0.5, lsn: 1},
-			{id: "1", min: "20", max: epkEnd, parents: []string{}, fraction: 0.5, lsn: 1},
-		},
-		next: 2, version: 1,
+// defaultRanges is how many partition key ranges a new container starts
+// with when Options.InitialRanges is 0.
+const defaultRanges = 2
+
+// newRangeSet returns the ranges of a new container by default: "0" and
+// "1", split at EPK 20.
+func newRangeSet() rangeSet { return evenRanges(defaultRanges) }
+
+// evenRanges returns n ranges, "0" to "n-1", that slice the space of
+// effective partition keys into n equal spans, each with throughput
+// fraction 1/n. Keys hash below 40 00…, so the space is [0, 40 00…) and
+// the bounds of n ranges are i × 40 00… / n: 2 ranges split at 20, 4 at
+// 10, 20 and 30. The last range ends at FF, the end of the space.
+func evenRanges(n int) rangeSet {
+	space := new(big.Int).Lsh(big.NewInt(0x40), 120)
+	s := rangeSet{next: n, version: 1}
+	lo := ""
+	for i := range n {
+		hi := epkEnd
+		if i < n-1 {
+			b := new(big.Int).Mul(space, big.NewInt(int64(i+1)))
+			hi = formatBound(b.Div(b, big.NewInt(int64(n))))
+		}
+		s.ranges = append(s.ranges, &pkRange{id: strconv.Itoa(i), min: lo, max: hi,
+			parents: []string{}, fraction: 1 / float64(n), lsn: 1})
+		lo = hi
 	}
+	return s
 }
 
 // byID returns the range with this id, or nil if there is none now.
@@ -196,11 +215,19 @@ func midpoint(min, max string) (string, bool) {
 	if midHi == loHi && midLo == loLo {
 		return "", false
 	}
-	s := fmt.Sprintf("%016X%016X", midHi, midLo)
+	return trimBound(fmt.Sprintf("%016X%016X", midHi, midLo)), true
+}
+
+// formatBound spells a 128-bit bound as midpoint does.
+func formatBound(b *big.Int) string { return trimBound(fmt.Sprintf("%032X", b)) }
+
+// trimBound drops the trailing zero bytes of a bound of 32 hex digits,
+// keeping at least one byte.
+func trimBound(s string) string {
 	for len(s) > 2 && strings.HasSuffix(s, "00") {
 		s = s[:len(s)-2]
 	}
-	return s, true
+	return s
 }
 
 // boundValue reads a range bound as a 128-bit number. The end of the

@@ -263,3 +263,65 @@ func TestMidpoint(t *testing.T) {
 		assert.Equal(t, tt.want, got, "%q %q", tt.min, tt.max)
 	}
 }
+
+func TestInitialRangesSliceTheSpaceEvenly(t *testing.T) {
+	a := newTestAccount(t, Options{InitialRanges: 4})
+	c := newClient(t, a, false)
+	createOrders(t, c, "/pk")
+
+	f, r := readRanges(t, c)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, []string{"0", "1", "2", "3"}, f.ids())
+	var bounds []string
+	for _, rg := range f.Ranges {
+		bounds = append(bounds, rg.MinInclusive)
+		assert.Equal(t, 0.25, rg.Fraction, "range %s", rg.ID)
+		assert.Empty(t, rg.Parents)
+	}
+	assert.Equal(t, []string{"", "10", "20", "30"}, bounds)
+	assert.Equal(t, "FF", f.Ranges[3].MaxExclusive)
+
+	keys := spread(t, c, 40)
+	for _, id := range f.ids() {
+		assert.NotEmpty(t, keys[id], "range %s holds some of 40 keys", id)
+	}
+	for id, ks := range keys {
+		for _, k := range ks {
+			q := c.do("POST", a.Endpoint()+ordersDocs, `{"query":"SELECT * FROM c WHERE c.id = @id","parameters":[{"name":"@id","value":"`+k+`"}]}`,
+				"x-ms-documentdb-isquery", "true", rangeHeader, id)
+			require.Equal(t, http.StatusOK, q.status, "%s", q.body)
+			assert.Equal(t, "1", q.header.Get("x-ms-item-count"), "key %s is in range %s", k, id)
+		}
+	}
+}
+
+func TestEvenRanges(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		mins []string
+	}{
+		{1, []string{""}},
+		{2, []string{"", "20"}},
+		{3, []string{"", "15555555555555555555555555555555", "2AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
+		{8, []string{"", "08", "10", "18", "20", "28", "30", "38"}},
+	} {
+		s := evenRanges(tt.n)
+		var mins []string
+		for i, r := range s.ranges {
+			mins = append(mins, r.min)
+			assert.Equal(t, strconv.Itoa(i), r.id)
+			assert.InDelta(t, 1/float64(tt.n), r.fraction, 1e-15)
+			if i > 0 {
+				assert.Equal(t, s.ranges[i-1].max, r.min, "n=%d: the ranges touch", tt.n)
+			}
+		}
+		assert.Equal(t, tt.mins, mins, "n=%d", tt.n)
+		assert.Equal(t, epkEnd, s.ranges[tt.n-1].max)
+		assert.Equal(t, tt.n, s.next, "the next split takes the next id")
+	}
+	assert.Equal(t, newRangeSet(), evenRanges(2), "the default is today's two ranges")
+}
+
+func TestNegativeInitialRangesPanics(t *testing.T) {
+	assert.Panics(t, func() { NewAccount(Options{InitialRanges: -1}) })
+}

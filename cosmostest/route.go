@@ -21,6 +21,10 @@ const (
 	opReadContainer
 	opDeleteContainer
 	opPKRanges
+	opOffers       // GET /offers
+	opQueryOffers  // POST /offers, a query
+	opReadOffer    // GET /offers/{rid}
+	opReplaceOffer // PUT /offers/{rid}
 	// The operations from opFeed on address a collection's items (inItems).
 	opFeed
 	opQuery
@@ -39,6 +43,7 @@ type operation struct {
 	class        Ops // ReadOps, WriteOps or AccountOps
 	db, coll, id string
 	tentative    bool // x-ms-cosmos-allow-tentative-writes: true
+	low          bool // x-ms-cosmos-priority-level: Low
 
 	key     requestKey // x-ms-documentdb-partitionkey
 	keyMsg  string     // why that header is unusable, or ""
@@ -49,7 +54,8 @@ type operation struct {
 // classify maps a request to its operation by method, path and headers.
 func classify(r *http.Request) operation {
 	h := r.Header
-	op := operation{class: ReadOps, tentative: isTrue(h, headerTentative), rangeID: h.Get(headerRangeID)}
+	op := operation{class: ReadOps, tentative: isTrue(h, headerTentative), rangeID: h.Get(headerRangeID),
+		low: strings.EqualFold(strings.TrimSpace(h.Get(headerPriority)), "Low")}
 	op.key.pk, op.key.given, op.keyMsg = parsePartitionKey(h.Get(headerPartitionKey))
 	if op.key.given {
 		op.epk = effectivePartitionKey(op.key.pk.value)
@@ -67,6 +73,9 @@ func classify(r *http.Request) operation {
 		return op
 	}
 	segs := strings.Split(p, "/")
+	if segs[0] == offersType {
+		return classifyOffers(op, r.Method, segs, query)
+	}
 	if !wellFormed(segs) {
 		return op // opNotFound
 	}
@@ -168,42 +177,46 @@ func rangeGone() answer {
 	return errorAnswer(http.StatusGone, subRangeGone, "The partition key range does not exist (any more): read the partition key ranges again.")
 }
 
-// do runs an operation against the store and reports, in the answer,
-// whether it committed a write. rng is the range the operation reaches
-// (see target). The caller holds the account's lock.
-func (s *store) do(op operation, rng *pkRange, h http.Header, body []byte, now time.Time) answer {
+// do runs an operation against the store. The document writes of a
+// request for items are staged in the txn it returns, which the caller
+// commits once the request is admitted (see Account.spend); other
+// requests return a nil txn, their changes made. rng is the range the
+// operation reaches (see target). The caller holds the account's lock.
+func (s *store) do(op operation, rng *pkRange, h http.Header, body []byte, now time.Time) (answer, *txn) {
 	ck := collKey{op.db, op.coll}
 	switch op.kind {
 	case opCreateDatabase:
-		return s.createDatabase(body, now)
+		return s.createDatabase(h, body, now), nil
 	case opReadDatabase:
-		return s.readDatabase(op.db)
+		return s.readDatabase(op.db), nil
 	case opDeleteDatabase:
-		return s.deleteDatabase(op.db)
+		return s.deleteDatabase(op.db), nil
 	case opCreateContainer:
-		return s.createContainer(op.db, body, now)
+		return s.createContainer(op.db, h, body, now), nil
 	case opReadContainer:
-		return s.readContainer(ck)
+		return s.readContainer(ck), nil
 	case opDeleteContainer:
-		return s.deleteContainer(ck)
+		return s.deleteContainer(ck), nil
 	case opPKRanges:
 		if c := s.container(ck); c != nil {
-			return c.def.ranges.feed(c.def, h)
+			return c.def.ranges.feed(c.def, h), nil
 		}
-		return containerNotFound()
+		return containerNotFound(), nil
+	case opOffers, opQueryOffers, opReadOffer, opReplaceOffer:
+		return s.offerRequest(op, h, body, now), nil
 	case opFeed, opQuery:
-		return s.list(ck, op, rng, h, body)
+		return s.list(ck, op, rng, h, body), nil
 	}
 	c, gone := s.open(ck)
 	if gone != nil {
-		return *gone
+		return *gone, nil
 	}
 	if op.keyMsg != "" {
-		return errorAnswer(http.StatusBadRequest, 0, op.keyMsg)
+		return errorAnswer(http.StatusBadRequest, 0, op.keyMsg), nil
 	}
 	t := &txn{s: s, ck: ck, c: c, now: now}
 	if t.def() != nil && op.rangeID != "" && rng == nil {
-		return rangeGone()
+		return rangeGone(), nil
 	}
 	var ans answer
 	if op.kind == opBatch {
@@ -211,14 +224,13 @@ func (s *store) do(op operation, rng *pkRange, h http.Header, body []byte, now t
 	} else {
 		r := t.single(op, op.key, body, h.Get("If-Match"))
 		ans = itemAnswer(r)
+		ans.charge = itemCharge(op.class == WriteOps, r)
 		if rng == nil && r.doc != nil && t.def() != nil { // a create or upsert that left the key to the document
 			rng = t.def().ranges.holding(r.doc.epk)
 		}
 	}
 	ans.rangeID = rangeID(rng)
-	ans.committed = len(t.staged) > 0
-	t.commit()
-	return ans
+	return ans, t
 }
 
 // single runs a request's only item operation.

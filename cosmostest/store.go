@@ -56,12 +56,21 @@ type store struct {
 	commitsPK map[itemKey]int
 	lsn       uint64 // number of committed document writes
 	rids      uint32 // resource ids handed out to databases and containers
+
+	offers     uint32 // offers made
+	offerEdits uint32 // versions of offers made: their etags
+
+	initialRanges int  // partition key ranges of a new container
+	serverless    bool // Options.Serverless: no provisioned throughput, no offers
 }
 
-func newStore() store {
+// newStore returns an empty store whose containers start with
+// initialRanges partition key ranges, of a serverless account or not.
+func newStore(initialRanges int, serverless bool) store {
 	return store{
 		dbs: make(map[string]*database), colls: make(map[collKey]*collection), gone: make(map[collKey]bool),
 		commits: make(map[docKey]int), commitsPK: make(map[itemKey]int),
+		initialRanges: initialRanges, serverless: serverless,
 	}
 }
 
@@ -137,10 +146,11 @@ func (t *txn) remove(id string, pk partitionKey) {
 	t.staged = append(t.staged, stagedWrite{id: id, pk: pk})
 }
 
-// commit applies the staged writes in order and counts them.
-func (t *txn) commit() {
-	if len(t.staged) == 0 {
-		return
+// commit applies the staged writes in order and counts them. It reports
+// whether there were any; a nil txn has none.
+func (t *txn) commit() bool {
+	if t == nil || len(t.staged) == 0 {
+		return false
 	}
 	if t.c == nil {
 		t.c = &collection{items: make(map[string]map[string]*storedDoc)}
@@ -165,6 +175,7 @@ func (t *txn) commit() {
 		byPK[w.pk.text] = w.doc
 	}
 	t.staged = nil
+	return true
 }
 
 // encodeJSON encodes a value decoded from JSON: it cannot fail. HTML

@@ -77,7 +77,7 @@ func allocsPerGet(t *testing.T, client *http.Client) float64 {
 	return least
 }
 
-func newMemChain(t *testing.T, o Options) *http.Client {
+func newMemChain(t testing.TB, o Options) *http.Client {
 	t.Helper()
 	o.Endpoint, o.Key = "http://acct.documents.azure.com/", "c2VjcmV0"
 	if o.Base == nil {

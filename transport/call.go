@@ -8,6 +8,7 @@ import (
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/throttle"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 )
 
@@ -18,12 +19,14 @@ import (
 // over the same request, description and record, with its own body and
 // route. A call is not safe for concurrent use.
 type call struct {
-	req   *http.Request
-	desc  wire.Request // req, read once
-	body  replayBody
-	route account.Route
-	rec   *instrument.Call // nil: nothing is recorded
-	track *tracking        // nil: not a tracked write
+	req    *http.Request
+	desc   wire.Request // req, read once
+	body   replayBody
+	route  account.Route
+	rec    *instrument.Call // nil: nothing is recorded
+	track  *tracking        // nil: not a tracked write
+	pacing pacing           // its throughput group and priority
+	slot   throttle.Slot    // the request units the attempt about to be made reserved
 
 	// The attempt about to be made, or the last one made.
 	n        int                // 0 for the first attempt

@@ -101,4 +101,8 @@ type AttemptDiagnostics struct {
 	// ReadBack marks an attempt of the chain's own that read a tracked
 	// write's item back to settle a doubt.
 	ReadBack bool
+	// Paced is how long the attempt waited for its partition key range's
+	// request units before it was sent (see policy.ThroughputOptions):
+	// its throughput group's turn, or a range the service throttled.
+	Paced time.Duration
 }

@@ -138,7 +138,7 @@ func (h *hedge) reset() {
 func (h *hedge) startLocked() *arm {
 	i := h.started
 	h.started++
-	h.runs = append(h.runs, arm{call: call{req: h.read.req, desc: h.read.desc, body: h.read.body.fork(), route: h.arms[i], rec: h.read.rec}})
+	h.runs = append(h.runs, arm{call: call{req: h.read.req, desc: h.read.desc, body: h.read.body.fork(), route: h.arms[i], rec: h.read.rec, pacing: h.read.pacing}})
 	a := &h.runs[i]
 	a.ctx, a.cancel = context.WithCancel(h.ctx)
 	if i > 0 {

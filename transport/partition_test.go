@@ -30,6 +30,12 @@ func newPartitionRig(t *testing.T, acctOpts cosmostest.Options, o Options) *part
 	t.Helper()
 	acct := cosmostest.NewAccount(acctOpts)
 	t.Cleanup(acct.Close)
+	return partitionRigOn(t, acct, o)
+}
+
+// partitionRigOn is newPartitionRig over an account the caller made.
+func partitionRigOn(t *testing.T, acct *cosmostest.Account, o Options) *partitionRig {
+	t.Helper()
 	r := &partitionRig{acct: acct, c: newChain(t, acct, o), keys: map[string][]string{}}
 	r.must(t, http.MethodPost, "/dbs", `{"id":"p"}`, "", http.StatusCreated)
 	r.must(t, http.MethodPost, "/dbs/p/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}`, "", http.StatusCreated)
@@ -61,9 +67,9 @@ func (r *partitionRig) send(t *testing.T, ctx context.Context, method, path, bod
 	return resp
 }
 
-func (r *partitionRig) must(t *testing.T, method, path, body, pk string, want int) {
+func (r *partitionRig) must(t *testing.T, method, path, body, pk string, want int, header ...string) {
 	t.Helper()
-	require.Equal(t, want, r.send(t, context.Background(), method, path, body, pk).StatusCode, "%s %s", method, path)
+	require.Equal(t, want, r.send(t, context.Background(), method, path, body, pk, header...).StatusCode, "%s %s", method, path)
 }
 
 // One partition answering 500 in a one-region account while workers read

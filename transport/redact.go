@@ -44,6 +44,7 @@ type options struct {
 	Retry            policy.RetryOptions
 	Breaker          policy.BreakerOptions
 	Partitions       policy.PartitionOptions
+	Throughput       policy.ThroughputOptions
 	Hedge            policy.HedgeOptions
 	TracerProvider   string
 	MeterProvider    string
@@ -65,6 +66,7 @@ func (o Options) redacted() options {
 		Retry:            o.Retry,
 		Breaker:          o.Breaker,
 		Partitions:       o.Partitions,
+		Throughput:       o.Throughput,
 		Hedge:            o.Hedge,
 		TracerProvider:   typeOf(o.TracerProvider),
 		MeterProvider:    typeOf(o.MeterProvider),

@@ -32,6 +32,18 @@ type RequestOptions struct {
 	// finds it takes the write as this call's. It is ignored when the call
 	// is not a tracked write.
 	TrackingID string
+	// ThroughputGroup, when not empty, makes the call one of the named
+	// group of Options.Throughput.Groups: its attempts are paced to the
+	// group's target (see policy.ThroughputGroup). A name the transport
+	// does not have fails the call at once with a *ThroughputError.
+	ThroughputGroup string
+	// Priority, when not 0, is the call's priority in place of its
+	// group's (see policy.Priority). A PriorityLow call carries
+	// x-ms-cosmos-priority-level: Low. A priority header the request
+	// already has (set by the caller, or by azcosmos's PriorityLevel
+	// option) wins over both: the chain neither changes nor adds one, and
+	// ranks the call by it.
+	Priority policy.Priority
 }
 
 type requestOptionsKey struct{}

@@ -11,6 +11,7 @@ import (
 	"github.com/cosmosrt/cosmosrt/internal/account"
 	"github.com/cosmosrt/cosmosrt/internal/decide"
 	"github.com/cosmosrt/cosmosrt/internal/instrument"
+	"github.com/cosmosrt/cosmosrt/internal/throttle"
 	"github.com/cosmosrt/cosmosrt/internal/wire"
 	"github.com/cosmosrt/cosmosrt/policy"
 )
@@ -37,10 +38,11 @@ type Retry struct {
 // retryDeps are what New gives the loop beyond a stand-alone Retry: the
 // account's router, telemetry, hedging, and the chain's closing.
 type retryDeps struct {
-	hedge   policy.HedgeOptions
-	router  *account.Router // nil: no account
-	tel     *instrument.Telemetry
-	closing <-chan struct{} // closed by Transport.Close; nil: never
+	hedge    policy.HedgeOptions
+	router   *account.Router    // nil: no account
+	throttle *throttle.Throttle // nil: no throughput control
+	tel      *instrument.Telemetry
+	closing  <-chan struct{} // closed by Transport.Close; nil: never
 
 	// closesBodies says that the response bodies of next may be closed
 	// while a read of them blocks, as net/http's may: a drain that stalls
@@ -109,6 +111,9 @@ func (r *Retry) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	c.body.closing = r.closing
 	defer c.body.close()
 	ro := requestOptionsOf(ctx)
+	if c.pacing, err = r.pacingOf(&c, ro); err != nil {
+		return nil, err
+	}
 	c.route = account.NewRoute(ctx, r.router, r.policy, req, &c.desc, ro.ExcludedRegions)
 	if h := r.hedgeOf(ro); decide.Hedges(h) && !c.desc.Write {
 		if !c.body.forkable() {
@@ -142,11 +147,16 @@ func (r *Retry) run(ctx context.Context, c *call) (*http.Response, error) {
 		return nil, fmt.Errorf("transport: request body for attempt 1: %w", err)
 	}
 	for ; ; c.n++ {
+		if err := r.pace(ctx, c); err != nil {
+			return r.unpaced(ctx, c, err)
+		}
 		areq, err := r.prepare(ctx, c)
 		if err != nil {
+			r.cancelPace(c)
 			return nil, err
 		}
 		resp, err := r.next.RoundTrip(areq)
+		r.settlePace(c, resp, err)
 		d := c.route.Answer(ctx, resp, err, c.body.replayable())
 		c.rec.Answered(areq.Context(), resp, err, d.Retry, d.Reason, d.Wait)
 		if !d.Retry {
@@ -228,6 +238,8 @@ func (c *call) unknown(ctx context.Context, last lastAnswer, err error, rb *read
 		e.Reason = "the transport was closed before the doubt was settled"
 	case rb != nil:
 		e.Reason = foundReason(rb.found)
+	case errors.As(err, new(*ThroughputError)):
+		e.Reason = "its throughput group could not serve the resend in time"
 	case err != nil:
 		e.Reason = "the connection failed after the request was sent"
 	default:
@@ -294,6 +306,10 @@ func (r *Retry) prepare(ctx context.Context, c *call) (*http.Request, error) {
 	}
 	a := c.attempt(actx)
 	areq := &a.req
+	if c.pacing.header {
+		areq.Header = areq.Header.Clone()
+		areq.Header[wire.HeaderPriorityLevel] = []string{"Low"}
+	}
 	if t := c.track; t != nil && (t.asCreate || t.guarded) {
 		areq.Header = areq.Header.Clone()
 		if t.asCreate {

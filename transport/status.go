@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cosmosrt/cosmosrt/internal/account"
+	"github.com/cosmosrt/cosmosrt/policy"
 )
 
 // A Status is a snapshot of a Transport for operators: the account as the
@@ -20,6 +21,34 @@ type Status struct {
 	// in a region (see policy.PartitionOptions), by container, range and
 	// region.
 	OpenPartitions []PartitionStatus
+	// Throughput lists each throughput group's budget in each container
+	// it has paced, by group and container.
+	Throughput []ThroughputStatus
+	// ThrottledRanges lists the partition key ranges the service
+	// throttled (429/3200) lately, whose calls wait or are paced (see
+	// policy.ThroughputOptions), by container, range and region.
+	ThrottledRanges []ThrottledRange
+}
+
+// A ThroughputStatus is a throughput group's budget in one container.
+type ThroughputStatus struct {
+	Group     string
+	Container string  // "dbs/{db}/colls/{coll}"
+	Rate      float64 // RU/s the group paces at in the container (0 while its target is not known)
+	Debt      float64 // RU reserved beyond what the rate has paid for: what the next calls wait out
+	Queued    int     // calls waiting for their turn now
+}
+
+// A ThrottledRange is a partition key range the service throttled in a
+// region: calls of its priority (and lower) wait until Until, then go at
+// Rate.
+type ThrottledRange struct {
+	Container string // "dbs/{db}/colls/{coll}"
+	Range     string // the partition key range id
+	Region    string // the region's name, or its endpoint's host
+	Priority  policy.Priority
+	Until     time.Time
+	Rate      float64 // RU/s the range's calls are let through at; 0 until learned
 }
 
 // A PartitionStatus is one partition key range whose circuit is open in
@@ -101,6 +130,20 @@ func (t *Transport) Status() Status {
 		for _, p := range t.router.PartitionStatus() {
 			s.OpenPartitions = append(s.OpenPartitions, PartitionStatus{
 				Container: p.Container, Range: p.Range, Region: p.Endpoint, Until: p.Until, Testing: p.Testing,
+			})
+		}
+	}
+	if th := t.retry.throttle; th != nil {
+		for _, g := range th.GroupStatus() {
+			s.Throughput = append(s.Throughput, ThroughputStatus(g))
+		}
+		for _, h := range th.HeldStatus() {
+			prio := policy.PriorityHigh
+			if h.Low {
+				prio = policy.PriorityLow
+			}
+			s.ThrottledRanges = append(s.ThrottledRanges, ThrottledRange{
+				Container: h.Container, Range: h.Range, Region: t.router.NameOfHost(h.Host), Priority: prio, Until: h.Until, Rate: h.Rate,
 			})
 		}
 	}

@@ -85,6 +85,13 @@ type Options struct {
 	// policy.PartitionOptions.
 	Partitions policy.PartitionOptions
 
+	// Throughput sets throughput control: groups of calls paced to a
+	// target of request units per second (a call joins one with
+	// RequestOptions.ThroughputGroup), and how calls wait after the
+	// service throttles their partition key range. See
+	// policy.ThroughputOptions for defaults.
+	Throughput policy.ThroughputOptions
+
 	// Hedge turns on hedged reads: a read whose region is slow to answer
 	// is also sent to the next read region. Off by default; see
 	// policy.HedgeOptions, and RequestOptions for one call.
@@ -196,6 +203,15 @@ func New(o Options) (*Transport, error) {
 	})
 	_, closesBodies := base.(*http.Transport)
 	deps := retryDeps{tel: tel, closing: t.closing, hedge: o.Hedge, closesBodies: closesBodies}
+	if endpoint != nil {
+		if deps.throttle, err = newThrottle(o.Throughput, cred); err != nil {
+			tel.Close()
+			return nil, err
+		}
+	} else if len(o.Throughput.Groups) > 0 {
+		tel.Close()
+		return nil, errors.New("transport: Options.Throughput.Groups need Options.Endpoint (a group paces an account's containers)")
+	}
 	if endpoint != nil {
 		t.router, err = account.NewRouter(account.RouterOptions{
 			Endpoint:         endpoint,

@@ -46,6 +46,11 @@ type Account struct {
 	Read []Location
 	// MultipleWriteLocations is the account's enableMultipleWriteLocations.
 	MultipleWriteLocations bool
+	// PerPartitionFailover is the account's
+	// enablePerPartitionFailoverBehavior: the service may move one
+	// partition's writes to another region on its own, telling clients
+	// only by refusing them (403.3) where they were.
+	PerPartitionFailover bool
 	// ConsistencyLevel is userConsistencyPolicy.defaultConsistencyLevel.
 	ConsistencyLevel string
 	// Dropped describes, one entry per location, the locations that were
@@ -61,6 +66,7 @@ type accountDoc struct {
 	WritableLocations            []locationDoc `json:"writableLocations"`
 	ReadableLocations            []locationDoc `json:"readableLocations"`
 	EnableMultipleWriteLocations bool          `json:"enableMultipleWriteLocations"`
+	EnablePerPartitionFailover   bool          `json:"enablePerPartitionFailoverBehavior"`
 	UserConsistencyPolicy        struct {
 		DefaultConsistencyLevel string `json:"defaultConsistencyLevel"`
 	} `json:"userConsistencyPolicy"`
@@ -107,6 +113,7 @@ func parseAccount(data []byte, account *url.URL) (*Account, error) {
 	a := &Account{
 		ID:                     cut(doc.ID, maxNameBytes),
 		MultipleWriteLocations: doc.EnableMultipleWriteLocations,
+		PerPartitionFailover:   doc.EnablePerPartitionFailover,
 		ConsistencyLevel:       cut(doc.UserConsistencyPolicy.DefaultConsistencyLevel, maxLevelBytes),
 	}
 	a.Write = locations(doc.WritableLocations, "writable", account, &a.Dropped)

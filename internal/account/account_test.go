@@ -58,6 +58,7 @@ func TestParseAccountGoodDocument(t *testing.T) {
 	assert.Equal(t, "contoso", a.ID)
 	assert.Equal(t, "Session", a.ConsistencyLevel)
 	assert.False(t, a.MultipleWriteLocations)
+	assert.False(t, a.PerPartitionFailover, "absent: off")
 	assert.Equal(t, []string{"West US 2=https://contoso-westus2.documents.azure.com:443/"}, names(a.Write))
 	assert.Equal(t, []string{
 		"West US 2=https://contoso-westus2.documents.azure.com:443/",
@@ -127,12 +128,13 @@ func TestParseAccountValidatesLocations(t *testing.T) {
 
 func TestParseAccountToleratesUnknownFieldsAndCasing(t *testing.T) {
 	doc := `{"ID": "c", "WRITABLELOCATIONS": [{"Name": "West US", "DatabaseAccountEndpoint": "https://contoso-westus.documents.azure.com/", "extra": {"a": [1, 2, {"b": null}]}}],
-		"EnableMultipleWriteLocations": true, "userconsistencypolicy": {"DefaultConsistencyLevel": "Eventual", "maxStalenessPrefix": 100},
+		"EnableMultipleWriteLocations": true, "enableperpartitionfailoverbehavior": true, "userconsistencypolicy": {"DefaultConsistencyLevel": "Eventual", "maxStalenessPrefix": 100},
 		"newFeature": {"deep": [[[[[["ok"]]]]]]}, "readableLocations": null}`
 	a, err := parseAccount([]byte(doc), mustURL(t, testAccountURL))
 	require.NoError(t, err)
 	assert.Equal(t, "c", a.ID)
 	assert.True(t, a.MultipleWriteLocations)
+	assert.True(t, a.PerPartitionFailover)
 	assert.Equal(t, "Eventual", a.ConsistencyLevel)
 	assert.Equal(t, []string{"West US=https://contoso-westus.documents.azure.com/"}, names(a.Write))
 	assert.Empty(t, a.Read)

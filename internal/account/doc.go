@@ -26,6 +26,11 @@
 //     this package. Arms splits a read into one pinned route per region for
 //     hedging; hedge.go counts the hedges a region loses, per partition key
 //     range when the read's range can steer the reads to come.
+//   - ppaf.go: per-partition failover. In a single-write account whose
+//     document says enablePerPartitionFailoverBehavior, a range's write
+//     refused (403.3) or unavailable (503) moves to the range's next
+//     region instead of the account's, and where one succeeded is
+//     remembered (rangeMoves), bounded, for the range's next writes.
 //   - partitions.go, circuits.go, ranges.go, probe.go: the partition
 //     circuits, one per (container, partition key range, region), kept only
 //     while failing or open, in a compact table (circuits.go: about 37

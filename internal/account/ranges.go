@@ -130,3 +130,12 @@ func (r *Router) rangeOf(container, pkHeader string) (string, bool) {
 func (r *Router) rangesFailed(container string) bool {
 	return r.ranges != nil && r.ranges.Err(container) != nil
 }
+
+// RangeCount returns how many partition key ranges container has, when
+// the cache knows; 0 otherwise (it starts loading them).
+func (r *Router) RangeCount(container string) int {
+	if r.ranges == nil || container == "" {
+		return 0
+	}
+	return r.ranges.Ranges(container)
+}

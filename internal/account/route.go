@@ -61,6 +61,8 @@ type Route struct {
 	container string // "dbs/d/colls/c" of a request about a container's documents; "" otherwise
 	rangeID   string // the partition key range the call targets, when known before its first attempt
 	pk        string // the request's partition key header, as sent
+	moving    string // the range whose write moves between regions (per-partition failover, see ppaf.go); "" if none
+	settled   bool   // the write's range was moved through every region: it writes as the account's writes do
 
 	answeredRange string // the range the last answer named, else the one known before it; "" if neither
 }
@@ -93,9 +95,10 @@ func NewRoute(ctx context.Context, r *Router, p *decide.Policy, req *http.Reques
 	rt.sign = r.cred != nil && req.Header.Get("Authorization") == ""
 	rt.rtype, rt.link = d.Type, d.Link
 	rt.container, rt.rangeID, rt.pk = d.ContainerLink(), d.RangeID, d.PartitionKey
-	if rt.rangeID == "" && r.parts.open.Load() > 0 {
-		// A range is tripped somewhere: learn this call's range before
-		// its first attempt, so that it can avoid the range's region.
+	if rt.rangeID == "" && (r.parts.open.Load() > 0 || d.Write && r.moves.any()) {
+		// A range is tripped somewhere, or a range's writes moved: learn
+		// this call's range before its first attempt, so that it can
+		// avoid the range's region, or go where the range's writes went.
 		rt.rangeID, _ = r.rangeOf(rt.container, rt.pk)
 	}
 	if r.ensure(ctx) == nil {
@@ -163,8 +166,13 @@ func (rt *Route) Guarded() {
 
 // Settle says what the call, a write in doubt, does after its read-back
 // found f: before a resend (resending) or as it ends (see decide.Settle).
+// A write found committed is one that succeeded where it went.
 func (rt *Route) Settle(f decide.Found, resending bool) decide.Settlement {
-	return rt.call.Settle(f, resending, rt.tracking)
+	st := rt.call.Settle(f, resending, rt.tracking)
+	if st == decide.Acknowledge {
+		rt.wroteRange(nil)
+	}
+	return st
 }
 
 // SignAt points req, a request of the chain's own about the call's item
@@ -193,21 +201,27 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		rt.answered = rt.owner.epoch() // a look-up that starts later may know more than the answer did
 	}
 	o := rt.policy.Judge(resp, err)
+	moves := rt.owner != nil && rt.rangeMayMove(o, resp)
 	s := decide.Situation{
 		Write:       rt.write,
 		MultiWrite:  rt.write && rt.multi,
 		Replayable:  replayable,
-		OtherRegion: rt.known && (!rt.write || rt.multi) && rt.tried < len(rt.eps),
+		OtherRegion: rt.known && (!rt.write || rt.multi || moves) && rt.tried < len(rt.eps),
 		Account:     rt.owner != nil,
 		Deadline:    rt.deadline,
 		Tracking:    rt.tracking,
 		Sent:        err != nil && rt.write && decide.MayHaveRun(err),
 		Ranged:      resp != nil && rt.owner != nil && rt.owner.parts.on() && len(resp.Header[wire.HeaderPartitionKeyRangeID]) > 0,
 		Pinned:      rt.pinned,
+
+		PartitionFailover: moves,
 	}
 	rt.last = s
 	rt.recordPartition(ctx, resp, err)
 	d := rt.call.Decide(o, resp, s)
+	if o == decide.OK {
+		rt.wroteRange(resp)
+	}
 	if o == decide.OK || o == decide.Final {
 		return d
 	}
@@ -276,7 +290,7 @@ func (rt *Route) move(ctx context.Context, to decide.Route) error {
 	}
 	switch to {
 	case decide.NextRegion:
-		if rt.write && !rt.multi {
+		if rt.write && !rt.multi && rt.moving == "" {
 			rt.reset() // the write region, which a look-up may have moved
 			return nil
 		}
@@ -297,6 +311,11 @@ func (rt *Route) move(ctx context.Context, to decide.Route) error {
 			return rt.move(ctx, decide.NextRegion) // the write region is excluded: the next the call may use
 		}
 	case decide.Refresh:
+		if rt.moving != "" {
+			// Every region refused the range's write: the account may
+			// have moved, and the call follows it from now on.
+			rt.moving, rt.settled = "", true
+		}
 		rt.reset()
 		if sameEndpoint(rt.target, rt.sent) {
 			return rt.lookUp(ctx)
@@ -340,6 +359,9 @@ func (rt *Route) reset() {
 		return // an arm of a hedged read keeps its one region
 	}
 	if rt.write {
+		if rt.resetRange() {
+			return
+		}
 		eps := rt.allowed(rt.owner.writeEndpoints())
 		if len(eps) == 0 {
 			rt.none = len(rt.excluded) > 0
@@ -422,3 +444,23 @@ func (rt *Route) Unable(d decide.Decision, resp *http.Response) decide.Decision 
 // InDoubt reports whether an attempt of the call's write may have
 // committed unseen, a doubt the call can settle.
 func (rt *Route) InDoubt() bool { return rt.call.InDoubt() }
+
+// Pacing names where the call's next attempt goes, for throughput control:
+// its container ("" for a request about no container's documents), its
+// partition key range when known ("" otherwise: the container's ranges are
+// not loaded yet, or the call spans ranges), how many ranges the container
+// has (0: not known, or not asked for by count), and the endpoint's host.
+// The first call of a container starts loading its ranges; none waits for
+// them.
+func (rt *Route) Pacing(count bool) (container, rangeID string, ranges int, host string) {
+	if rt.owner == nil || rt.container == "" {
+		return "", "", 0, rt.target.Host
+	}
+	if rt.rangeID == "" && rt.pk != "" {
+		rt.rangeID, _ = rt.owner.rangeOf(rt.container, rt.pk)
+	}
+	if count {
+		ranges = rt.owner.RangeCount(rt.container)
+	}
+	return rt.container, rt.rangeID, ranges, rt.target.Host
+}

@@ -112,7 +112,10 @@ type Router struct {
 	cache     *locationCache
 	hedges    hedgeLosses
 	parts     *partitions
-	ranges    *partition.Cache // the partition key ranges of containers with tripped ranges; nil: circuits off
+	moves     *rangeMoves      // where the writes of ranges that moved on their own go (per-partition failover)
+	ranges    *partition.Cache // the partition key ranges of containers, loaded when a call needs its range
+
+	throughputs throughputs // the provisioned throughput of containers, read for throughput groups
 
 	onPartition func(context.Context, PartitionEvent)                                     // RouterOptions.OnPartition
 	onProbe     func(context.Context, PartitionEvent) (context.Context, func(int, error)) // RouterOptions.OnProbe
@@ -161,11 +164,10 @@ func NewRouter(o RouterOptions) (*Router, error) {
 		r.now = time.Now
 	}
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
+	r.moves = newRangeMoves(r.parts.opts.MaxRanges, r.now)
+	r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
 	r.onPartition, r.onProbe = o.OnPartition, o.OnProbe
-	if r.parts.on() {
-		r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
-		r.parts.probing = true
-	}
+	r.parts.probing = r.parts.on()
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
 		r.wg.Add(1)
@@ -260,3 +262,7 @@ func (r *Router) markUnavailable(u *url.URL, write bool) {
 func (r *Router) Account() *Account {
 	return r.cache.snap.Load().account
 }
+
+// NameOfHost names the account's endpoint at host: its region's name, or
+// host itself.
+func (r *Router) NameOfHost(host string) string { return r.nameOfHost(host) }

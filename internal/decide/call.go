@@ -36,6 +36,15 @@ type Situation struct {
 	// from, when partition circuits are on: a 503 then is that range's,
 	// counted by its circuit, and marks no region.
 	Ranged bool
+	// PartitionFailover reports a write of a known partition key range in
+	// a single-write account with per-partition failover
+	// (enablePerPartitionFailoverBehavior): the service may have moved
+	// that range's writes to another region on its own, so a 403.3 or a
+	// 503 for it moves the range's writes to the next region (Route
+	// NextRegion) rather than the account's: while the call has a region
+	// it has not tried (OtherRegion), a 403.3 goes there at once, marking
+	// no endpoint and reading no account.
+	PartitionFailover bool
 	// Pinned reports a call held to one region, as an arm of a hedged read
 	// is: the other arms cover the other regions, so a retry that would
 	// move elsewhere ends the call instead.
@@ -96,14 +105,16 @@ func (c *Call) Decide(o Outcome, resp *http.Response, s Situation) Decision {
 	if c.doubt && (o == Ambiguous || o == requestTimeout) {
 		write = false // resent as a read would be: the doubt is settled by a read-back or the service's refusal
 	}
-	d := c.rule(write, o, resp)
-	if d.Retry && c.doubt && s.MultiWrite {
-		d.Route, d.otherRegionOnly = sameEndpoint, false // settled where the write went
+	d := c.rule(write, o, resp, s.PartitionFailover && s.OtherRegion)
+	if d.Retry && c.doubt && (s.MultiWrite || s.PartitionFailover && o != WriteForbidden) {
+		// Settled where the write went. A 403.3 says the write cannot go
+		// there any more: it moves, as after an account's failover.
+		d.Route, d.otherRegionOnly = sameEndpoint, false
 	}
 	if d.Retry && !c.p.allowed(&d, s) {
 		d = Decision{Reason: o}
 	}
-	d.Mark, d.LookUp = teaches(o, s, d.Retry)
+	d.Mark, d.LookUp = teaches(o, s, d)
 	c.doubtRule(&d, o, resp, s)
 	return d
 }
@@ -145,10 +156,16 @@ func (p *Policy) allowed(d *Decision, s Situation) bool {
 // The write region may have moved after a 403.3, a 403.1008 or an
 // unreachable single write region: the account is read again, in the
 // background unless the call resends after a 403, in which case it waits
-// for that look-up itself.
-func teaches(o Outcome, s Situation, resending bool) (mark, lookUp bool) {
+// for that look-up itself. A 403.3 that moves a range's write to its next
+// region (Situation.PartitionFailover) teaches the account nothing: the
+// range moved, not the account.
+func teaches(o Outcome, s Situation, d Decision) (mark, lookUp bool) {
+	resending := d.Retry
 	switch o {
 	case WriteForbidden, regionNotFound:
+		if o == WriteForbidden && resending && s.PartitionFailover && d.Route == NextRegion {
+			return false, false
+		}
 		return true, !resending
 	case NeverSent, circuitOpen:
 		return true, s.Write && !s.MultiWrite

@@ -46,6 +46,8 @@ func TestTeaches(t *testing.T) {
 	write := Situation{Write: true, Replayable: true, Account: true}
 	multi := Situation{Write: true, MultiWrite: true, Replayable: true, OtherRegion: true, Account: true}
 	noAccount := Situation{Write: true, Replayable: true}
+	moving := Situation{Write: true, Replayable: true, OtherRegion: true, Account: true, Ranged: true, PartitionFailover: true}
+	movedEverywhere := Situation{Write: true, Replayable: true, Account: true, Ranged: true, PartitionFailover: true}
 	for _, tt := range []struct {
 		name         string
 		o            Outcome
@@ -56,6 +58,8 @@ func TestTeaches(t *testing.T) {
 		{"403.3 write resent", WriteForbidden, response(403, 3), write, true, false},
 		{"403.3 write returned", WriteForbidden, response(403, 3), noAccount, true, true},
 		{"403.3 read", WriteForbidden, response(403, 3), read, true, true},
+		{"403.3 write of a range that moves", WriteForbidden, response(403, 3), moving, false, false},
+		{"403.3 write of a range refused everywhere", WriteForbidden, response(403, 3), movedEverywhere, true, false},
 		{"403.1008 read resent", regionNotFound, response(403, 1008), read, true, false},
 		{"never sent read", NeverSent, nil, read, true, false},
 		{"never sent write", NeverSent, nil, write, true, true},
@@ -65,6 +69,7 @@ func TestTeaches(t *testing.T) {
 		{"503 read", unavailable, response(503, 0), read, true, false},
 		{"503 write", unavailable, response(503, 0), write, false, false},
 		{"503 multi-write", unavailable, response(503, 0), multi, true, false},
+		{"503 write of a range that moves", unavailable, response(503, 0), moving, false, false},
 		{"429", throttled, response(429, 0), read, false, false},
 		{"449", retryWith, response(449, 0), write, false, false},
 		{"500", serverError, response(500, 0), read, false, false},

@@ -50,10 +50,10 @@
 //	503 (unavailable)       next region: the call's first         after backoff, the first too, never
 //	                        unavailability retry at once, later   below the floor: the next write
 //	                        ones after backoff from               region of a multi-write account
-//	                        UnavailableInitial (100 ms) ×2 to     (marks it), else the same write
-//	                        UnavailableMax (2 s), never below the endpoint; budgeted
-//	                        floor; budgeted; marks the region
-//	                        (not when it names its range:
+//	                        UnavailableInitial (100 ms) ×2 to     (marks it), the range's next region
+//	                        UnavailableMax (2 s), never below the under per-partition failover
+//	                        floor; budgeted; marks the region     (Situation.PartitionFailover), else
+//	                        (not when it names its range:         the same write endpoint; budgeted
 //	                        Situation.Ranged)
 //
 //	500 (server_error)      once, at once, to another region      return
@@ -80,7 +80,12 @@
 //	                                                              call's first 403.3 or 403.1008; not
 //	                                                              budgeted; for a call that is not the
 //	                                                              account's: return, marked and looked
-//	                                                              up
+//	                                                              up. Under per-partition failover
+//	                                                              (Situation.PartitionFailover), first
+//	                                                              the range's next region at once,
+//	                                                              each region the call has not tried,
+//	                                                              marking nothing and looking nothing
+//	                                                              up; not budgeted
 //
 //	403.1008                as 403.3 writes                       as 403.3 writes
 //	(region_not_found)
@@ -94,10 +99,11 @@
 //	the caller's context    return                                return; unknown if the attempt
 //	ended (canceled)                                              may have left (Situation.Sent)
 //
-//	an open circuit refused at once, to another region only,      multi-write: as reads; single write
-//	the attempt             ≤ MaxUnavailableRetries of its own;   region: return, marks the endpoint
-//	(circuit_open)          not budgeted (nothing was sent);      and looks the account up
-//	                        marks the endpoint
+//	an open circuit refused at once, to another region only,      multi-write, and a range's write
+//	the attempt             ≤ MaxUnavailableRetries of its own;   under per-partition failover: as
+//	(circuit_open)          not budgeted (nothing was sent);      reads; single write region: return,
+//	                        marks the endpoint                    marks the endpoint and looks the
+//	                                                              account up
 //
 // Retries after 503, 500, 408, never_sent and ambiguous share one cap,
 // MaxUnavailableRetries (3). A backoff wait is drawn from (interval/2,
@@ -164,7 +170,8 @@
 // A tracked write (Tracking.Tracked, see policy.RetryOptions.TrackWrites)
 // carries an id of the call's in its item, so that reading the item back
 // tells whether an attempt committed; it is then resent as a read would be
-// (in a multi-write account, only where it met the doubt). From the doubt
+// (in a multi-write account, or under per-partition failover but after a
+// 403.3, only where it met the doubt). From the doubt
 // on, for the rest of the call, each decision says whether to read the
 // item back first (Decision.ReadBack):
 //

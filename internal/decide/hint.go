@@ -110,3 +110,10 @@ func MetadataRetryAfter(h http.Header, now time.Time, def time.Duration) time.Du
 	}
 	return def
 }
+
+// RetryAfter returns the service's hint of how long to wait before trying
+// again (see retryAfterHint), at most a minute, and whether it gave one.
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	d, ok := retryAfterHint(h, now)
+	return min(d, time.Minute), ok
+}

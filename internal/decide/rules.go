@@ -7,9 +7,11 @@ import (
 
 // rule returns what the rules say after an attempt of a read (write false)
 // or a write whose outcome is o. resp is the attempt's response, or nil
-// after a transport error. Each decision that retries counts against the
-// call's limits.
-func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
+// after a transport error. moves reports a write whose partition key range
+// may move to a region the call has not tried (see
+// Situation.PartitionFailover). Each decision that retries counts against
+// the call's limits.
+func (c *Call) rule(write bool, o Outcome, resp *http.Response, moves bool) Decision {
 	stop := Decision{Reason: o}
 	switch o {
 	case throttled:
@@ -43,6 +45,11 @@ func (c *Call) rule(write bool, o Outcome, resp *http.Response) Decision {
 	case WriteForbidden:
 		if !write {
 			return stop
+		}
+		if moves && !c.failingOver {
+			// The range's writes moved without the account: the next
+			// region, at once. Once every region refused, the account.
+			return Decision{Retry: true, Route: NextRegion, otherRegionOnly: true, Reason: o}
 		}
 		return c.failover(o)
 	case regionNotFound:

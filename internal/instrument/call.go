@@ -46,6 +46,7 @@ type Call struct {
 	attempts    int              // attempts started, for describe
 	tracking    string           // the tracking id of a tracked write
 	pending     []*attemptRecord // attempts in diag not answered yet
+	paced       time.Duration    // the next attempt's wait for its range's request units (Paced)
 
 	lr *logRecords // a logged call's records; nil: not logged
 

@@ -30,6 +30,7 @@ type attemptDiagnostics struct {
 	Wait          time.Duration
 	TrackingID    string
 	ReadBack      bool
+	Paced         time.Duration
 }
 
 // Diagnostics collects the attempts of the calls made with a context that
@@ -111,6 +112,9 @@ func (d *Diagnostics) start(r *attemptRecord, region string, at time.Time, track
 func (c *Call) startAttempt(ctx context.Context, region string, readBack bool) context.Context {
 	r := c.lr.newRecord(c.diag)
 	c.diag.start(r, region, c.now(), c.tracking, readBack)
+	if !readBack {
+		r.Paced, c.paced = c.paced, 0
+	}
 	c.pending = append(c.pending, r)
 	c.lr.keep(r)
 	return context.WithValue(ctx, recordKey{}, r)

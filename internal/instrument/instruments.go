@@ -18,6 +18,7 @@ const (
 	metricRequestCharge     = "azure.cosmosdb.client.operation.request_charge"
 	metricRetries           = "cosmosrt.retries"
 	metricBackoffWait       = "cosmosrt.backoff.wait"
+	metricThroughputWait    = "cosmosrt.throughput.wait"
 	metricFailovers         = "cosmosrt.failovers"
 	metricRefreshes         = "cosmosrt.account.refreshes"
 	metricBreakerTransition = "cosmosrt.breaker.transitions"
@@ -68,6 +69,7 @@ type instruments struct {
 	charge      metric.Float64Histogram
 	retries     metric.Int64Counter
 	backoff     metric.Float64Histogram
+	paced       metric.Float64Histogram
 	failovers   metric.Int64Counter
 	hedges      metric.Int64Counter
 	refreshes   metric.Int64Counter
@@ -98,6 +100,11 @@ func newInstruments(mp metric.MeterProvider) *instruments {
 	handle(err)
 	in.backoff, err = m.Float64Histogram(metricBackoffWait,
 		metric.WithDescription("Time waited before a retry."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(waitBuckets()...))
+	handle(err)
+	in.paced, err = m.Float64Histogram(metricThroughputWait,
+		metric.WithDescription("Time an attempt waited for its partition key range's request units, by throughput group and priority."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(waitBuckets()...))
 	handle(err)
@@ -141,7 +148,7 @@ func handle(err error) {
 // callEnabled reports whether any instrument a Call records to is enabled.
 func (in *instruments) callEnabled(ctx context.Context) bool {
 	return in.duration.Enabled(ctx) || in.charge.Enabled(ctx) || in.retries.Enabled(ctx) ||
-		in.backoff.Enabled(ctx) || in.failovers.Enabled(ctx) || in.hedges.Enabled(ctx)
+		in.backoff.Enabled(ctx) || in.paced.Enabled(ctx) || in.failovers.Enabled(ctx) || in.hedges.Enabled(ctx)
 }
 
 // register registers the gauges' callback. The callback reads t's

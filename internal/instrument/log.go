@@ -277,6 +277,9 @@ func (c *Call) attemptsAttr() slog.Attr {
 		a := &r.attemptDiagnostics
 		as := make([]slog.Attr, 0, 8)
 		as = append(as, slog.String("region", a.Region), slog.Duration("duration", a.Duration))
+		if a.Paced > 0 {
+			as = append(as, slog.Duration("paced", a.Paced))
+		}
 		if a.Status != 0 {
 			as = append(as, slog.Int("status", a.Status), slog.Int("sub_status", a.SubStatus),
 				slog.Float64("request_charge", a.RequestCharge))

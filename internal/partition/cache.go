@@ -389,3 +389,14 @@ func (c *Cache) Close() error {
 	c.wg.Wait()
 	return nil
 }
+
+// Ranges returns how many partition key ranges container has, from its
+// loaded ranges; 0 when none are loaded. Like Lookup it never blocks, and
+// starts a load that is due.
+func (c *Cache) Ranges(container string) int {
+	t := c.table(container)
+	if t == nil {
+		return 0
+	}
+	return t.ranges.Len()
+}

@@ -21,6 +21,7 @@ const (
 	HeaderRequestCharge        = "X-Ms-Request-Charge"
 	HeaderAllowTentativeWrites = "X-Ms-Cosmos-Allow-Tentative-Writes"
 	HeaderIsUpsert             = "X-Ms-Documentdb-Is-Upsert"
+	HeaderPriorityLevel        = "X-Ms-Cosmos-Priority-Level"
 	HeaderIsBatch              = "X-Ms-Cosmos-Is-Batch-Request"
 	HeaderBatchAtomic          = "X-Ms-Cosmos-Batch-Atomic"
 	HeaderPartitionKey         = "X-Ms-Documentdb-Partitionkey"
