@@ -15,16 +15,23 @@ import "time"
 // success; what never left, the caller's cancellation, 429 of the
 // caller's own throughput and the routing answers (410/1002 split, 1000,
 // 1007, 1008) count neither way. A circuit trips after
-// ConsecutiveFailures failures in a row. A tripped range's reads go to the
-// next preferred region without a failed attempt first; in a multi-write
-// account its writes go to the next write region, and in an account with
-// per-partition failover to the range's next region; a single write
-// region is otherwise never refused (there is nowhere else to send the
-// write), but its failures still steer the range's reads. After
-// OpenTimeout (plus up to a fifth more, at random) one real call tests the
-// region again for the range: a success closes the circuit, a failure
-// opens it again. When three ranges or more are tripped in one region, the
-// region is marked unavailable for reads, as an endpoint that fails is.
+// ConsecutiveFailures failures in a row, or, with hedged reads, after
+// HedgeOptions.DemoteAfter hedged reads in a row that another region
+// answered first. A tripped range's reads go to the next preferred region
+// without a failed attempt first; in a multi-write account its writes go
+// to the next write region, and in an account with per-partition failover
+// to the range's next region; a single write region is otherwise never
+// refused (there is nowhere else to send the write), but its failures
+// still steer the range's reads. After OpenTimeout (plus up to a fifth
+// more, at random) one test of the region for the range runs at a time: a
+// probe of the chain's own (a point read, one request unit, of an id no
+// item has under a key of the range, whose 404 shows that the range
+// answers) while no call waits for it, or one real call where a probe
+// cannot tell (a range that failed writes, one tripped by lost hedges, a
+// credential that may not read items, a container whose ranges are
+// unknown). A success closes the circuit, a failure opens it again. When
+// three ranges or more are tripped in one region, the region is marked
+// unavailable for reads, as an endpoint that fails is.
 //
 // In a single-write account whose document says
 // enablePerPartitionFailoverBehavior, a write of a range answered 403.3 or

@@ -32,7 +32,15 @@
 // a region whose name is unknown). It has an event "retry" for each retry,
 // with cosmosrt.retry.reason and cosmosrt.backoff.wait (the wait before the
 // resend, in seconds), and an event "failover" each time a write is
-// redirected to a new write region. A hedged read adds
+// redirected to a new write region. An answer that changes a partition
+// circuit (see policy.PartitionOptions) adds an event to the span of the
+// call it answered (or of the probe, below): "partition.open" when the circuit of the call's
+// partition key range in a region opens (cosmosrt.partition.outcome
+// tripped, or reopened when the call tested the region and failed), and
+// "partition.close" when the call's success closes it (recovered), each
+// with cosmosrt.partition.container ("dbs/{db}/colls/{coll}"),
+// cosmosrt.partition.range (the range id), cosmosrt.partition.region and
+// cosmosrt.partition.outcome. A hedged read adds
 // cosmosrt.hedge.regions (the regions its hedges went to, in order) and,
 // when a hedge answered first, cosmosrt.hedge.winner (that region). A call failed, as the Cosmos DB
 // conventions define it, when it ends with an error or a status of 400 or
@@ -59,8 +67,8 @@
 // azure.cosmosdb.response.sub_status_code,
 // azure.cosmosdb.operation.request_charge,
 // azure.cosmosdb.operation.contacted_regions, cosmosrt.hedge.*, and
-// error.type on failure) and the "retry" and "failover" events, and the
-// attempt spans are its children. It never renames or ends that span nor
+// error.type on failure) and the "retry", "failover" and "partition.*"
+// events, and the attempt spans are its children. It never renames or ends that span nor
 // sets its status: those stay the SDK's. The metrics are recorded as
 // usual. An azcosmos operation traced through azotel then makes this tree,
 // with one operation span:
@@ -86,6 +94,15 @@
 // reach its endpoint; false for the first load and the periodic refresh),
 // and error.type and status Error when the read failed. It is a child of the call that started the read;
 // the periodic refresh is a root span.
+//
+// A probe of a partition circuit (see policy.PartitionOptions) is a root
+// INTERNAL span "cosmosrt.partition.probe" with
+// cosmosrt.partition.container, cosmosrt.partition.range and
+// cosmosrt.partition.region, db.response.status_code when the probe got an
+// answer, and error.type and status Error unless that answer was the 404
+// a probe expects; its request is a child span, and the change it makes to
+// the circuit ("partition.close" when it closes it, "partition.open" with
+// outcome reopened when it fails) is an event on it.
 //
 // # Operation names
 //
@@ -182,6 +199,10 @@
 //	    server.address, server.port, cosmosrt.breaker.from, cosmosrt.breaker.to
 //	cosmosrt.breaker.state                          {state}, gauge
 //	    server.address, server.port
+//	cosmosrt.partition.transitions                  {transition}, counter
+//	    cosmosrt.partition.region, cosmosrt.partition.outcome
+//	cosmosrt.partition.open                         {circuit}, gauge
+//	    cosmosrt.partition.region
 //
 // The attributes' values:
 //
@@ -200,6 +221,16 @@
 //	cosmosrt.breaker.from, .to        closed, half-open or open
 //	cosmosrt.breaker.state            0 closed, 1 half-open, 2 open (the gauge's value),
 //	                                  one point per endpoint the chain has a breaker for
+//	cosmosrt.partition.outcome        tripped (failures or lost hedges in a row opened a
+//	                                  range's circuit in a region), reopened (its test
+//	                                  failed), recovered (a success closed it)
+//	cosmosrt.partition.region         the region's name as the account lists it (its
+//	                                  host when the account names none)
+//	cosmosrt.partition.open           the circuits open in a region (the gauge's value),
+//	                                  one point per region with one open or more
+//
+// The partition metrics carry no container or range: a series per range
+// would be unbounded. Those are on the span events.
 //
 // otelhttp adds its own http.client.request.duration and
 // http.client.request.body.size for the attempts, under its own scope.

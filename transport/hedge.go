@@ -233,7 +233,7 @@ func (h *hedge) recordWinLocked(i int) {
 	}
 	h.read.rec.HedgeWon(h.arms[i].Region())
 	if !h.runs[0].done {
-		h.arms[0].Lost(h.o.DemoteAfter)
+		h.arms[0].Lost(h.ctx, h.o.DemoteAfter, &h.runs[i].route) // arm i's route: its goroutine is this one
 	}
 }
 

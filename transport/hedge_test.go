@@ -3,6 +3,8 @@ package transport
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,4 +275,73 @@ func TestHedgedReadLeavesNothingRunning(t *testing.T) {
 	// timer, and the slow region's handler saw the client go away).
 	c.CloseIdleConnections()
 	goleak.VerifyNone(t, ignore)
+}
+
+// One range slow in the preferred region: after DemoteAfter hedges in a
+// row lost there, that range's reads start in the next region, without
+// waiting for the threshold, while the region's other ranges keep their
+// reads (a region-wide demotion used to send them away too).
+func TestHedgesLostByOneRangeMoveOnlyThatRangesReads(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}}, Options{
+		PreferredRegions: []string{"West US 2", "East US"},
+		Hedge:            policy.HedgeOptions{Threshold: 20 * time.Millisecond, Step: time.Hour, DemoteAfter: 3},
+	})
+	r.acct.Inject("West US 2", cosmostest.Fault{Delay: time.Minute, Container: "p/c", Range: "1", Ops: cosmostest.ReadOps})
+	n := 0
+	read := func(rng string) []string {
+		t.Helper()
+		n++
+		ctx, diag := WithDiagnostics(t.Context())
+		pk := r.keys[rng][n%len(r.keys[rng])]
+		require.Equal(t, http.StatusOK, r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+		return triedRegions(diag)
+	}
+	west, east := []string{"West US 2"}, []string{"East US"}
+	for i := range 3 {
+		assert.Empty(t, newStatus(r).OpenPartitions)
+		assert.Equal(t, []string{"West US 2", "East US"}, read("1"), "read %d of the slow range is hedged, and East US wins", i+1)
+		assert.Equal(t, west, read("0"))
+	}
+	open := newStatus(r).OpenPartitions
+	require.Len(t, open, 1, "three lost hedges trip the range in West US 2")
+	assert.Equal(t, PartitionStatus{Container: "dbs/p/colls/c", Range: "1", Region: "West US 2", Until: open[0].Until}, open[0])
+
+	// The container's ranges are read in the background from the first
+	// loss on: once they are known, a read knows its range before its
+	// first attempt.
+	require.Eventually(t, func() bool { return slices.Equal(read("1"), east) }, 5*time.Second, time.Millisecond)
+	for range 5 {
+		assert.Equal(t, east, read("1"), "the slow range's reads start in East US: no hedge, no wait")
+		assert.Equal(t, west, read("0"), "the other range's reads stay in West US 2")
+	}
+	settled(t, r.acct)
+	for _, e := range r.acct.Log() {
+		if e.Method == http.MethodGet && e.Range == "0" && strings.Contains(e.Path, "/docs/") {
+			assert.Equal(t, "West US 2", e.Region)
+		}
+	}
+}
+
+// Reads that carry a partition key, of a container whose ranges the chain
+// cannot read (here a legacy collection without a partition key, whose
+// answers name no range), still demote the region that keeps losing
+// hedges: there is no range to steer them by.
+func TestLostHedgesWithoutARangeDemoteTheRegion(t *testing.T) {
+	acct, c := hedgeRig(t, Options{Hedge: policy.HedgeOptions{Threshold: 20 * time.Millisecond, Step: time.Hour, DemoteAfter: 3}})
+	acct.Inject("East US", cosmostest.Fault{Delay: time.Minute, Ops: cosmostest.ReadOps})
+	for i := range 6 {
+		ctx, diag := WithDiagnostics(t.Context())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(acct.Endpoint(), "/")+"/dbs/d/colls/c/docs/1", nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Ms-Documentdb-Partitionkey", `["p1"]`)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		if i < 3 {
+			assert.ElementsMatch(t, []string{"East US", "North Europe"}, triedRegions(diag), "read %d starts in East US and is hedged", i+1)
+		} else {
+			assert.NotContains(t, triedRegions(diag), "East US", "read %d: three lost hedges, then reads start elsewhere", i+1)
+		}
+	}
 }

@@ -188,8 +188,9 @@ func newStatus(r *partitionRig) Status {
 	return r.c.Transport.(*Transport).Status()
 }
 
-// Once the fault clears, one read tests the region for the range after the
-// open period, and the range's reads come back to their preferred region.
+// Once the fault clears, one test of the region for the range after the
+// open period (a probe) closes the circuit, and the range's reads come
+// back to their preferred region.
 func TestATrippedRangeComesBackAfterOneTest(t *testing.T) {
 	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
 		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}})
@@ -292,4 +293,68 @@ func TestATrippedRangesWritesMoveInAMultiWriteAccount(t *testing.T) {
 	}
 	assert.Equal(t, 3, west503s, "the trip, then no failed attempt first")
 	assert.Equal(t, healthy, healthyWest, "the healthy range's writes stay in West US 2")
+}
+
+// Once a tripped range's open period is over, the chain tests the region
+// for it with a probe of its own (a point read of an id no item has, under
+// a key of the range), one at a time: while the fault lasts, no read
+// of the range meets it again, every one answered by East US; once it
+// clears, a probe's 404 closes the circuit and the reads come back.
+func TestAProbeTestsATrippedRangeSoNoReadPaysForIt(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 20 * time.Millisecond}})
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+	pk := r.keys["1"][0]
+	read := func() {
+		t.Helper()
+		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+	}
+	for range 3 {
+		read()
+	}
+	require.Len(t, newStatus(r).OpenPartitions, 1, "tripped")
+	r.acct.ResetLog()
+
+	isProbe := func(e cosmostest.Entry) bool { return strings.Contains(e.Path, "/docs/cosmosrt-probe-") }
+	westReads := func() (probes, reads []cosmostest.Entry) {
+		for _, e := range r.acct.Log() {
+			if e.Method == http.MethodGet && e.Region == "West US 2" && strings.Contains(e.Path, "/docs/") {
+				if isProbe(e) {
+					probes = append(probes, e)
+				} else {
+					reads = append(reads, e)
+				}
+			}
+		}
+		return probes, reads
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for probes, _ := westReads(); len(probes) < 3; probes, _ = westReads() {
+		require.True(t, time.Now().Before(deadline), "probes test the region")
+		read()
+	}
+	probes, reads := westReads()
+	assert.Empty(t, reads, "no read of the range went to West US 2 while it failed")
+	for _, p := range probes {
+		assert.Equal(t, "1", p.Range, "a probe reaches the range it tests")
+		assert.Equal(t, http.StatusInternalServerError, p.Status)
+	}
+	require.Len(t, newStatus(r).OpenPartitions, 1, "each failed probe opened it again")
+
+	r.acct.ClearFaults("West US 2")
+	for len(newStatus(r).OpenPartitions) > 0 {
+		require.True(t, time.Now().Before(deadline), "the circuit closes")
+		read()
+	}
+	probes, reads = westReads()
+	last := probes[len(probes)-1]
+	assert.Equal(t, http.StatusNotFound, last.Status, "a probe closed it")
+	assert.Zero(t, last.SubStatus)
+	for _, e := range reads {
+		assert.True(t, e.Time.After(last.Time), "no read went to West US 2 before the probe closed the circuit")
+	}
+	r.acct.ResetLog()
+	read()
+	_, reads = westReads()
+	assert.Len(t, reads, 1, "the range's reads are back in West US 2")
 }

@@ -52,8 +52,9 @@ type ThrottledRange struct {
 }
 
 // A PartitionStatus is one partition key range whose circuit is open in
-// one region: its calls go to other regions first until Until, when one
-// call tests the region again (Testing while it does).
+// one region: its calls go to other regions first until Until, when a
+// probe (or, where a probe cannot tell, one call) tests the region again
+// (Testing while it does).
 type PartitionStatus struct {
 	Container string // "dbs/{db}/colls/{coll}"
 	Range     string // the partition key range id

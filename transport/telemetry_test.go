@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -263,4 +264,92 @@ func TestTelemetryCostsNoAllocationsWithoutProviders(t *testing.T) {
 	assert.Equal(t, without, with)
 	assert.Equal(t, docsURL+"/1", req.URL.String(), "the caller's request is untouched")
 	assert.Empty(t, req.Header)
+}
+
+// A partition circuit's trip is an event on the span of the call whose
+// answer tripped it, its recovery an event on the span of the probe that
+// found the range healthy again; both are counted by region and outcome,
+// and the gauge shows the open circuit while it is open.
+func TestPartitionCircuitChangesAreTracedAndCounted(t *testing.T) {
+	o := Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}}
+	ob := observe(&o)
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}}, o)
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+	pk := r.keys["1"][0]
+	read := func() {
+		t.Helper()
+		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+	}
+	events := func(name string) (out []sdktrace.Event, on []sdktrace.ReadOnlySpan) {
+		for _, s := range ob.spans.Ended() {
+			for _, e := range s.Events() {
+				if e.Name == name {
+					out, on = append(out, e), append(on, s)
+				}
+			}
+		}
+		return out, on
+	}
+	for range 3 {
+		read()
+	}
+	opened, on := events("partition.open")
+	require.Len(t, opened, 1, "the third 500 trips the range")
+	assert.Equal(t, "read_item c", on[0].Name(), "on the call's span")
+	assert.Equal(t, map[attribute.Key]attribute.Value{
+		"cosmosrt.partition.container": attribute.StringValue("dbs/p/colls/c"),
+		"cosmosrt.partition.range":     attribute.StringValue("1"),
+		"cosmosrt.partition.region":    attribute.StringValue("West US 2"),
+		"cosmosrt.partition.outcome":   attribute.StringValue("tripped"),
+	}, eventAttrs(opened[0]))
+	assert.Equal(t, map[string]int64{"West US 2": 1}, openPartitionsGauge(t, ob))
+
+	r.acct.ClearFaults("West US 2")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(newStatus(r).OpenPartitions) > 0 {
+		require.True(t, time.Now().Before(deadline), "the circuit closes")
+		read()
+	}
+	closed, on := events("partition.close")
+	require.Len(t, closed, 1, "one probe closed it")
+	assert.Equal(t, attribute.StringValue("recovered"), eventAttrs(closed[0])["cosmosrt.partition.outcome"])
+	probe := on[0]
+	assert.Equal(t, "cosmosrt.partition.probe", probe.Name())
+	assert.Equal(t, trace.SpanKindInternal, probe.SpanKind())
+	region, _ := attrOf(probe, "cosmosrt.partition.region")
+	assert.Equal(t, "West US 2", region.AsString())
+	status, _ := attrOf(probe, "db.response.status_code")
+	assert.Equal(t, "404", status.AsString(), "an id no item has")
+	assert.Len(t, childrenOf(ob.spans.Ended(), probe.SpanContext().SpanID()), 1, "its one request")
+	assert.Empty(t, openPartitionsGauge(t, ob))
+	west := attribute.String("cosmosrt.partition.region", "West US 2")
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.partition.transitions", west, attribute.String("cosmosrt.partition.outcome", "tripped")))
+	assert.Equal(t, int64(1), sum(t, ob.metrics, "cosmosrt.partition.transitions", west, attribute.String("cosmosrt.partition.outcome", "recovered")))
+}
+
+func eventAttrs(e sdktrace.Event) map[attribute.Key]attribute.Value {
+	out := map[attribute.Key]attribute.Value{}
+	for _, kv := range e.Attributes {
+		out[kv.Key] = kv.Value
+	}
+	return out
+}
+
+// openPartitionsGauge reads cosmosrt.partition.open by region.
+func openPartitionsGauge(t *testing.T, ob *observed) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, ob.metrics.Collect(context.Background(), &rm))
+	out := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == "cosmosrt.partition.open" {
+				for _, p := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+					region, _ := p.Attributes.Value("cosmosrt.partition.region")
+					out[region.AsString()] = p.Value
+				}
+			}
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -220,15 +221,34 @@ func New(o Options) (*Transport, error) {
 			RefreshInterval:  o.RefreshInterval,
 			Partitions:       o.Partitions,
 			OnRefresh:        tel.OnRefresh,
+			OnPartition:      partitionChanged(tel),
+			OnProbe: func(ctx context.Context, e account.PartitionEvent) (context.Context, func(int, error)) {
+				return tel.OnProbe(ctx, instrument.PartitionChange{Container: e.Container, Range: e.Range, Region: e.Region})
+			},
 		})
 		if err != nil {
 			tel.Close() // unregisters the breaker gauge's callback
 			return nil, fmt.Errorf("transport: %w", err)
 		}
 		deps.router = t.router
+		tel.ObservePartitions(func(yield func(string, int64)) {
+			t.router.OpenPartitions(func(region string, n int) { yield(region, int64(n)) })
+		})
 	}
 	t.retry = newRetry(t.breaker, o.Retry, deps)
 	return t, nil
+}
+
+// partitionChanged records a partition circuit's change with tel.
+func partitionChanged(tel *instrument.Telemetry) func(context.Context, account.PartitionEvent) {
+	outcomes := map[account.PartitionChange]string{
+		account.PartitionTripped:   instrument.PartitionTripped,
+		account.PartitionReopened:  instrument.PartitionReopened,
+		account.PartitionRecovered: instrument.PartitionRecovered,
+	}
+	return func(ctx context.Context, e account.PartitionEvent) {
+		tel.PartitionChanged(ctx, instrument.PartitionChange{Container: e.Container, Range: e.Range, Region: e.Region, Outcome: outcomes[e.Change]})
+	}
 }
 
 // accountOf returns the account endpoint of o and the credential that

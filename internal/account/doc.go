@@ -24,16 +24,23 @@
 //     answer teaches the account: marks, look-ups) and asks it what next
 //     (Next). The look-up protocol (epochs, forced look-ups) stays inside
 //     this package. Arms splits a read into one pinned route per region for
-//     hedging; hedge.go counts the hedges a region loses.
+//     hedging; hedge.go counts the hedges a region loses, per partition key
+//     range when the read's range can steer the reads to come.
 //   - ppaf.go: per-partition failover. In a single-write account whose
 //     document says enablePerPartitionFailoverBehavior, a range's write
 //     refused (403.3) or unavailable (503) moves to the range's next
 //     region instead of the account's, and where one succeeded is
 //     remembered (rangeMoves), bounded, for the range's next writes.
+//   - partitions.go, circuits.go, ranges.go, probe.go: the partition
+//     circuits, one per (container, partition key range, region), kept only
+//     while failing or open, in a compact table (circuits.go: about 37
+//     bytes each); the container's ranges read in the background
+//     (ranges.go) so that a call knows its range before its first attempt;
+//     the probes that test a due read circuit without a call (probe.go).
 //   - sign.go: Sign. The host is not part of a request's signature, so a
 //     signed request may be resent unchanged to another endpoint of the
 //     same account.
 //   - status.go: Router.Status, a snapshot for operators; StatusAs gives it
 //     with transport's own endpoint type, for one conversion to the public
-//     type.
+//     type; Router.PartitionStatus, the open partition circuits.
 package account

@@ -1,11 +1,11 @@
 package account
 
 import (
-	"container/list"
+	"context"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,130 +20,216 @@ import (
 const openRangesMarkRegion = 3
 
 // partitions keeps a circuit per partition key range of a container in a
-// region (see policy.PartitionOptions): its consecutive failures, and
-// until when a tripped range avoids the region. It is safe for concurrent
-// use; a lookup while no circuit is open takes no lock.
+// region (see policy.PartitionOptions): its failures and lost hedges in a
+// row, and until when a tripped range avoids the region. Only failing and
+// open circuits are kept, in a circuitTable, at most MaxRanges of them. It
+// is safe for concurrent use; a lookup while no circuit is open, and a
+// success while none is failing, take no lock. Its tests by probes are in
+// probe.go, its count of lost hedges in hedge.go, its status in status.go.
 type partitions struct {
-	opts policy.PartitionOptions // with defaults
-	now  func() time.Time
-	mark func(u *url.URL) // marks a region unavailable for reads
+	opts  policy.PartitionOptions // with defaults
+	now   func() time.Time
+	epoch time.Time        // the origin of the times kept: nanoseconds since then, by now's monotonic reading
+	wall  bool             // now's times have no monotonic reading (a test's clock): subtract Unix times, faster than Sub
+	mark  func(u *url.URL) // marks a region unavailable for reads
 
 	open    atomic.Int64 // circuits open (or testing) now: 0 lets lookups skip the lock
-	failing atomic.Int64 // entries kept (ranges failing or open): 0 lets a success skip the lock
+	failing atomic.Int64 // circuits kept (failing or open): 0 lets a success skip the lock
 
-	mu      sync.Mutex // guards entries, lru, openIn, and every entry's fields
-	entries map[rangeKey]*rangeCircuit
-	lru     list.List      // of *rangeCircuit, most recently used first
-	openIn  map[string]int // open circuits per region host
+	probing bool // a probe may test a read circuit (see Router.probe)
+
+	mu     sync.Mutex // guards t, openIn, probes
+	t      circuitTable
+	openIn []int32 // open circuits per host id of t
+	probes int     // probes in flight
 }
 
-// rangeKey names one range of one container in one region.
-type rangeKey struct {
-	container string // "dbs/d/colls/c"
-	rangeID   string
-	host      string // the region's endpoint host
+// A PartitionChange is what an answer did to its range's circuit in a
+// region.
+type PartitionChange uint8
+
+// The changes of a partition circuit; 0 is none.
+const (
+	PartitionTripped   PartitionChange = iota + 1 // closed to open: failures or lost hedges in a row
+	PartitionReopened                             // its test failed: open again
+	PartitionRecovered                            // a success closed it
+)
+
+func (c PartitionChange) String() string {
+	switch c {
+	case PartitionTripped:
+		return "tripped"
+	case PartitionReopened:
+		return "reopened"
+	case PartitionRecovered:
+		return "recovered"
+	}
+	return "none"
 }
 
-// rangeCircuit is one range's circuit in one region.
-type rangeCircuit struct {
-	key      rangeKey
-	elem     *list.Element
-	failures int       // in a row
-	until    time.Time // zero: closed; else open until then, when one call tests it
-	testing  bool      // a call is testing the region for the range
-	testEnds time.Time // when a test that never reported is given up
+// A PartitionEvent is a change of one range's circuit in one region, for
+// telemetry (RouterOptions.OnPartition).
+type PartitionEvent struct {
+	Container string // "dbs/{db}/colls/{coll}"
+	Range     string
+	Region    string // the region's name, or its endpoint's host
+	Change    PartitionChange
 }
 
-// PartitionStatus is one open partition circuit, for an operator.
-type PartitionStatus struct {
-	Container, Range, Endpoint string
-	Until                      time.Time // when a call tests the region again
-	Testing                    bool      // a call is testing it now
-}
+// A verdict is how an answer counts toward its range's circuit (see
+// decide.PartitionVerdict).
+type verdict uint8
+
+const (
+	notCounted   verdict = iota // says nothing of the range: never sent, cancelled, routing answers
+	success                     // the range answered in the region
+	readFailure                 // a read's failure
+	writeFailure                // a write's failure: only a write can show that the region is back
+	unclear                     // a probe's answer that says nothing of the range (401, 403: its credential may not read)
+)
 
 func newPartitions(o policy.PartitionOptions, now func() time.Time, mark func(*url.URL)) *partitions {
-	return &partitions{opts: decide.PartitionDefaults(o), now: now, mark: mark, entries: make(map[rangeKey]*rangeCircuit), openIn: make(map[string]int)}
+	epoch := now()
+	return &partitions{opts: decide.PartitionDefaults(o), now: now, epoch: epoch, wall: epoch == epoch.Round(0), mark: mark}
 }
 
 // on reports whether partition circuits are on.
 func (p *partitions) on() bool { return p != nil && p.opts.ConsecutiveFailures >= 0 }
+
+// clock returns the time now as kept: nanoseconds since p.epoch, at least 1.
+func (p *partitions) clock() int64 {
+	if p.wall {
+		return max(p.now().UnixNano()-p.epoch.UnixNano(), 1)
+	}
+	return max(int64(p.now().Sub(p.epoch)), 1)
+}
+
+// timeOf returns the time t kept by clock.
+func (p *partitions) timeOf(t int64) time.Time { return p.epoch.Add(time.Duration(t)) }
 
 // avoid reports whether a call of range rangeID of container should avoid
 // the region at ep: its circuit is open and not yet due for a test. When
 // the test is due, the first caller is let through as the test and the
 // others keep avoiding the region until it reports.
 func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
+	avoid, _ := p.check(container, rangeID, ep, false)
+	return avoid
+}
+
+// check is avoid for a call that may leave the test to a probe, a read
+// (read): when the circuit can be probed, the caller keeps avoiding the
+// region and must start the probe (probe), whose end it reports to
+// probeEnded.
+func (p *partitions) check(container, rangeID string, ep *url.URL, read bool) (avoid, probe bool) {
 	if !p.on() || p.open.Load() == 0 || rangeID == "" || container == "" {
-		return false
+		return false, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.entries[rangeKey{container, rangeID, ep.Host}]
-	if c == nil || c.until.IsZero() {
-		return false
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex {
+		return false, false
 	}
-	now := p.now()
-	switch {
-	case now.Before(c.until):
-		return true
-	case c.testing && now.Before(c.testEnds):
-		return true // one test at a time, however long it takes
+	c := p.t.at(i)
+	if c.until == 0 {
+		return false, false
 	}
-	c.testing, c.testEnds = true, now.Add(p.testGiveUp())
-	return false // this call tests the region
+	now := p.clock()
+	if now < c.until {
+		return true, false // open, or tested by a call or probe still under way however long it takes
+	}
+	c.until = now + int64(p.testGiveUp())
+	if read && p.probing && c.flags&(flagWritten|flagSlow|flagNoProbe) == 0 && p.probes < maxProbes {
+		c.flags |= flagTesting | flagProbing
+		p.probes++
+		return true, true // a probe tests the region
+	}
+	c.flags = c.flags&^flagProbing | flagTesting
+	return false, false // this call tests the region
 }
 
 // record counts an answer of the region at ep for range rangeID of
-// container: a failure, or a success when counted (see
-// decide.PartitionVerdict). A range trips after ConsecutiveFailures in a
-// row, and a test's failure trips it again at once; a success closes it
-// and forgets it. Only failing and open ranges are kept, so that while
-// none is, a success takes no lock.
-func (p *partitions) record(container, rangeID string, ep *url.URL, failure, counted bool) {
-	if !p.on() || rangeID == "" || container == "" || !failure && p.failing.Load() == 0 {
-		return
+// container, and returns what it did to the range's circuit. A range
+// trips after ConsecutiveFailures in a row, and a test's failure trips it
+// again at once; a success closes it and forgets it. Only failing and
+// open ranges are kept, so that while none is, a success takes no lock.
+func (p *partitions) record(container, rangeID string, ep *url.URL, v verdict) PartitionChange {
+	if !p.on() || rangeID == "" || container == "" || v <= success && p.failing.Load() == 0 {
+		return 0
 	}
-	k := rangeKey{container, rangeID, ep.Host}
 	p.mu.Lock()
-	c := p.entries[k]
-	if !counted {
-		if c != nil && c.testing {
-			c.testing = false // the test said nothing (cancelled, never sent): the next call tests
-		}
+	i := p.t.find(container, rangeID, ep.Host)
+	if i == noIndex && v <= success {
 		p.mu.Unlock()
-		return
+		return 0 // nothing to remember of a healthy range
 	}
-	if c == nil {
-		if !failure {
-			p.mu.Unlock()
-			return // nothing to remember of a healthy range
-		}
-		c = p.addLocked(k)
-	} else {
-		p.lru.MoveToFront(c.elem)
-	}
-	var markRegion bool
-	switch {
-	case !failure:
-		if !c.until.IsZero() {
-			p.closedLocked(k.host)
-		}
-		p.removeLocked(c) // healthy again: nothing to remember
-	case !c.until.IsZero() && c.testing:
-		c.until, c.testing = p.reopenAt(), false // the test failed
-	case c.until.IsZero():
-		c.failures++
-		if c.failures >= p.opts.ConsecutiveFailures {
-			c.until = p.reopenAt()
-			p.open.Add(1)
-			p.openIn[k.host]++
-			markRegion = p.openIn[k.host] >= openRangesMarkRegion
-		}
-	}
+	change, markRegion := p.recordLocked(i, container, rangeID, ep.Host, v)
 	p.mu.Unlock()
 	if markRegion && p.mark != nil {
 		p.mark(ep)
 	}
+	return change
+}
+
+// recordLocked is record for circuit i of (container, rangeID, host),
+// noIndex if it is not kept yet; markRegion reports that the region now
+// has enough tripped ranges to be marked. p.mu is held.
+func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v verdict) (change PartitionChange, markRegion bool) {
+	if v == notCounted {
+		// If it was the test, it said nothing (cancelled, never sent):
+		// the next call tests. A probe's test is the probe's to end.
+		if c := p.t.at(i); c.flags&flagProbing == 0 {
+			p.releaseLocked(c)
+		}
+		return 0, false
+	}
+	if i == noIndex {
+		var ok bool
+		if i, ok = p.addLocked(container, rangeID, host); !ok {
+			return 0, false
+		}
+	} else {
+		p.t.touch(i)
+	}
+	c := p.t.at(i)
+	if v == writeFailure {
+		c.flags |= flagWritten
+	}
+	switch {
+	case v == success:
+		if c.until != 0 {
+			change = PartitionRecovered
+			p.closedLocked(c.key.host())
+		}
+		p.removeLocked(i) // healthy again: nothing to remember
+	case c.until != 0 && c.flags&flagTesting != 0:
+		change = PartitionReopened // the test failed
+		c.until, c.flags = p.reopenAt(), c.flags&^(flagTesting|flagProbing)
+	case c.until == 0:
+		if c.failures < math.MaxUint16 {
+			c.failures++
+		}
+		if int(c.failures) >= p.opts.ConsecutiveFailures {
+			change = PartitionTripped
+			markRegion = p.tripLocked(i)
+		}
+	}
+	return change, markRegion
+}
+
+// tripLocked opens circuit i, closed until now, and reports whether its
+// region now has enough tripped ranges to be marked. p.mu is held.
+func (p *partitions) tripLocked(i uint32) bool {
+	c := p.t.at(i)
+	c.until, c.failures, c.losses = p.reopenAt(), 0, 0
+	p.t.opened(i)
+	p.open.Add(1)
+	h := c.key.host()
+	if int(h) >= len(p.openIn) {
+		p.openIn = append(p.openIn, make([]int32, int(h)+1-len(p.openIn))...)
+	}
+	p.openIn[h]++
+	return p.openIn[h] >= openRangesMarkRegion
 }
 
 // testGiveUp is how long a test that never reports (its call went
@@ -162,101 +248,63 @@ func (p *partitions) release(container, rangeID string, ep *url.URL) {
 		return
 	}
 	p.mu.Lock()
-	if c := p.entries[rangeKey{container, rangeID, ep.Host}]; c != nil {
-		c.testing = false
+	if i := p.t.find(container, rangeID, ep.Host); i != noIndex && p.t.at(i).flags&flagProbing == 0 {
+		p.releaseLocked(p.t.at(i))
 	}
 	p.mu.Unlock()
+}
+
+// releaseLocked ends c's test without a verdict: the test is due again at
+// once. p.mu is held.
+func (p *partitions) releaseLocked(c *circuit) {
+	if c.flags&flagTesting != 0 {
+		c.flags &^= flagTesting | flagProbing
+		c.until = p.clock()
+	}
 }
 
 // reopenAt is when a range tripped now is tested again: OpenTimeout plus
 // up to a fifth more, so that ranges tripped together are not tested
 // together.
-func (p *partitions) reopenAt() time.Time {
+func (p *partitions) reopenAt() int64 {
 	d := p.opts.OpenTimeout
-	return p.now().Add(d + time.Duration(rand.Int64N(int64(d)/5+1)))
+	return p.clock() + int64(d) + rand.Int64N(int64(d)/5+1)
 }
 
-// addLocked adds a closed circuit for k, forgetting the least recently
-// used closed one when the cap is reached (or, if every one is open, the
-// least recently used). p.mu is held.
-func (p *partitions) addLocked(k rangeKey) *rangeCircuit {
-	if len(p.entries) >= p.opts.MaxRanges {
-		victim := p.lru.Back()
-		for e := victim; e != nil; e = e.Prev() {
-			if e.Value.(*rangeCircuit).until.IsZero() {
-				victim = e
-				break
-			}
+// addLocked adds a closed circuit for (container, rangeID, host) and
+// returns its index, forgetting the least recently used closed one when
+// the cap is reached (or, if every one is open, the least recently used
+// open one); false if its names do not fit in the tables. p.mu is held.
+func (p *partitions) addLocked(container, rangeID, host string) (uint32, bool) {
+	if p.t.count >= min(p.opts.MaxRanges, maxEntries) {
+		victim := p.t.closed.tail
+		if victim == noIndex {
+			victim = p.t.open.tail
+			p.closedLocked(p.t.at(victim).key.host())
 		}
-		if victim != nil {
-			v := victim.Value.(*rangeCircuit)
-			if !v.until.IsZero() {
-				p.closedLocked(v.key.host)
-			}
-			p.removeLocked(v)
-		}
+		p.removeLocked(victim)
 	}
-	c := &rangeCircuit{key: k}
-	c.elem = p.lru.PushFront(c)
-	p.entries[k] = c
-	p.failing.Add(1)
-	return c
+	i, ok := p.t.add(container, rangeID, host)
+	if ok {
+		p.failing.Add(1)
+	}
+	return i, ok
 }
 
-// removeLocked forgets c. p.mu is held.
-func (p *partitions) removeLocked(c *rangeCircuit) {
-	p.lru.Remove(c.elem)
-	delete(p.entries, c.key)
+// removeLocked forgets circuit i. p.mu is held.
+func (p *partitions) removeLocked(i uint32) {
+	p.t.remove(i)
 	p.failing.Add(-1)
+	if p.t.count == 0 {
+		p.openIn = nil
+	}
 }
 
-// closedLocked counts a circuit of the region at host that is open no
+// closedLocked counts a circuit of the region of host id h that is open no
 // more. p.mu is held.
-func (p *partitions) closedLocked(host string) {
+func (p *partitions) closedLocked(h uint32) {
 	p.open.Add(-1)
-	if p.openIn[host]--; p.openIn[host] <= 0 {
-		delete(p.openIn, host)
-	}
-}
-
-// status lists the open circuits, for an operator.
-func (p *partitions) status(nameOf func(host string) string) []PartitionStatus {
-	if !p.on() || p.open.Load() == 0 {
-		return nil
-	}
-	p.mu.Lock()
-	var out []PartitionStatus
-	for k, c := range p.entries {
-		if c.until.IsZero() {
-			continue
-		}
-		name := k.host
-		if nameOf != nil {
-			name = nameOf(k.host)
-		}
-		out = append(out, PartitionStatus{Container: k.container, Range: k.rangeID, Endpoint: name, Until: c.until, Testing: c.testing})
-	}
-	p.mu.Unlock()
-	slices.SortFunc(out, func(a, b PartitionStatus) int {
-		if a.Container != b.Container {
-			return compareStrings(a.Container, b.Container)
-		}
-		if a.Range != b.Range {
-			return compareStrings(a.Range, b.Range)
-		}
-		return compareStrings(a.Endpoint, b.Endpoint)
-	})
-	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	p.openIn[h]--
 }
 
 // aroundTripped returns eps, the endpoints a call may use in order, with
@@ -269,7 +317,11 @@ func (rt *Route) aroundTripped(eps []*url.URL) []*url.URL {
 		return eps
 	}
 	for i, ep := range eps {
-		if !p.avoid(rt.container, rt.rangeID, ep) {
+		avoid, probe := p.check(rt.container, rt.rangeID, ep, !rt.write)
+		if probe {
+			rt.owner.startProbe(rt.container, rt.rangeID, ep)
+		}
+		if !avoid {
 			if i == 0 {
 				return eps
 			}
@@ -282,9 +334,10 @@ func (rt *Route) aroundTripped(eps []*url.URL) []*url.URL {
 }
 
 // recordPartition counts the answer of the call's last attempt (resp, or
-// err) toward its range's circuit in the region it went to. The range is
+// err) toward its range's circuit in the region it went to, and reports
+// a change of the circuit to telemetry with ctx, the call's. The range is
 // the one the answer names, else the one known before the attempt.
-func (rt *Route) recordPartition(resp *http.Response, err error) {
+func (rt *Route) recordPartition(ctx context.Context, resp *http.Response, err error) {
 	if rt.owner == nil || rt.container == "" || !rt.owner.parts.on() {
 		return
 	}
@@ -303,6 +356,7 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 	if rangeID == "" {
 		return
 	}
+	rt.answeredRange = rangeID
 	if rt.rangeID != "" && rangeID != rt.rangeID {
 		// The ranges the call was routed by are stale (a split the answers
 		// do not announce to point operations): read them again, and free
@@ -311,7 +365,18 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 		rt.owner.parts.release(rt.container, rt.rangeID, rt.sent)
 	}
 	failure, counted := decide.PartitionVerdict(resp, err)
-	rt.owner.parts.record(rt.container, rangeID, rt.sent, failure, counted)
+	v := notCounted
+	switch {
+	case failure && rt.write:
+		v = writeFailure
+	case failure:
+		v = readFailure
+	case counted:
+		v = success
+	}
+	if change := rt.owner.parts.record(rt.container, rangeID, rt.sent, v); change != 0 {
+		rt.owner.partitionChanged(ctx, rt.container, rangeID, rt.sent, change)
+	}
 	if failure && rt.rangeID == "" {
 		// Warm the container's ranges, so that once the range trips the
 		// next calls know their range before their first attempt.
@@ -319,22 +384,10 @@ func (rt *Route) recordPartition(resp *http.Response, err error) {
 	}
 }
 
-// PartitionStatus lists the open partition circuits, for an operator.
-func (r *Router) PartitionStatus() []PartitionStatus {
-	return r.parts.status(r.nameOfHost)
-}
-
-// nameOfHost names the account's endpoint at host: its region's name, or
-// host itself.
-func (r *Router) nameOfHost(host string) string {
-	if a := r.Account(); a != nil {
-		for _, ls := range [][]Location{a.Read, a.Write} {
-			for _, l := range ls {
-				if l.Endpoint.Host == host {
-					return l.Name
-				}
-			}
-		}
+// partitionChanged reports a change of the circuit of range rangeID of
+// container in the region at ep to telemetry, if it listens.
+func (r *Router) partitionChanged(ctx context.Context, container, rangeID string, ep *url.URL, change PartitionChange) {
+	if r.onPartition != nil {
+		r.onPartition(ctx, PartitionEvent{Container: container, Range: rangeID, Region: r.nameOfHost(ep.Host), Change: change})
 	}
-	return host
 }

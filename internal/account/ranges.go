@@ -124,6 +124,13 @@ func (r *Router) rangeOf(container, pkHeader string) (string, bool) {
 	return r.ranges.Lookup(container, pkHeader)
 }
 
+// rangesFailed reports whether the last load of container's ranges
+// failed: until one succeeds, its calls' ranges are known only from the
+// answers.
+func (r *Router) rangesFailed(container string) bool {
+	return r.ranges != nil && r.ranges.Err(container) != nil
+}
+
 // RangeCount returns how many partition key ranges container has, when
 // the cache knows; 0 otherwise (it starts loading them).
 func (r *Router) RangeCount(container string) int {

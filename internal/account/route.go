@@ -63,6 +63,8 @@ type Route struct {
 	pk        string // the request's partition key header, as sent
 	moving    string // the range whose write moves between regions (per-partition failover, see ppaf.go); "" if none
 	settled   bool   // the write's range was moved through every region: it writes as the account's writes do
+
+	answeredRange string // the range the last answer named, else the one known before it; "" if neither
 }
 
 // ErrAllExcluded reports a call whose every possible region is excluded by
@@ -215,7 +217,7 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 		PartitionFailover: moves,
 	}
 	rt.last = s
-	rt.recordPartition(resp, err)
+	rt.recordPartition(ctx, resp, err)
 	d := rt.call.Decide(o, resp, s)
 	if o == decide.OK {
 		rt.wroteRange(resp)

@@ -65,6 +65,19 @@ type RouterOptions struct {
 	// if not nil, is called with the look-up's result. Telemetry starts a
 	// span here. It must not block.
 	OnRefresh func(ctx context.Context, forced bool) (context.Context, func(err error))
+	// OnPartition, if set, is called when a partition circuit changes
+	// (see PartitionChange), with the context of the call whose answer
+	// changed it. Telemetry adds a span event and counts the change. It
+	// must not block.
+	OnPartition func(ctx context.Context, e PartitionEvent)
+	// OnProbe, if set, is called when a probe of a partition circuit
+	// starts (see partitions.check), with the range's container, range and
+	// region in e (no Change). The probe runs on the returned context,
+	// which should derive from the given one; the returned function, if
+	// not nil, is called once with the status the probe met (0: none) and
+	// the error that ended it. Telemetry starts a span here. It must not
+	// block.
+	OnProbe func(ctx context.Context, e PartitionEvent) (context.Context, func(status int, err error))
 }
 
 // A Router knows the account's regions and says which endpoint serves an
@@ -104,9 +117,12 @@ type Router struct {
 
 	throughputs throughputs // the provisioned throughput of containers, read for throughput groups
 
+	onPartition func(context.Context, PartitionEvent)                                     // RouterOptions.OnPartition
+	onProbe     func(context.Context, PartitionEvent) (context.Context, func(int, error)) // RouterOptions.OnProbe
+
 	closeCtx context.Context // cancelled by Close; ends look-ups
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the background refresh and running look-ups
+	wg       sync.WaitGroup // the background refresh, running look-ups and probes
 
 	started atomic.Uint64 // look-ups started; written under mu
 	forcing atomic.Bool   // a forced look-up is in flight or queued; written under mu
@@ -150,6 +166,8 @@ func NewRouter(o RouterOptions) (*Router, error) {
 	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
 	r.moves = newRangeMoves(r.parts.opts.MaxRanges, r.now)
 	r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
+	r.onPartition, r.onProbe = o.OnPartition, o.OnProbe
+	r.parts.probing = r.parts.on()
 	r.closeCtx, r.cancel = context.WithCancel(context.Background())
 	if every := durationOr(o.RefreshInterval, defaultRefreshInterval); every > 0 {
 		r.wg.Add(1)
@@ -166,8 +184,8 @@ func durationOr(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Close stops the background refresh and any look-up in flight and waits
-// for them. Later ensure and refresh calls fail with ErrClosed; the
+// Close stops the background refresh, any look-up and any probe of a
+// partition circuit in flight, and waits for them. Later ensure and refresh calls fail with ErrClosed; the
 // endpoints already known stay available. Close always returns nil.
 func (r *Router) Close() error {
 	r.mu.Lock()

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -121,4 +122,101 @@ func endpointStatus[E ~EndpointStatus](c *locationCache, locs []Location, write 
 		}
 	}
 	return out
+}
+
+// PartitionStatus is one open partition circuit, for an operator.
+type PartitionStatus struct {
+	Container, Range, Endpoint string
+	Until                      time.Time // when a probe or a call tests the region again
+	Testing                    bool      // a probe or a call is testing it now
+}
+
+// PartitionStatus lists the open partition circuits, for an operator.
+func (r *Router) PartitionStatus() []PartitionStatus {
+	return r.parts.status(r.nameOfHost)
+}
+
+// nameOfHost names the account's endpoint at host: its region's name, or
+// host itself.
+func (r *Router) nameOfHost(host string) string {
+	if a := r.Account(); a != nil {
+		for _, ls := range [][]Location{a.Read, a.Write} {
+			for _, l := range ls {
+				if l.Endpoint.Host == host {
+					return l.Name
+				}
+			}
+		}
+	}
+	return host
+}
+
+// OpenPartitions calls yield with each region that has open partition
+// circuits and their number, for telemetry's gauge.
+func (r *Router) OpenPartitions(yield func(region string, open int)) {
+	r.parts.openPerHost(func(host string, n int) { yield(r.nameOfHost(host), n) })
+}
+
+// status lists the open circuits, for an operator.
+func (p *partitions) status(nameOf func(host string) string) []PartitionStatus {
+	if !p.on() || p.open.Load() == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	var out []PartitionStatus
+	for i := p.t.open.head; i != noIndex && p.t.count > 0; i = p.t.at(i).next {
+		c := p.t.at(i)
+		container, rangeID, host := p.t.names(c.key)
+		out = append(out, PartitionStatus{Container: container, Range: rangeID, Endpoint: host,
+			Until: p.timeOf(c.until), Testing: c.flags&flagTesting != 0})
+	}
+	p.mu.Unlock()
+	for i := range out {
+		if nameOf != nil {
+			out[i].Endpoint = nameOf(out[i].Endpoint)
+		}
+	}
+	slices.SortFunc(out, func(a, b PartitionStatus) int {
+		if a.Container != b.Container {
+			return compareStrings(a.Container, b.Container)
+		}
+		if a.Range != b.Range {
+			return compareStrings(a.Range, b.Range)
+		}
+		return compareStrings(a.Endpoint, b.Endpoint)
+	})
+	return out
+}
+
+// openPerHost calls yield with each host that has open circuits and
+// their number.
+func (p *partitions) openPerHost(yield func(host string, n int)) {
+	if !p.on() || p.open.Load() == 0 {
+		return
+	}
+	type hostOpen struct {
+		host string
+		n    int
+	}
+	var hs []hostOpen
+	p.mu.Lock()
+	for h, n := range p.openIn {
+		if n > 0 {
+			hs = append(hs, hostOpen{p.t.hosts.name(uint32(h)), int(n)})
+		}
+	}
+	p.mu.Unlock()
+	for _, h := range hs {
+		yield(h.host, h.n)
+	}
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/metric"
 )
@@ -37,16 +38,22 @@ func (t *Telemetry) BreakerTransition(endpoint, from, to string) {
 // provider when a later use finds that the provider has changed; Close
 // unregisters it.
 func (t *Telemetry) ObserveBreakers(f func(yield func(endpoint string, state int64))) {
+	t.observe(&t.observers, f)
+}
+
+// observe adds f to the sources of a gauge, fs, and registers the gauges'
+// callback with the meter provider in use now.
+func (t *Telemetry) observe(fs *atomic.Pointer[[]func(yield func(string, int64))], f func(yield func(string, int64))) {
 	if f == nil {
 		return
 	}
 	t.mu.Lock()
-	var fs []func(yield func(string, int64))
-	if old := t.observers.Load(); old != nil {
-		fs = append(fs, *old...)
+	var list []func(yield func(string, int64))
+	if old := fs.Load(); old != nil {
+		list = append(list, *old...)
 	}
-	fs = append(fs, f)
-	t.observers.Store(&fs)
+	list = append(list, f)
+	fs.Store(&list)
 	t.mu.Unlock()
 
 	in := t.instruments()

@@ -18,6 +18,10 @@
 //	OnRefresh                    INTERNAL span "cosmosrt.account.refresh", cosmosrt.account.refreshes
 //	BreakerTransition            cosmosrt.breaker.transitions
 //	ObserveBreakers              cosmosrt.breaker.state (0 closed, 1 half-open, 2 open)
+//	PartitionChanged             "partition.open"/"partition.close" on the call's span,
+//	                             cosmosrt.partition.transitions
+//	ObservePartitions            cosmosrt.partition.open (per region)
+//	OnProbe                      INTERNAL span "cosmosrt.partition.probe"
 //
 // # Cost when nothing is recorded
 //

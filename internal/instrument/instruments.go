@@ -24,6 +24,8 @@ const (
 	metricBreakerTransition = "cosmosrt.breaker.transitions"
 	metricBreakerState      = "cosmosrt.breaker.state"
 	metricHedges            = "cosmosrt.hedges"
+	metricPartitionChanges  = "cosmosrt.partition.transitions"
+	metricPartitionOpen     = "cosmosrt.partition.open"
 )
 
 // Attribute keys of the cosmosrt.* metrics and span events.
@@ -37,6 +39,10 @@ const (
 	attrHedgeResult    = attribute.Key("cosmosrt.hedge.result")
 	attrHedgeRegions   = attribute.Key("cosmosrt.hedge.regions")
 	attrHedgeWinner    = attribute.Key("cosmosrt.hedge.winner")
+	attrPartContainer  = attribute.Key("cosmosrt.partition.container")
+	attrPartRange      = attribute.Key("cosmosrt.partition.range")
+	attrPartRegion     = attribute.Key("cosmosrt.partition.region")
+	attrPartOutcome    = attribute.Key("cosmosrt.partition.outcome")
 )
 
 // Values of cosmosrt.hedge.result.
@@ -69,8 +75,10 @@ type instruments struct {
 	refreshes   metric.Int64Counter
 	transitions metric.Int64Counter
 	state       metric.Int64ObservableGauge
+	partChanges metric.Int64Counter
+	partOpen    metric.Int64ObservableGauge
 
-	reg metric.Registration // the breaker gauge's callback; nil until registered
+	reg metric.Registration // the gauges' callback; nil until registered
 }
 
 // newInstruments creates the instruments on mp. Creation errors (which the
@@ -120,6 +128,14 @@ func newInstruments(mp metric.MeterProvider) *instruments {
 		metric.WithDescription("Circuit breaker state by endpoint: 0 closed, 1 half-open, 2 open."),
 		metric.WithUnit("{state}"))
 	handle(err)
+	in.partChanges, err = m.Int64Counter(metricPartitionChanges,
+		metric.WithDescription("Partition circuits tripped, reopened after a failed test, and recovered, by region and outcome."),
+		metric.WithUnit("{transition}"))
+	handle(err)
+	in.partOpen, err = m.Int64ObservableGauge(metricPartitionOpen,
+		metric.WithDescription("Partition circuits open, by region."),
+		metric.WithUnit("{circuit}"))
+	handle(err)
 	return in
 }
 
@@ -135,25 +151,30 @@ func (in *instruments) callEnabled(ctx context.Context) bool {
 		in.backoff.Enabled(ctx) || in.paced.Enabled(ctx) || in.failovers.Enabled(ctx) || in.hedges.Enabled(ctx)
 }
 
-// register registers the breaker gauge callback. The callback reads t's
+// register registers the gauges' callback. The callback reads t's
 // observers without locking. Called with t.mu held.
 func (in *instruments) register(t *Telemetry) {
 	if in.reg != nil {
 		return
 	}
-	state := in.state
+	state, open := in.state, in.partOpen
 	reg, err := in.mp.Meter(telemetry.ScopeName).RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		fs := t.observers.Load()
-		if fs == nil {
-			return nil
+		if fs := t.observers.Load(); fs != nil {
+			for _, f := range *fs {
+				f(func(endpoint string, s int64) {
+					o.ObserveInt64(state, s, metric.WithAttributes(endpointAttrs(endpoint)...))
+				})
+			}
 		}
-		for _, f := range *fs {
-			f(func(endpoint string, s int64) {
-				o.ObserveInt64(state, s, metric.WithAttributes(endpointAttrs(endpoint)...))
-			})
+		if fs := t.partObservers.Load(); fs != nil {
+			for _, f := range *fs {
+				f(func(region string, n int64) {
+					o.ObserveInt64(open, n, metric.WithAttributes(attrPartRegion.String(region)))
+				})
+			}
 		}
 		return nil
-	}, state)
+	}, state, open)
 	handle(err)
 	in.reg = reg
 }

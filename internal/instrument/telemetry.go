@@ -75,12 +75,14 @@ type Telemetry struct {
 	trc  atomic.Pointer[tracerCache]
 	inst atomic.Pointer[instruments]
 
-	mu sync.Mutex // guards building instruments, registering the breaker gauge, closed
-	// observers feed the breaker gauge. The slice is replaced, never
-	// modified, so the gauge callback reads it without taking mu (it runs
-	// under the SDK's lock, which mu must never wait for).
-	observers atomic.Pointer[[]func(yield func(endpoint string, state int64))]
-	closed    bool
+	mu sync.Mutex // guards building instruments, registering the gauges, closed
+	// observers feed the breaker gauge, partObservers the partition
+	// circuits' gauge. The slices are replaced, never modified, so the
+	// gauges' callback reads them without taking mu (it runs under the
+	// SDK's lock, which mu must never wait for).
+	observers     atomic.Pointer[[]func(yield func(endpoint string, state int64))]
+	partObservers atomic.Pointer[[]func(yield func(region string, open int64))]
+	closed        bool
 }
 
 // New returns a Telemetry for o. It does not look up the providers: that
@@ -92,7 +94,7 @@ func New(o Options) *Telemetry {
 	return &Telemetry{opts: o, log: newCallLog(o.Logger, o.Log, o.now)}
 }
 
-// Close unregisters the breaker gauge callback from the meter provider.
+// Close unregisters the gauges' callback from the meter provider.
 // Spans and metrics recorded afterwards still work; the gauge is no longer
 // observed. Close is idempotent and always returns nil.
 func (t *Telemetry) Close() error {
@@ -176,7 +178,7 @@ func (t *Telemetry) instruments() *instruments {
 		return old
 	}
 	in := newInstruments(mp)
-	if !t.closed && t.observers.Load() != nil {
+	if !t.closed && (t.observers.Load() != nil || t.partObservers.Load() != nil) {
 		in.register(t)
 	}
 	t.inst.Store(in)

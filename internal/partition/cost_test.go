@@ -119,8 +119,8 @@ func heapAfter(build func() any) (uint64, any) {
 
 // The memory the cache keeps, measured: per range in a container of
 // 100 000 ranges (version 2 bounds, 32 hex digits, ids "0" to "99999"),
-// and per container for 1000 containers of 100 ranges (100 000 ranges in
-// all).
+// that container cached, and per container for 1000 containers of 100
+// ranges (100 000 ranges in all).
 func TestMemoryPerRangeAndPerContainer(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes the heap")
@@ -137,6 +137,23 @@ func TestMemoryPerRangeAndPerContainer(t *testing.T) {
 	assert.Less(t, perRange, 40.0, "16 bytes of bound, ~5 of id, 8 of offsets")
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(ranges) // else freed during the measurement, which then comes out negative
+
+	synctest.Test(t, func(t *testing.T) {
+		// One cached container of n ranges: what the chain keeps for it.
+		c := NewCache(func(context.Context, string) (Definition, []Range, error) {
+			return Definition{Paths: []string{"/pk"}, Kind: Hash, Version: 2}, ranges, nil
+		}, CacheOptions{})
+		defer c.Close()
+		bytes, _ := heapAfter(func() any {
+			c.Lookup(orders, `["eu"]`)
+			synctest.Wait()
+			return nil
+		})
+		_, ok := c.Lookup(orders, `["eu"]`)
+		require.True(t, ok)
+		t.Logf("a cached container of %d ranges: %d bytes", n, bytes)
+		assert.Less(t, float64(bytes)/n, 40.0)
+	})
 
 	synctest.Test(t, func(t *testing.T) {
 		const containers, each = 1000, 100

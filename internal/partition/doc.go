@@ -31,7 +31,9 @@
 // container document and its pkranges feed): one load per container at a
 // time, bounded retries that honour a 429's RetryAfter, a growing pause
 // after a failed load, a reload after a split (Invalidate), at most
-// MaxContainers containers (least recently used out), and Close.
+// MaxContainers containers (least recently used out), and Close. KeyIn
+// (probe.go) finds a partition key that a given range holds, for a
+// request that must reach that range.
 //
 //	c := partition.NewCache(load, partition.CacheOptions{})
 //	defer c.Close()
