@@ -358,3 +358,34 @@ func TestAProbeTestsATrippedRangeSoNoReadPaysForIt(t *testing.T) {
 	_, reads = westReads()
 	assert.Len(t, reads, 1, "the range's reads are back in West US 2")
 }
+
+// A range tripped in every region the call may use keeps failing and has
+// nowhere better to go: its calls are not retried, so that it does not
+// drain the retry budget every other call shares. A healthy range's read
+// that meets one 503 afterwards is still retried.
+func TestATrippedRangeDoesNotDrainTheRetryBudget(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, Options{
+		Retry: policy.RetryOptions{Budget: policy.BudgetOptions{Tokens: 5, PerSecond: -1}},
+	})
+	bad, good := r.keys["0"][0], r.keys["1"][0]
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusServiceUnavailable, Ops: cosmostest.ReadOps, Container: "p/c", Range: "0"})
+	read := func(pk string) int {
+		return r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode
+	}
+	for range 12 {
+		assert.Equal(t, http.StatusServiceUnavailable, read(bad))
+	}
+	require.NotEmpty(t, newStatus(r).OpenPartitions, "range 0 tripped")
+	for range 10 {
+		assert.Equal(t, http.StatusOK, read(good)) // successes refill the budget
+	}
+	r.acct.ResetLog()
+	for range 20 {
+		assert.Equal(t, http.StatusServiceUnavailable, read(bad))
+	}
+	gets, _ := attempts(r.acct, http.MethodGet)
+	assert.Equal(t, 20, gets, "one attempt per call of the tripped range")
+
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusServiceUnavailable, Ops: cosmostest.ReadOps, Container: "p/c", Range: "1", Count: 1})
+	assert.Equal(t, http.StatusOK, read(good), "the healthy range's 503 is retried: the budget is there")
+}

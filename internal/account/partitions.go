@@ -116,6 +116,18 @@ func (p *partitions) avoid(container, rangeID string, ep *url.URL) bool {
 	return avoid
 }
 
+// trippedAt reports whether the circuit of range rangeID of container is
+// open (or being tested) in the region at host; it changes nothing.
+func (p *partitions) trippedAt(container, rangeID, host string) bool {
+	if !p.on() || p.open.Load() == 0 || rangeID == "" || container == "" {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.t.find(container, rangeID, host)
+	return i != noIndex && p.t.at(i).until != 0
+}
+
 // check is avoid for a call that may leave the test to a probe, a read
 // (read): when the circuit can be probed, the caller keeps avoiding the
 // region and must start the probe (probe), whose end it reports to
@@ -390,4 +402,30 @@ func (r *Router) partitionChanged(ctx context.Context, container, rangeID string
 	if r.onPartition != nil {
 		r.onPartition(ctx, PartitionEvent{Container: container, Range: rangeID, Region: r.nameOfHost(ep.Host), Change: change})
 	}
+}
+
+// trippedEverywhere reports whether the range of the call's last answer
+// (the one it names, else the one known before the attempt) is tripped in
+// every region the call may use: its endpoints by preference, or, for a
+// write to a single write region, the endpoint it went to.
+func (rt *Route) trippedEverywhere(resp *http.Response) bool {
+	p := rt.owner.parts
+	if rt.container == "" || !p.on() || p.open.Load() == 0 {
+		return false
+	}
+	rangeID := rt.rangeID
+	if resp != nil {
+		if v := resp.Header[wire.HeaderPartitionKeyRangeID]; len(v) > 0 {
+			rangeID = v[0]
+		}
+	}
+	if len(rt.eps) == 0 || rt.write && !rt.multi {
+		return p.trippedAt(rt.container, rangeID, rt.sent.Host)
+	}
+	for _, ep := range rt.eps {
+		if !p.trippedAt(rt.container, rangeID, ep.Host) {
+			return false
+		}
+	}
+	return true
 }

@@ -200,7 +200,16 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 	if rt.owner != nil {
 		rt.answered = rt.owner.epoch() // a look-up that starts later may know more than the answer did
 	}
-	o := rt.policy.Judge(resp, err)
+	// A range tripped everywhere before this answer keeps failing with
+	// nowhere better to go: its failures and retries must not drain the
+	// budget every other call shares.
+	tripped := rt.owner != nil && rt.trippedEverywhere(resp)
+	var o decide.Outcome
+	if tripped {
+		o = rt.policy.JudgeTripped(resp, err)
+	} else {
+		o = rt.policy.Judge(resp, err)
+	}
 	moves := rt.owner != nil && rt.rangeMayMove(o, resp)
 	s := decide.Situation{
 		Write:       rt.write,
@@ -216,8 +225,9 @@ func (rt *Route) Answer(ctx context.Context, resp *http.Response, err error, rep
 
 		PartitionFailover: moves,
 	}
-	rt.last = s
 	rt.recordPartition(ctx, resp, err)
+	s.RangeTripped = o != decide.OK && o != decide.Final && !moves && (tripped || rt.owner != nil && rt.trippedEverywhere(resp))
+	rt.last = s
 	d := rt.call.Decide(o, resp, s)
 	if o == decide.OK {
 		rt.wroteRange(resp)

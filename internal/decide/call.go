@@ -45,6 +45,11 @@ type Situation struct {
 	// it has not tried (OtherRegion), a 403.3 goes there at once, marking
 	// no endpoint and reading no account.
 	PartitionFailover bool
+	// RangeTripped reports a call whose partition key range's circuit is
+	// open in every region it may use: the range keeps failing and there
+	// is nowhere better to go, so its retries for unavailability, which
+	// would draw on the budget every other call shares, are not made.
+	RangeTripped bool
 	// Pinned reports a call held to one region, as an arm of a hedged read
 	// is: the other arms cover the other regions, so a retry that would
 	// move elsewhere ends the call instead.
@@ -137,6 +142,8 @@ func (p *Policy) allowed(d *Decision, s Situation) bool {
 		return false
 	case d.Route == Refresh && !s.Account:
 		return false // no account to learn the new region from: a client above may know
+	case d.budgeted && s.RangeTripped:
+		return false // a tripped range must not drain the budget others share
 	case d.budgeted && !p.budget.allow():
 		return false
 	case !s.Deadline.IsZero() && p.now().Add(d.Wait).After(s.Deadline):

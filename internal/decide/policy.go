@@ -45,10 +45,23 @@ func (p *Policy) Options() policy.RetryOptions { return p.opts }
 // service refills it, and errors that are nobody's fault (the caller's
 // cancellation, a request refused before it was sent) leave it alone.
 func (p *Policy) Judge(resp *http.Response, err error) Outcome {
+	return p.judge(resp, err, true)
+}
+
+// JudgeTripped is Judge for an attempt to a partition key range tripped
+// in every region the call may use: its unavailability is the range's,
+// already known, and does not drain the budget the other calls share.
+func (p *Policy) JudgeTripped(resp *http.Response, err error) Outcome {
+	return p.judge(resp, err, false)
+}
+
+func (p *Policy) judge(resp *http.Response, err error, drains bool) Outcome {
 	o := classify(resp, err)
 	switch {
 	case isUnavailability(o):
-		p.budget.failure()
+		if drains {
+			p.budget.failure()
+		}
 	case err == nil && (o == OK || o == Final):
 		p.budget.success()
 	}
