@@ -49,7 +49,8 @@ type ThroughputOptions struct {
 	// ThroughputGroup). Names must be distinct and not empty.
 	Groups []ThroughputGroup
 	// QueueLimit bounds the calls of one group waiting for one range's
-	// budget; a call beyond it fails at once. Default 1024.
+	// budget; a call beyond it fails at once. Default 1024; negative: no
+	// bound (the calls' deadlines still bound their waits).
 	QueueLimit int
 	// NoHold turns off holding calls back after a range's 429/3200: each
 	// call meets the service's answer and retries on its own, as the
@@ -70,10 +71,13 @@ type ThroughputOptions struct {
 // the charge of the group's last call of its kind (read, write, query or
 // batch) and the difference to the answer's x-ms-request-charge is
 // settled afterwards (a range may run into debt, which later calls wait
-// out). A call over budget waits, within its deadline and behind at most
-// ThroughputOptions.QueueLimit others; one that cannot be served in time
+// out, up to an hour of the target). A call over budget waits, within its
+// deadline and behind at most ThroughputOptions.QueueLimit others; one
+// that cannot be served in time (its turn, or the end of the service's
+// throttling of its range, comes later than 25 ms before its deadline)
 // fails at once, before it is sent, with an error of the chain's own
-// (transport.ErrThroughputLimit), not a 429.
+// (transport.ErrThroughputLimit), not a 429. The first calls of each kind
+// in a container reserve a small item's charge until one is answered.
 type ThroughputGroup struct {
 	// Name is how calls join the group.
 	Name string

@@ -79,12 +79,29 @@ func (e *ThroughputError) ErrorType() string { return "throughput_limit" }
 
 const reasonUnknownGroup = "no such group in Options.Throughput.Groups"
 
+// serveMargin is the least time a group's call must have left when its
+// turn comes to be sent (the throttle refuses turns later than that).
+const serveMargin = 25 * time.Millisecond
+
 // pacing is what a call knows of its throughput control: its group and
 // priority.
 type pacing struct {
-	group  *throttle.Group // nil: none
-	low    bool            // the call's priority is Low
-	header bool            // the chain adds x-ms-cosmos-priority-level: Low to its attempts
+	group   *throttle.Group // nil: none
+	low     bool            // the call's priority is Low
+	header  bool            // the chain adds x-ms-cosmos-priority-level: Low to its attempts
+	checked bool            // low is known; else it is the request's own header's (see lowPriority)
+}
+
+// lowPriority reports whether call c is of Low priority: its options' or
+// group's, else what its request's own priority header says, read the
+// first time it matters (a call nothing paces never reads it).
+func (c *call) lowPriority() bool {
+	if !c.pacing.checked {
+		v := wire.Values(c.req.Header, wire.HeaderPriorityLevel)
+		c.pacing.low = len(v) > 0 && strings.EqualFold(strings.TrimSpace(v[0]), "low")
+		c.pacing.checked = true
+	}
+	return c.pacing.low
 }
 
 // pacingOf returns the pacing of call c with options ro; an error for a
@@ -106,9 +123,10 @@ func (r *Retry) pacingOf(c *call, ro RequestOptions) (pacing, error) {
 			prio = policy.PriorityLow
 		}
 	}
-	if p.group == nil && prio == 0 && !r.throttle.Holding() {
-		return p, nil // the common call: nothing to look at
+	if p.group == nil && prio == 0 {
+		return p, nil // the request's own header, if any, decides (see lowPriority)
 	}
+	p.checked = true
 	if v := wire.Values(c.req.Header, wire.HeaderPriorityLevel); len(v) > 0 {
 		p.low = strings.EqualFold(strings.TrimSpace(v[0]), "low")
 		return p, nil
@@ -145,14 +163,18 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 	}
 	tc := throttle.Call{
 		Group: c.pacing.group, Key: throttle.Key{Container: container, Range: rangeID, Host: host},
-		Ranges: ranges, Kind: kindOf(&c.desc), Low: c.pacing.low,
+		Ranges: ranges, Kind: kindOf(&c.desc), Low: c.lowPriority(),
 	}
 	tc.Deadline, _ = ctx.Deadline()
 	if g := c.pacing.group; g != nil && g.NeedsThroughput() {
 		ru, err := r.router.Provisioned(ctx, container)
 		if err != nil {
 			closeBody(c.next)
-			if ctx.Err() != nil {
+			switch {
+			case errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(context.Cause(ctx), ErrTimeLimit):
+				return &ThroughputError{Group: g.Name(), Container: container,
+					Reason: "its TargetShare needs the container's provisioned throughput, which could not be read before its deadline"}
+			case ctx.Err() != nil:
 				return fmt.Errorf("transport: waiting for the provisioned throughput of %s before attempt %d: %w", container, c.n+1, ctx.Err())
 			}
 			return &ThroughputError{
@@ -166,8 +188,13 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 		var late *throttle.NotInTime
 		if errors.As(err, &late) {
 			reason := "its turn comes after its deadline"
-			if late.QueueFull {
+			switch {
+			case late.QueueFull:
 				reason = "too many of its calls wait for the range (Options.Throughput.QueueLimit)"
+			case late.Held:
+				reason = "the service throttles its range past its deadline"
+			case late.Wait <= 0:
+				reason = "too little time is left before its deadline to be served"
 			}
 			closeBody(c.next)
 			return &ThroughputError{Group: late.Group, Container: late.Container, Range: late.Range, Wait: late.Wait, Reason: reason}
@@ -181,13 +208,20 @@ func (r *Retry) pace(ctx context.Context, c *call) error {
 	if c.pacing.group != nil {
 		groupName = c.pacing.group.Name()
 	}
-	c.rec.Paced(c.slot.Wait, groupName, rangeID, c.pacing.low)
-	err := r.wait(ctx, c.slot.Wait)
+	wait := c.slot.Wait
+	c.rec.Paced(wait, groupName, rangeID, c.pacing.low)
+	err := r.wait(ctx, wait)
 	r.throttle.Waited(&c.slot)
 	if err != nil {
 		r.throttle.Cancel(&c.slot)
 		closeBody(c.next)
-		return fmt.Errorf("transport: waiting %s for the range's request units before attempt %d: %w", c.slot.Wait, c.n+1, err)
+		return fmt.Errorf("transport: waiting %s for the range's request units before attempt %d: %w", wait, c.n+1, err)
+	}
+	if d, ok := ctx.Deadline(); ok && c.pacing.group != nil && time.Until(d) < serveMargin {
+		// The turn came, but too late to be served (a timer that fired late).
+		r.throttle.Cancel(&c.slot)
+		closeBody(c.next)
+		return &ThroughputError{Group: groupName, Container: container, Range: rangeID, Wait: wait, Reason: "its turn came too close to its deadline"}
 	}
 	return nil
 }
@@ -219,13 +253,15 @@ func (r *Retry) throttled(c *call, resp *http.Response) {
 	}
 	a := answerFor(resp)
 	container, rangeID, host := c.route.Placed()
-	if a.Range == "" && rangeID == "" {
+	if rangeID == "" {
+		// Also starts loading the container's ranges, so that the calls
+		// after this one know their range, and wait, before they are sent.
 		container, rangeID, _, host = c.route.Pacing(false)
 	}
 	if container == "" {
 		return
 	}
-	r.throttle.Throttled(throttle.Key{Container: container, Range: rangeID, Host: host}, c.pacing.low, kindOf(&c.desc), a)
+	r.throttle.Throttled(throttle.Key{Container: container, Range: rangeID, Host: host}, c.lowPriority(), kindOf(&c.desc), a)
 }
 
 // answerFor is what resp tells the throttle; an error's answer is empty.

@@ -54,5 +54,6 @@ func (p *pacer) debt(now int64) float64 {
 }
 
 // maxSpan bounds what one charge can push a pacer by, so that a hostile
-// charge header cannot hold a range for years.
-const maxSpan = time.Minute
+// charge header cannot hold a range for years: debt beyond an hour of the
+// rate is forgiven.
+const maxSpan = time.Hour

@@ -22,6 +22,10 @@ type Options struct {
 
 // Defaults and bounds.
 const (
+	// serveMargin is the least time a call must have left after its turn
+	// for the turn to be worth waiting for: a turn later than that is
+	// refused (a group's call) or not waited for (a call of no group).
+	serveMargin       = 25 * time.Millisecond
 	defaultQueueLimit = 1024
 	maxHeld           = 10000 // held ranges remembered
 )
@@ -48,8 +52,11 @@ func New(o Options) (*Throttle, error) {
 		groups: make(map[string]*Group, len(o.Groups)), queueLimit: o.QueueLimit, noHold: o.NoHold,
 		now: o.Now, held: make(map[Key]*held),
 	}
-	if t.queueLimit <= 0 {
+	switch {
+	case t.queueLimit == 0:
 		t.queueLimit = defaultQueueLimit
+	case t.queueLimit < 0:
+		t.queueLimit = math.MaxInt
 	}
 	if t.now == nil {
 		t.now = time.Now
@@ -138,12 +145,17 @@ type NotInTime struct {
 	Group, Container, Range string
 	Wait                    time.Duration // how long it would have waited; 0 when the queue is full
 	QueueFull               bool
+	Held                    bool // the service throttled the range past the deadline, whatever the group's budget
 }
 
 func (e *NotInTime) Error() string {
 	r := e.Range
 	if r == "" {
 		r = "(any)"
+	}
+	if e.Held {
+		return fmt.Sprintf("throughput group %q: range %s of %s is throttled by the service past the call's deadline (it would wait %s)",
+			e.Group, r, e.Container, e.Wait.Round(time.Millisecond))
 	}
 	if e.QueueFull {
 		return fmt.Sprintf("throughput group %q: too many calls wait for range %s of %s", e.Group, r, e.Container)
@@ -164,7 +176,9 @@ func (t *Throttle) Reserve(c Call, s *Slot) error {
 	}
 	deadline := int64(math.MaxInt64)
 	if !c.Deadline.IsZero() {
-		deadline = c.Deadline.UnixNano()
+		// A turn is worth waiting for only if the attempt can still be
+		// answered after it: it must come serveMargin before the deadline.
+		deadline = c.Deadline.UnixNano() - int64(serveMargin)
 	}
 	if t.Holding() && t.lookups.Add(1)%sweepEvery == 0 {
 		t.sweep(t.now().UnixNano())
@@ -177,6 +191,11 @@ func (t *Throttle) Reserve(c Call, s *Slot) error {
 		now = t.now().UnixNano()
 	}
 	sendAt = max(sendAt, now)
+	if c.Group != nil && sendAt > now && sendAt > deadline {
+		// Held by the service past the deadline: the group cannot help.
+		t.Cancel(s)
+		return &NotInTime{Group: c.Group.name, Container: c.Container, Range: c.Range, Wait: time.Duration(sendAt - now), Held: true}
+	}
 	if g := c.Group; g != nil {
 		at, err := g.reserve(c, s, now, max(sendAt, now), deadline, t.queueLimit)
 		if err != nil {
@@ -208,8 +227,11 @@ func (t *Throttle) reserveHeld(c Call, s *Slot, deadline int64) (now, sendAt int
 	saved := h.lanes[laneOf(c.Low)].pace.tat
 	cost := h.est[c.Kind]
 	sendAt, paced := h.reserve(c.Low, now, cost)
-	if sendAt > deadline && c.Group == nil {
+	if sendAt > deadline {
 		h.lanes[laneOf(c.Low)].pace.tat = saved
+		if c.Group != nil {
+			return now, sendAt // refused by Reserve
+		}
 		return now, now
 	}
 	s.held, s.paced, s.est = h, paced, cost
