@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -379,4 +380,32 @@ func TestLowPriorityThrottlesNeverHoldHighCalls(t *testing.T) {
 	assert.Zero(t, highPaced, "of %d High reads", highCalls)
 	_, lowThrottled := attempts(acct, http.MethodPost)
 	assert.NotZero(t, lowThrottled, "the service throttled the Low batch")
+}
+
+// A call slowed by its group's pacing is logged as slow with the wait on
+// the attempt that waited.
+func TestPacedWaitIsInTheSlowCallLog(t *testing.T) {
+	var buf logBuffer
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2"}}, Options{
+		Logger:     slog.New(slog.NewJSONHandler(&buf, nil)),
+		Log:        policy.LogOptions{PointLatency: 100 * time.Millisecond, Rate: -1},
+		Throughput: policy.ThroughputOptions{Groups: []policy.ThroughputGroup{{Name: "batch", TargetRU: 2}}},
+	})
+	waitForRanges(t, r)
+	k := r.keys["0"][0]
+	ctx := withGroup(context.Background(), "batch")
+	r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+k, "", k)
+	r.send(t, ctx, http.MethodGet, "/dbs/p/colls/c/docs/"+k, "", k) // waits about 0.9 s: 1 RU at 1 RU/s in the range
+	es := buf.entries(t)
+	require.Len(t, es, 1, "one slow call")
+	at := es[0].attempts(t)
+	require.Len(t, at, 1)
+	paced, ok := at[0]["paced"]
+	require.True(t, ok, "the attempt names its wait: %v", at[0])
+	d, err := time.ParseDuration(fmt.Sprint(paced))
+	if err != nil { // slog's JSON handler writes a duration as nanoseconds
+		n, _ := paced.(float64)
+		d = time.Duration(n)
+	}
+	assert.Greater(t, d, 500*time.Millisecond)
 }
