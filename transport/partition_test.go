@@ -303,6 +303,7 @@ func TestATrippedRangesWritesMoveInAMultiWriteAccount(t *testing.T) {
 func TestAProbeTestsATrippedRangeSoNoReadPaysForIt(t *testing.T) {
 	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
 		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 20 * time.Millisecond}})
+	waitForRanges(t, r) // a probe needs a key of the range: the container's ranges, read in the background
 	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
 	pk := r.keys["1"][0]
 	read := func() {
