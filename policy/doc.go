@@ -1,8 +1,10 @@
 // Package policy holds the options of the cosmosrt chain's decisions: the
 // retry rules (RetryOptions), the retry budget shared by a transport's calls
 // (BudgetOptions), the circuit breaker that guards each endpoint
-// (BreakerOptions), hedged reads (HedgeOptions), and which calls the
-// transport's logger writes as failed, slow or costly (LogOptions). Give
+// (BreakerOptions), hedged reads (HedgeOptions), the partition circuits
+// (PartitionOptions), throughput groups and priority (ThroughputOptions,
+// ThroughputGroup, Priority), and which calls the transport's logger
+// writes as failed, slow or costly (LogOptions). Give
 // them to transport.New through transport.Options; the retry rules and the
 // breaker also to the stand-alone stages transport.NewRetry and
 // transport.NewBreaker.

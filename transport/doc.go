@@ -21,7 +21,9 @@
 //	    │            decides after each answer, the call's route says where
 //	    │            each attempt goes (and signs unsigned account requests);
 //	    │            body replay; deadline; the retry budget; the
-//	    │            partition circuits, which order a call's regions
+//	    │            partition circuits, which order a call's regions;
+//	    │            throughput control, which paces each attempt by its
+//	    │            group and the ranges the service throttled
 //	    └─ Breaker   one circuit per endpoint; open → ErrCircuitOpen at once
 //	       └─ attempt span (otelhttp), http.request.resend_count
 //	          └─ how far each attempt got on its connection (httptrace),
