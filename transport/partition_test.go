@@ -390,3 +390,143 @@ func TestATrippedRangeDoesNotDrainTheRetryBudget(t *testing.T) {
 	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusServiceUnavailable, Ops: cosmostest.ReadOps, Container: "p/c", Range: "1", Count: 1})
 	assert.Equal(t, http.StatusOK, read(good), "the healthy range's 503 is retried: the budget is there")
 }
+
+// newRangesRig is newPartitionRig for a container of n ranges (the
+// account's InitialRanges): keys holds, for each range, partition key
+// values that fall in it, found by reads of an absent item.
+func newRangesRig(t *testing.T, acctOpts cosmostest.Options, o Options, n int) *partitionRig {
+	t.Helper()
+	acctOpts.InitialRanges = n
+	acct := cosmostest.NewAccount(acctOpts)
+	t.Cleanup(acct.Close)
+	r := &partitionRig{acct: acct, c: newChain(t, acct, o), keys: map[string][]string{}}
+	r.must(t, http.MethodPost, "/dbs", `{"id":"p"}`, "", http.StatusCreated)
+	r.must(t, http.MethodPost, "/dbs/p/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}`, "", http.StatusCreated)
+	for i := 0; i < 64*n; i++ {
+		pk := fmt.Sprint("k", i)
+		resp := r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/absent", "", pk)
+		rng := resp.Header.Get("X-Ms-Documentdb-Partitionkeyrangeid")
+		if len(r.keys[rng]) < 3 {
+			r.keys[rng] = append(r.keys[rng], pk)
+			r.must(t, http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"`+pk+`","pk":"`+pk+`"}`, pk, http.StatusCreated)
+		}
+	}
+	require.Len(t, r.keys, n, "keys in every range")
+	acct.ResetLog()
+	return r
+}
+
+// Three ranges tripped in one region mark it for reads, but only for the
+// open period: then their circuits are tested, and a healthy range's
+// reads come back (the mark used to last the account's five minutes, with
+// the tripped ranges never tested).
+func TestThreeTrippedRangesMarkTheRegionOnlyForTheOpenPeriod(t *testing.T) {
+	r := newRangesRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}}, 4)
+	read := func(rng string) {
+		pk := r.keys[rng][0]
+		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+	}
+	for _, rng := range []string{"0", "1", "2"} {
+		r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Ops: cosmostest.ReadOps, Container: "p/c", Range: rng})
+	}
+	for range 4 {
+		for _, rng := range []string{"0", "1", "2"} {
+			read(rng)
+		}
+	}
+	require.Len(t, newStatus(r).OpenPartitions, 3)
+	r.acct.ClearFaults("West US 2")
+	deadline := time.Now().Add(3 * time.Second)
+	for len(newStatus(r).OpenPartitions) > 0 {
+		require.True(t, time.Now().Before(deadline), "the tripped ranges are tested and close: %+v", newStatus(r).OpenPartitions)
+		for _, rng := range []string{"0", "1", "2", "3"} {
+			read(rng)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.acct.ResetLog()
+	read("3")
+	gets := entries(r.acct, func(e cosmostest.Entry) bool { return e.Method == http.MethodGet && strings.Contains(e.Path, "/docs/") })
+	require.Len(t, gets, 1)
+	assert.Equal(t, "West US 2", gets[0].Region, "the healthy range's reads are back in their preferred region")
+}
+
+// In a multi-write account, reads of a range that serves reads but fails
+// writes in a region neither reset the count of the writes' failures nor
+// close their circuit: only a write shows the region takes them again.
+func TestReadsNeverCloseACircuitTrippedByWrites(t *testing.T) {
+	r := newRangesRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}, MultipleWriteLocations: true},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 200 * time.Millisecond},
+			Retry: policy.RetryOptions{UnavailableInitial: time.Millisecond, UnavailableMax: 2 * time.Millisecond}}, 2)
+	pk := r.keys["0"][0]
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusServiceUnavailable, Ops: cosmostest.WriteOps, Container: "p/c", Range: "0"})
+	start := time.Now()
+	for i := range 30 {
+		resp := r.send(t, context.Background(), http.MethodPost, "/dbs/p/colls/c/docs", fmt.Sprintf(`{"id":"w%d","pk":"%s"}`, i, pk), pk)
+		require.Equal(t, http.StatusCreated, resp.StatusCode)
+		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+		time.Sleep(10 * time.Millisecond)
+	}
+	periods := int(time.Since(start)/(200*time.Millisecond)) + 1
+	var west int
+	for _, e := range r.acct.Log() {
+		if e.Method == http.MethodPost && e.Region == "West US 2" {
+			west++
+		}
+	}
+	assert.LessOrEqual(t, west, 3+periods, "3 to trip, then one write test per open period (reads used to reset the count: 30 of 30)")
+}
+
+// A split ends a range: its circuits are forgotten (an open one used to
+// stay in Status and count toward its region's mark for good).
+func TestASplitForgetsTheCircuitsOfTheRangeItEnds(t *testing.T) {
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}})
+	waitForRanges(t, r)
+	pk := r.keys["0"][0]
+	read := func() int {
+		return r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode
+	}
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Ops: cosmostest.ReadOps, Container: "p/c", Range: "0"})
+	for range 4 {
+		assert.Equal(t, http.StatusOK, read())
+	}
+	require.Len(t, newStatus(r).OpenPartitions, 1)
+	require.NoError(t, r.acct.Split("p", "c", "0"))
+	r.acct.ClearFaults("West US 2")
+	deadline := time.Now().Add(3 * time.Second)
+	for len(newStatus(r).OpenPartitions) > 0 {
+		require.True(t, time.Now().Before(deadline), "range 0's circuit is forgotten: %+v", newStatus(r).OpenPartitions)
+		assert.Equal(t, http.StatusOK, read())
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Per-partition failover where the chain cannot learn a write's range
+// before its attempt (the container's ranges unreadable): after the write
+// region's 403.3 names the range, the write goes straight to the region
+// where the range's writes last succeeded, not through the regions
+// between (it used to pay a 403.3 in each).
+func TestAMovedRangesWriteGoesToItsRememberedRegionNext(t *testing.T) {
+	regions := []string{"West US 2", "East US", "North Europe"}
+	r := newPartitionRig(t, cosmostest.Options{Regions: regions, PerPartitionFailover: true}, Options{RefreshInterval: -1})
+	for _, name := range append(regions, cosmostest.Global) {
+		r.acct.Inject(name, cosmostest.Fault{Status: http.StatusInternalServerError, Ops: cosmostest.ReadOps, Container: "p/c"})
+	}
+	require.NoError(t, r.acct.FailoverRange("p", "c", "0", "North Europe"))
+	pk := r.keys["0"][0]
+	write := func(id string) []AttemptDiagnostics {
+		ctx, d := WithDiagnostics(context.Background())
+		resp := r.send(t, ctx, http.MethodPost, "/dbs/p/colls/c/docs", `{"id":"`+id+`","pk":"`+pk+`"}`, pk)
+		require.Equal(t, http.StatusCreated, resp.StatusCode)
+		return d.Attempts()
+	}
+	write("learn") // West US 2, East US, North Europe
+	at := write("next")
+	var went []string
+	for _, a := range at {
+		went = append(went, a.Region)
+	}
+	assert.Equal(t, []string{"West US 2", "North Europe"}, went)
+}

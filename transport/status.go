@@ -54,7 +54,9 @@ type ThrottledRange struct {
 // A PartitionStatus is one partition key range whose circuit is open in
 // one region: its calls go to other regions first until Until, when a
 // probe (or, where a probe cannot tell, one call) tests the region again
-// (Testing while it does).
+// (Testing while it does; Until is then when a test that never reports is
+// given up, a minute or ten open periods on: a probe itself gives up after
+// 5 s).
 type PartitionStatus struct {
 	Container string // "dbs/{db}/colls/{coll}"
 	Range     string // the partition key range id

@@ -66,9 +66,16 @@ func (c *locationCache) update(a *Account, now time.Time) {
 // mark records u as unavailable for writes (write) or reads until ttl has
 // elapsed from now. Endpoints the account does not list are ignored.
 func (c *locationCache) mark(u *url.URL, write bool, now time.Time) {
+	c.markFor(u, write, now, c.ttl)
+}
+
+// markFor is mark for ttl instead of the cache's own (which, when
+// negative, turns marks off): a mark no longer than ttl.
+func (c *locationCache) markFor(u *url.URL, write bool, now time.Time, ttl time.Duration) {
 	if c.ttl <= 0 {
 		return
 	}
+	ttl = min(ttl, c.ttl)
 	key, err := wire.CheckEndpoint(u)
 	if err != nil {
 		return
@@ -80,9 +87,9 @@ func (c *locationCache) mark(u *url.URL, write bool, now time.Time) {
 	}
 	m := c.marks[key]
 	if write {
-		m.write = now.Add(c.ttl)
+		m.write = now.Add(ttl)
 	} else {
-		m.read = now.Add(c.ttl)
+		m.read = now.Add(ttl)
 	}
 	c.marks[key] = m
 	c.publishLocked(now)

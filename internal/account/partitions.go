@@ -82,7 +82,8 @@ type verdict uint8
 
 const (
 	notCounted   verdict = iota // says nothing of the range: never sent, cancelled, routing answers
-	success                     // the range answered in the region
+	readSuccess                 // a read's success: it cannot show that a region failing writes takes them again
+	success                     // the range answered in the region (a write, or a probe)
 	readFailure                 // a read's failure
 	writeFailure                // a write's failure: only a write can show that the region is back
 	unclear                     // a probe's answer that says nothing of the range (401, 403: its credential may not read)
@@ -208,7 +209,14 @@ func (p *partitions) recordLocked(i uint32, container, rangeID, host string, v v
 		c.flags |= flagWritten
 	}
 	switch {
-	case v == success:
+	case v == readSuccess && c.flags&flagWritten != 0:
+		// A region whose writes failed may still serve reads: a read
+		// neither resets the writes' count nor closes their circuit, and
+		// if it was let through as the test, a write tests instead.
+		if c.flags&flagTesting != 0 && c.flags&flagProbing == 0 {
+			p.releaseLocked(c)
+		}
+	case v <= success:
 		if c.until != 0 {
 			change = PartitionRecovered
 			p.closedLocked(c.key.host())
@@ -312,6 +320,36 @@ func (p *partitions) removeLocked(i uint32) {
 	}
 }
 
+// forget forgets the circuits of range rangeID of container in every
+// region: the range is gone (split), and no call will test them again.
+func (p *partitions) forget(container, rangeID string) {
+	if !p.on() || rangeID == "" || container == "" || p.failing.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hosts := make([]string, 0, len(p.t.hosts.list))
+	for _, h := range p.t.hosts.list {
+		if h.refs > 0 {
+			hosts = append(hosts, h.s)
+		}
+	}
+	for _, host := range hosts {
+		i := p.t.find(container, rangeID, host)
+		if i == noIndex {
+			continue
+		}
+		c := p.t.at(i)
+		if c.flags&flagProbing != 0 {
+			continue // the probe's end settles it
+		}
+		if c.until != 0 {
+			p.closedLocked(c.key.host())
+		}
+		p.removeLocked(i)
+	}
+}
+
 // closedLocked counts a circuit of the region of host id h that is open no
 // more. p.mu is held.
 func (p *partitions) closedLocked(h uint32) {
@@ -355,6 +393,11 @@ func (rt *Route) recordPartition(ctx context.Context, resp *http.Response, err e
 	}
 	if decide.RangeGone(resp) {
 		rt.owner.rangeGone(rt.container) // split: the cached ranges are stale
+		gone := rt.rangeID
+		if v := resp.Header[wire.HeaderPartitionKeyRangeID]; len(v) > 0 {
+			gone = v[0]
+		}
+		rt.owner.parts.forget(rt.container, gone)
 	}
 	// The range the answer names is the service's word; the one known
 	// before the attempt stands in for an answer that names none (an
@@ -375,6 +418,7 @@ func (rt *Route) recordPartition(ctx context.Context, resp *http.Response, err e
 		// the test this call may have been for the range it expected.
 		rt.owner.rangeGone(rt.container)
 		rt.owner.parts.release(rt.container, rt.rangeID, rt.sent)
+		rt.owner.parts.forget(rt.container, rt.rangeID)
 	}
 	failure, counted := decide.PartitionVerdict(resp, err)
 	v := notCounted
@@ -383,8 +427,10 @@ func (rt *Route) recordPartition(ctx context.Context, resp *http.Response, err e
 		v = writeFailure
 	case failure:
 		v = readFailure
-	case counted:
+	case counted && rt.write:
 		v = success
+	case counted:
+		v = readSuccess
 	}
 	if change := rt.owner.parts.record(rt.container, rangeID, rt.sent, v); change != 0 {
 		rt.owner.partitionChanged(ctx, rt.container, rangeID, rt.sent, change)

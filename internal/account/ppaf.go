@@ -164,9 +164,11 @@ func containsEndpoint(eps []*url.URL, ep *url.URL) bool {
 }
 
 // moveRange makes the call a write of range rangeID that may move between
-// regions (rt.moving), starting from eps (from rangeWrites) at the endpoint
-// its last attempt went to, if eps holds it. It reports false, changing
-// nothing, when eps is empty.
+// regions (rt.moving), from eps (from rangeWrites): the endpoint its last
+// attempt went to, if eps holds it, counts as tried, and the next attempt
+// goes to the first of the others (the region where the range's writes
+// last succeeded, if remembered). It reports false, changing nothing, when
+// eps is empty.
 func (rt *Route) moveRange(rangeID string, eps []*url.URL) bool {
 	if len(eps) == 0 {
 		return false
@@ -174,7 +176,12 @@ func (rt *Route) moveRange(rangeID string, eps []*url.URL) bool {
 	rt.moving, rt.eps, rt.idx, rt.tried = rangeID, eps, -1, 0
 	for i, ep := range eps {
 		if sameEndpoint(ep, rt.sent) {
-			rt.idx, rt.tried = i, 1
+			if i > 0 {
+				// Tried already: first, so that the next attempt goes to
+				// the first region of the range's order.
+				rt.eps = append(append(append(make([]*url.URL, 0, len(eps)), ep), eps[:i]...), eps[i+1:]...)
+			}
+			rt.idx, rt.tried = 0, 1
 			break
 		}
 	}

@@ -163,7 +163,13 @@ func NewRouter(o RouterOptions) (*Router, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
-	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) { r.markUnavailable(u, false) })
+	// Ranges tripped in a region mark it for reads only for their open
+	// period: then their circuits are tested (a region marked for the
+	// cache's own five minutes would keep every read away long after a
+	// short fault, and its tripped ranges untested).
+	r.parts = newPartitions(o.Partitions, r.now, func(u *url.URL) {
+		r.cache.markFor(u, false, r.now(), r.parts.opts.OpenTimeout)
+	})
 	r.moves = newRangeMoves(r.parts.opts.MaxRanges, r.now)
 	r.ranges = partition.NewCache(r.loadRanges, partition.CacheOptions{Now: r.now})
 	r.onPartition, r.onProbe = o.OnPartition, o.OnProbe
