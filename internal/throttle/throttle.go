@@ -98,8 +98,7 @@ func (t *Throttle) Group(name string) (*Group, bool) {
 	return g, ok
 }
 
-// Groups lists the groups whose target needs the container's provisioned
-// throughput read (see Group.NeedsThroughput).
+// Groups lists the groups, by name.
 func (t *Throttle) Groups() []*Group {
 	out := make([]*Group, 0, len(t.groups))
 	for _, g := range t.groups {
@@ -115,10 +114,10 @@ func (t *Throttle) Holding() bool { return t.holding.Load() > 0 }
 
 // A Call is what the transport knows of an attempt before it is sent.
 type Call struct {
-	Group       *Group // nil: the call joins no group
-	Provisioned float64
-	Key             // Range "" when not known
-	Ranges      int // the container's ranges; 0: not known
+	Group       *Group  // nil: the call joins no group
+	Provisioned float64 // the container's provisioned RU/s, for a group whose target is a share of it
+	Key                 // Range "" when not known
+	Ranges      int     // the container's ranges; 0: not known
 	Kind        Kind
 	Low         bool      // the call's priority is Low
 	Deadline    time.Time // the call's; zero if none
@@ -126,17 +125,18 @@ type Call struct {
 
 // A Slot is an attempt's reservation. The zero value reserves nothing.
 type Slot struct {
-	g      *Group
-	gc     *groupContainer
-	gp     *pacer // the group's pacer the attempt reserved on; nil: none
-	held   *held  // the held range the attempt was paced by; nil: none
-	paced  bool   // it reserved on the held lane's pace
-	queued *pacer // counted among gp's waiters until Waited
-	est    float64
-	kind   Kind
-	low    bool
-	key    Key
-	Wait   time.Duration // how long the attempt waits before it is sent
+	g       *Group
+	gc      *groupContainer
+	gp      *pacer  // the group's pacer the attempt reserved on; nil: none
+	held    *held   // the held range the attempt was paced by; nil: none
+	paced   bool    // it reserved on the held lane's pace
+	queued  *pacer  // counted among gp's waiters until Waited
+	est     float64 // RU reserved on gp
+	heldEst float64 // RU reserved on the held lane's pace
+	kind    Kind
+	low     bool
+	key     Key
+	Wait    time.Duration // how long the attempt waits before it is sent
 }
 
 // A NotInTime error is an attempt that cannot be served in time by its
@@ -234,7 +234,7 @@ func (t *Throttle) reserveHeld(c Call, s *Slot, deadline int64) (now, sendAt int
 		}
 		return now, now
 	}
-	s.held, s.paced, s.est = h, paced, cost
+	s.held, s.paced, s.heldEst = h, paced, cost
 	return now, sendAt
 }
 
@@ -300,7 +300,7 @@ func (t *Throttle) Cancel(s *Slot) {
 	}
 	if s.paced {
 		t.mu.Lock()
-		s.held.lanes[laneOf(s.low)].pace.settle(s.est, 0, now)
+		s.held.lanes[laneOf(s.low)].pace.settle(s.heldEst, 0, now)
 		t.mu.Unlock()
 	}
 	*s = Slot{}
@@ -321,7 +321,7 @@ type Answer struct {
 func (t *Throttle) Settle(s *Slot, a Answer) {
 	t.Waited(s)
 	now := t.now().UnixNano()
-	charge := s.est
+	charge := max(s.est, s.heldEst) // an attempt without an answer's charge may have cost what it reserved
 	if a.Charged {
 		charge = a.Charge
 	}
@@ -346,7 +346,7 @@ func (t *Throttle) Settle(s *Slot, a Answer) {
 	if s.paced && a.Status != 429 {
 		// A throttled attempt is not credited back: its turn went by with
 		// the range's budget spent, and its resend must wait for another.
-		s.held.lanes[laneOf(s.low)].pace.settle(s.est, charge, now)
+		s.held.lanes[laneOf(s.low)].pace.settle(s.heldEst, charge, now)
 	}
 	if s.held != nil && a.Status < 300 {
 		s.held.served(s.low, charge)
@@ -361,7 +361,7 @@ func (t *Throttle) Settle(s *Slot, a Answer) {
 				return
 			}
 		}
-		h.throttled(s.low, now, a.Hint, max(s.est, h.est[s.kind]))
+		h.throttled(s.low, now, a.Hint, max(s.est, s.heldEst, h.est[s.kind]))
 	}
 }
 
