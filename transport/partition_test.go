@@ -192,18 +192,7 @@ func newStatus(r *partitionRig) Status {
 // open period (a probe) closes the circuit, and the range's reads come
 // back to their preferred region.
 func TestATrippedRangeComesBackAfterOneTest(t *testing.T) {
-	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
-		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond}})
-	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
-	pk := r.keys["1"][0]
-	read := func() {
-		t.Helper()
-		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
-	}
-	for range 5 {
-		read()
-	}
-	require.Len(t, newStatus(r).OpenPartitions, 1, "tripped")
+	r, read := tripRangeOne(t, 50*time.Millisecond, 5, false)
 	r.acct.ClearFaults("West US 2")
 	r.acct.ResetLog()
 	cleared := time.Now()
@@ -301,19 +290,9 @@ func TestATrippedRangesWritesMoveInAMultiWriteAccount(t *testing.T) {
 // of the range meets it again, every one answered by East US; once it
 // clears, a probe's 404 closes the circuit and the reads come back.
 func TestAProbeTestsATrippedRangeSoNoReadPaysForIt(t *testing.T) {
-	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
-		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: 20 * time.Millisecond}})
-	waitForRanges(t, r) // a probe needs a key of the range: the container's ranges, read in the background
-	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
-	pk := r.keys["1"][0]
-	read := func() {
-		t.Helper()
-		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
-	}
-	for range 3 {
-		read()
-	}
-	require.Len(t, newStatus(r).OpenPartitions, 1, "tripped")
+	// A probe needs a key of the range: the container's ranges, read in
+	// the background, are waited for first.
+	r, read := tripRangeOne(t, 20*time.Millisecond, 3, true)
 	r.acct.ResetLog()
 
 	isProbe := func(e cosmostest.Entry) bool { return strings.Contains(e.Path, "/docs/cosmosrt-probe-") }
@@ -529,4 +508,29 @@ func TestAMovedRangesWriteGoesToItsRememberedRegionNext(t *testing.T) {
 		went = append(went, a.Region)
 	}
 	assert.Equal(t, []string{"West US 2", "North Europe"}, went)
+}
+
+// tripRangeOne builds a two-region rig whose partition circuits trip
+// after 3 failures and stay open for open, makes range 1 answer 500 in
+// West US 2, and trips it with n reads (each answered by East US in the
+// end); waitRanges first waits for the container's ranges. It returns the
+// rig and a read of a key of range 1 that must succeed.
+func tripRangeOne(t *testing.T, open time.Duration, n int, waitRanges bool) (*partitionRig, func()) {
+	t.Helper()
+	r := newPartitionRig(t, cosmostest.Options{Regions: []string{"West US 2", "East US"}},
+		Options{PreferredRegions: []string{"West US 2", "East US"}, Partitions: policy.PartitionOptions{ConsecutiveFailures: 3, OpenTimeout: open}})
+	if waitRanges {
+		waitForRanges(t, r)
+	}
+	r.acct.Inject("West US 2", cosmostest.Fault{Status: http.StatusInternalServerError, Container: "p/c", Range: "1"})
+	pk := r.keys["1"][0]
+	read := func() {
+		t.Helper()
+		require.Equal(t, http.StatusOK, r.send(t, context.Background(), http.MethodGet, "/dbs/p/colls/c/docs/"+pk, "", pk).StatusCode)
+	}
+	for range n {
+		read()
+	}
+	require.Len(t, newStatus(r).OpenPartitions, 1, "tripped")
+	return r, read
 }

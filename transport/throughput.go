@@ -248,10 +248,13 @@ func (r *Retry) settlePace(c *call, resp *http.Response, err error) {
 // names, else the one the call knows (which may start loading the
 // container's ranges).
 func (r *Retry) throttled(c *call, resp *http.Response) {
-	if sub, _ := wire.LookupSubStatus(resp.Header); sub != 3200 {
+	if !r.throttle.Holds() {
 		return
 	}
 	a := answerFor(resp)
+	if a.SubStatus != 3200 {
+		return
+	}
 	container, rangeID, host := c.route.Placed()
 	if rangeID == "" {
 		// Also starts loading the container's ranges, so that the calls

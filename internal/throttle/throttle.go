@@ -108,6 +108,10 @@ func (t *Throttle) Groups() []*Group {
 	return out
 }
 
+// Holds reports whether a 429/3200 holds its range (ThroughputOptions.NoHold
+// is not set).
+func (t *Throttle) Holds() bool { return !t.noHold }
+
 // Holding reports whether a range is held somewhere: while it is not, a
 // call of no group has nothing to reserve.
 func (t *Throttle) Holding() bool { return t.holding.Load() > 0 }
