@@ -353,7 +353,12 @@ func TestLogAHedgedRead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code)
 
-	got := buf.entries(t)
+	var got []logEntry
+	for _, e := range buf.entries(t) {
+		if e["operation"] == "read_item" { // the rig's create may be slow too on a loaded machine
+			got = append(got, e)
+		}
+	}
 	require.Len(t, got, 1)
 	assert.Equal(t, "cosmosrt: slow call", got[0]["msg"])
 	attempts := got[0].attempts(t)
